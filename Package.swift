@@ -1,0 +1,130 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Swift 6 language mode everywhere, with the upcoming features the server ecosystem has adopted.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+/// A service is a library (handlers, domain, storage, migrations; what tests exercise) and a
+/// thin executable named in kebab-case that only builds and runs it.
+func service(_ name: String, executable: String, dependencies: [Target.Dependency]) -> [Target] {
+    [
+        .target(
+            name: name,
+            dependencies: ["ServiceRuntime", "Contracts", "Postgres", "AMQP", logging] + dependencies,
+            path: "Services/\(name)/Sources/\(name)",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: executable,
+            dependencies: [.target(name: name), "ServiceRuntime", lifecycle, logging],
+            path: "Services/\(name)/Sources/\(executable)",
+            swiftSettings: swiftSettings
+        ),
+    ]
+}
+
+let services: [(library: String, executable: String, dependencies: [Target.Dependency])] = [
+    ("IncidentIntake", "incident-intake", ["Directory", "MyNumber", hummingbird]),
+    ("CSIRTTriage", "csirt-triage", ["Directory", "WardCalendar", hummingbird]),
+    ("AuditScheduler", "audit-scheduler", ["Directory", "WardCalendar", hummingbird]),
+    ("ContractorMonitor", "contractor-monitor", ["Directory", hummingbird]),
+    ("Notifier", "notifier", ["Directory", "MyNumber", hummingbird]),
+]
+
+let package = Package(
+    name: "isms",
+    platforms: [.macOS(.v15)],
+    products: services.map { .executable(name: $0.executable, targets: [$0.executable]) } + [
+        .executable(name: "isms", targets: ["isms"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["JSON"]),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        // C libraries, found through pkg-config; the apt providers tell SwiftPM what to suggest.
+        .systemLibrary(
+            name: "CRabbitMQ",
+            path: "Shared/CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibPQ",
+            path: "Shared/CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(name: "ClientSupport", path: "Shared/ClientSupport", swiftSettings: swiftSettings),
+        .target(name: "AMQP", dependencies: ["CRabbitMQ", "ClientSupport", logging], path: "Shared/AMQP", swiftSettings: swiftSettings),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "ClientSupport", logging], path: "Shared/Postgres", swiftSettings: swiftSettings),
+        .target(
+            name: "Contracts",
+            dependencies: ["AMQP"],
+            path: "Shared/Contracts",
+            resources: [.copy("Schemas")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "MyNumber", path: "Shared/MyNumber", swiftSettings: swiftSettings),
+        .target(name: "WardCalendar", path: "Shared/WardCalendar", swiftSettings: swiftSettings),
+        .target(
+            name: "ServiceRuntime",
+            dependencies: [
+                "AMQP", "Postgres", "Contracts", "ClientSupport", logging, metrics, lifecycle, hummingbird,
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
+            path: "Shared/ServiceRuntime",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Directory",
+            dependencies: ["Postgres", "Contracts", "ServiceRuntime", yams, crypto, logging],
+            path: "Shared/Directory",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ISMSTesting",
+            dependencies: ["ServiceRuntime", "AMQP", "Postgres", "Contracts", logging],
+            path: "Shared/ISMSTesting",
+            swiftSettings: swiftSettings
+        ),
+    ]
+        + services.flatMap { service($0.library, executable: $0.executable, dependencies: $0.dependencies) }
+        + [
+            .executableTarget(
+                name: "isms",
+                dependencies: services.map { .target(name: $0.library) } + [
+                    "ServiceRuntime", "Contracts", "Directory", "AMQP", "Postgres", argumentParser, logging,
+                ],
+                path: "Services/ISMSCommand",
+                swiftSettings: swiftSettings
+            ),
+            .testTarget(name: "ClientSupportTests", dependencies: ["ClientSupport"], swiftSettings: swiftSettings),
+            .testTarget(name: "AMQPTests", dependencies: ["AMQP", "ISMSTesting"], swiftSettings: swiftSettings),
+            .testTarget(name: "PostgresTests", dependencies: ["Postgres", "ISMSTesting"], swiftSettings: swiftSettings),
+            .testTarget(name: "ContractsTests", dependencies: ["Contracts"], swiftSettings: swiftSettings),
+            .testTarget(name: "MyNumberTests", dependencies: ["MyNumber"], swiftSettings: swiftSettings),
+            .testTarget(name: "WardCalendarTests", dependencies: ["WardCalendar"], swiftSettings: swiftSettings),
+            .testTarget(name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime", "ISMSTesting"], swiftSettings: swiftSettings),
+        ]
+)
