@@ -77,6 +77,7 @@ let package = Package(
         .target(name: "ClientSupport", path: "Shared/ClientSupport", swiftSettings: swiftSettings),
         .target(name: "AMQP", dependencies: ["CRabbitMQ", "ClientSupport", logging], path: "Shared/AMQP", swiftSettings: swiftSettings),
         .target(name: "Postgres", dependencies: ["CLibPQ", "ClientSupport", logging], path: "Shared/Postgres", swiftSettings: swiftSettings),
+        .target(name: "PostgresMigrations", dependencies: ["Postgres", logging], path: "Shared/PostgresMigrations", swiftSettings: swiftSettings),
         .target(
             name: "Contracts",
             dependencies: ["AMQP"],
@@ -89,7 +90,7 @@ let package = Package(
         .target(
             name: "ServiceRuntime",
             dependencies: [
-                "AMQP", "Postgres", "Contracts", "ClientSupport", logging, metrics, lifecycle, hummingbird,
+                "AMQP", "Postgres", "PostgresMigrations", "Contracts", "ClientSupport", logging, metrics, lifecycle, hummingbird,
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ],
@@ -98,7 +99,7 @@ let package = Package(
         ),
         .target(
             name: "Directory",
-            dependencies: ["Postgres", "Contracts", "ServiceRuntime", yams, crypto, logging],
+            dependencies: ["Postgres", "PostgresMigrations", yams, crypto],
             path: "Shared/Directory",
             swiftSettings: swiftSettings
         ),
@@ -122,9 +123,10 @@ let package = Package(
             .testTarget(name: "ClientSupportTests", dependencies: ["ClientSupport"], swiftSettings: swiftSettings),
             .testTarget(name: "AMQPTests", dependencies: ["AMQP", "ISMSTesting"], swiftSettings: swiftSettings),
             .testTarget(name: "PostgresTests", dependencies: ["Postgres", "ISMSTesting"], swiftSettings: swiftSettings),
-            .testTarget(name: "ContractsTests", dependencies: ["Contracts"], swiftSettings: swiftSettings),
+            .testTarget(name: "ContractsTests", dependencies: ["Contracts"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
             .testTarget(name: "MyNumberTests", dependencies: ["MyNumber"], swiftSettings: swiftSettings),
             .testTarget(name: "WardCalendarTests", dependencies: ["WardCalendar"], swiftSettings: swiftSettings),
+            .testTarget(name: "DirectoryTests", dependencies: ["Directory", "Postgres", "PostgresMigrations", logging], swiftSettings: swiftSettings),
             .testTarget(name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime", "ISMSTesting"], swiftSettings: swiftSettings),
         ]
 )

@@ -1,1 +1,4 @@
-print("placeholder")
+import AuditScheduler
+import ServiceRuntime
+
+try await ServiceRunner.run(AuditSchedulerService.definition())

@@ -1,1 +1,4 @@
-print("placeholder")
+import CSIRTTriage
+import ServiceRuntime
+
+try await ServiceRunner.run(CSIRTTriageService.definition())

@@ -1,1 +1,4 @@
-print("placeholder")
+import ContractorMonitor
+import ServiceRuntime
+
+try await ServiceRunner.run(ContractorMonitorService.definition())

@@ -1,1 +1,4 @@
-print("placeholder")
+import IncidentIntake
+import ServiceRuntime
+
+try await ServiceRunner.run(IncidentIntakeService.definition())

@@ -1,1 +1,4 @@
-print("placeholder")
+import Notifier
+import ServiceRuntime
+
+try await ServiceRunner.run(NotifierService.definition())

@@ -1,0 +1,216 @@
+public import AMQP
+import Foundation
+
+/// Settings of every work queue.
+public struct TopologyOptions: Sendable, Hashable {
+    /// Deliveries of one message before the broker dead-letters it (`x-delivery-limit`;
+    /// RabbitMQ 3.10 has no default, so an unset limit would redeliver a poison message forever).
+    public var deliveryLimit: Int
+    /// Messages a work queue holds before publishes are refused (`x-max-length` with
+    /// `x-overflow=reject-publish`): back-pressure reaches publishers as nacks.
+    public var maxLength: Int
+
+    public init(deliveryLimit: Int = 5, maxLength: Int = 1_000_000) {
+        self.deliveryLimit = deliveryLimit
+        self.maxLength = maxLength
+    }
+}
+
+/// The RabbitMQ topology: exchanges, quorum queues with their dead-letter queues, and bindings,
+/// declared in this one place. Services apply their part idempotently at start
+/// (``forService(_:options:)``); `isms topology export` writes all of it as a definitions file
+/// (``definitionsJSON(options:vhost:)``).
+public struct Topology: Sendable, Hashable {
+    /// Exchanges to declare, before the queues.
+    public var exchanges: [AMQPExchange]
+    /// Queues to declare, before the bindings.
+    public var queues: [AMQPQueue]
+    /// Bindings to declare last.
+    public var bindings: [AMQPBinding]
+    /// The queues the service consumes from.
+    public var consumes: [String]
+
+    public init(exchanges: [AMQPExchange], queues: [AMQPQueue], bindings: [AMQPBinding], consumes: [String] = []) {
+        self.exchanges = exchanges
+        self.queues = queues
+        self.bindings = bindings
+        self.consumes = consumes
+    }
+
+    /// The direct exchange for commands, routed by their routing key to the one service that acts.
+    public static let commandsExchange = "isms.commands"
+    /// The topic exchange for events, routed to every queue bound to the routing key.
+    public static let eventsExchange = "isms.events"
+    /// The direct exchange that dead-lettered messages go through, routed by the queue name.
+    public static let deadLetterExchange = "isms.dead-letter"
+
+    /// The dead-letter queue of a work queue: `<queue>.dlq`.
+    public static func deadLetterQueueName(for queue: String) -> String { "\(queue).dlq" }
+
+    /// A queue that one service consumes and the message types routed into it.
+    public struct WorkQueue: Sendable, Hashable {
+        public var name: String
+        public var consumer: ServiceName
+        public var messageTypes: [MessageType]
+        /// Topic patterns bound on the events exchange besides the types above (`#`: every event).
+        public var eventPatterns: [String]
+
+        public init(name: String, consumer: ServiceName, messageTypes: [MessageType], eventPatterns: [String] = []) {
+            self.name = name
+            self.consumer = consumer
+            self.messageTypes = messageTypes
+            self.eventPatterns = eventPatterns
+        }
+    }
+
+    /// Every work queue. Each service's file in `Contracts/Services/` declares the queues it
+    /// consumes and the message types it publishes.
+    public static let workQueues: [WorkQueue] =
+        incidentIntakeQueues + csirtTriageQueues + notifierQueues + auditSchedulerQueues + contractorMonitorQueues
+
+    /// The message types each service publishes (replies go to the default exchange).
+    static func publishes(_ service: ServiceName) -> [MessageType] {
+        switch service {
+        case .incidentIntake: MessageTypes.incidentIntake
+        case .isms: [MessageTypes.submitIncidentReport] + MessageTypes.directory
+        case .csirtTriage: MessageTypes.csirtTriage
+        case .auditScheduler: MessageTypes.auditScheduler
+        case .contractorMonitor: MessageTypes.contractorMonitor
+        case .notifier: MessageTypes.notifier
+        }
+    }
+
+    /// The whole topology with default options.
+    public static var all: Topology { all(options: TopologyOptions()) }
+
+    /// The whole topology.
+    public static func all(options: TopologyOptions) -> Topology {
+        build(workQueues, publishing: MessageTypes.all, options: options)
+    }
+
+    /// What a service declares at start: the exchanges it publishes to or consumes through, its
+    /// work queue and dead-letter queue, and their bindings. `isms` declares everything (an
+    /// operator may set up an empty broker with it) and consumes nothing.
+    public static func forService(_ service: ServiceName, options: TopologyOptions = TopologyOptions()) -> Topology {
+        if service == .isms { return all(options: options) }
+        var topology = build(workQueues.filter { $0.consumer == service }, publishing: publishes(service), options: options)
+        topology.consumes = workQueues.filter { $0.consumer == service }.map(\.name)
+        return topology
+    }
+
+    private static func build(_ selected: [WorkQueue], publishing: [MessageType], options: TopologyOptions) -> Topology {
+        let kinds: [(name: String, kind: AMQPExchangeKind)] = [
+            (commandsExchange, .direct), (eventsExchange, .topic), (deadLetterExchange, .direct),
+        ]
+        var used: Set<String> = [deadLetterExchange]
+        for type in selected.flatMap(\.messageTypes) + publishing {
+            if let route = type.route { used.insert(route.exchange) }
+        }
+        var queues: [AMQPQueue] = []
+        var bindings: [AMQPBinding] = []
+        for workQueue in selected {
+            let deadLetterQueue = deadLetterQueueName(for: workQueue.name)
+            queues.append(
+                AMQPQueue(
+                    name: workQueue.name,
+                    arguments: [
+                        "x-queue-type": "quorum",
+                        "x-delivery-limit": .int64(Int64(options.deliveryLimit)),
+                        "x-dead-letter-exchange": .string(deadLetterExchange),
+                        "x-dead-letter-routing-key": .string(workQueue.name),
+                        // at-least-once dead-lettering keeps a message in its queue until the
+                        // dead-letter queue confirms it; RabbitMQ requires reject-publish for it.
+                        "x-dead-letter-strategy": "at-least-once",
+                        "x-overflow": "reject-publish",
+                        "x-max-length": .int64(Int64(options.maxLength)),
+                    ]
+                )
+            )
+            // A dead-letter queue has no dead-letter exchange of its own: it is the end of the line.
+            queues.append(AMQPQueue(name: deadLetterQueue, arguments: ["x-queue-type": "quorum"]))
+            for type in workQueue.messageTypes {
+                guard let route = type.route else { continue }
+                bindings.append(AMQPBinding(queue: workQueue.name, exchange: route.exchange, routingKey: route.routingKey))
+            }
+            for pattern in workQueue.eventPatterns {
+                used.insert(eventsExchange)
+                bindings.append(AMQPBinding(queue: workQueue.name, exchange: eventsExchange, routingKey: pattern))
+            }
+            bindings.append(AMQPBinding(queue: deadLetterQueue, exchange: deadLetterExchange, routingKey: workQueue.name))
+        }
+        let exchanges = kinds.filter { used.contains($0.name) }.map { AMQPExchange(name: $0.name, kind: $0.kind) }
+        return Topology(exchanges: exchanges, queues: queues, bindings: bindings)
+    }
+}
+
+// MARK: - Definitions file
+
+extension Topology {
+    /// The whole topology as a RabbitMQ definitions file (`rabbitmqctl import_definitions`, or
+    /// `load_definitions` at boot): the vhost, exchanges, queues with their arguments, and
+    /// bindings, each sorted by name, members sorted, two-space indentation, final newline.
+    public static func definitionsJSON(options: TopologyOptions = TopologyOptions(), vhost: String = "/") -> String {
+        all(options: options).definitionsJSON(vhost: vhost)
+    }
+
+    /// This topology as a RabbitMQ definitions file; see ``definitionsJSON(options:vhost:)``.
+    public func definitionsJSON(vhost: String = "/") -> String {
+        let exchanges: [JSONValue] = self.exchanges.sorted { $0.name < $1.name }.map { exchange in
+            [
+                "name": .string(exchange.name),
+                "vhost": .string(vhost),
+                "type": .string(exchange.kind.rawValue),
+                "durable": .bool(exchange.durable),
+                "auto_delete": .bool(exchange.autoDelete),
+                "internal": .bool(exchange.internal),
+                "arguments": .object(exchange.arguments.mapValues(Self.json)),
+            ]
+        }
+        let queues: [JSONValue] = self.queues.sorted { $0.name < $1.name }.map { queue in
+            [
+                "name": .string(queue.name),
+                "vhost": .string(vhost),
+                "durable": .bool(queue.durable),
+                "auto_delete": .bool(queue.autoDelete),
+                "arguments": .object(queue.arguments.mapValues(Self.json)),
+            ]
+        }
+        let bindings: [JSONValue] = self.bindings.sorted {
+            ($0.exchange, $0.queue, $0.routingKey) < ($1.exchange, $1.queue, $1.routingKey)
+        }.map { binding in
+            [
+                "source": .string(binding.exchange),
+                "vhost": .string(vhost),
+                "destination": .string(binding.queue),
+                "destination_type": "queue",
+                "routing_key": .string(binding.routingKey),
+                "arguments": .object(binding.arguments.mapValues(Self.json)),
+            ]
+        }
+        let document: JSONValue = [
+            "vhosts": [["name": .string(vhost)]],
+            "exchanges": .array(exchanges),
+            "queues": .array(queues),
+            "bindings": .array(bindings),
+        ]
+        return document.jsonString(pretty: true) + "\n"
+    }
+
+    private static func json(_ value: AMQPFieldValue) -> JSONValue {
+        switch value {
+        case .bool(let flag): .bool(flag)
+        case .int8(let number): .integer(Int64(number))
+        case .int16(let number): .integer(Int64(number))
+        case .int32(let number): .integer(Int64(number))
+        case .int64(let number): .integer(number)
+        case .float(let number): .number(Double(number))
+        case .double(let number): .number(number)
+        case .string(let text): .string(text)
+        case .bytes(let bytes): .string(String(decoding: bytes, as: UTF8.self))
+        case .timestamp(let date): .integer(Int64(date.timeIntervalSince1970))
+        case .table(let table): .object(table.mapValues(json))
+        case .array(let values): .array(values.map(json))
+        case .void: .null
+        }
+    }
+}

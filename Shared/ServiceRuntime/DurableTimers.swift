@@ -1,0 +1,183 @@
+import ClientSupport
+public import Logging
+public import Postgres
+public import ServiceLifecycle
+public import Foundation
+
+/// A timer row: something to do at `dueAt` (an acknowledgement time-out, a deadline reminder).
+///
+/// Timers are rows, never in-memory sleeps (brief §5): they survive restarts, and replicas
+/// share them because each is claimed with `FOR UPDATE SKIP LOCKED`.
+public struct DurableTimer: Sendable, Hashable {
+    public var id: Int64
+    /// Selects the ``TimerHandler``.
+    public var kind: String
+    /// Unique within the kind: scheduling the same key again moves the timer.
+    public var key: String
+    public var dueAt: Date
+    /// JSON chosen by whoever scheduled the timer.
+    public var payload: String
+    /// Earlier failed firings.
+    public var attempts: Int
+}
+
+/// Schedules and cancels timers inside a caller's transaction.
+public enum DurableTimers {
+    /// Creates the timer, or moves it if one with the same kind and key exists.
+    public static func schedule(kind: String, key: String, at dueAt: Date, payloadJSON: String = "{}", on connection: PostgresConnection, schema: String) throws {
+        _ = try connection.query(
+            """
+            INSERT INTO \(unescaped: quoted(schema)).timers (kind, key, due_at, payload)
+            VALUES (\(kind), \(key), \(dueAt), \(payloadJSON)::jsonb)
+            ON CONFLICT (kind, key) DO UPDATE SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload, attempts = 0, last_error = NULL
+            """
+        )
+    }
+
+    /// Removes a timer; returns whether one existed.
+    @discardableResult
+    public static func cancel(kind: String, key: String, on connection: PostgresConnection, schema: String) throws -> Bool {
+        try connection.query("DELETE FROM \(unescaped: quoted(schema)).timers WHERE kind = \(kind) AND key = \(key)").affectedRows > 0
+    }
+
+    /// Removes every timer of a kind whose key starts with `prefix` (all timers of one case, say).
+    @discardableResult
+    public static func cancel(kind: String, keyPrefix prefix: String, on connection: PostgresConnection, schema: String) throws -> Int {
+        try connection.query(
+            "DELETE FROM \(unescaped: quoted(schema)).timers WHERE kind = \(kind) AND starts_with(key, \(prefix))"
+        ).affectedRows
+    }
+}
+
+/// Fires the timers of one kind.
+public protocol TimerHandler: Sendable {
+    var kind: String { get }
+    /// Runs in the transaction that deletes the timer; may schedule new timers and emit messages.
+    /// A thrown error keeps the timer and retries it later with back-off.
+    func fire(_ timer: DurableTimer, context: inout TransactionContext) throws
+}
+
+/// Claims due timers and fires them.
+public struct TimerRunner: Service {
+    private let schema: String
+    private let handlers: [String: any TimerHandler]
+    private let database: PostgresPool
+    private let pollInterval: Duration
+    private let batchSize: Int
+    private let logger: Logger
+    private let clock: @Sendable () -> Date
+    private let metrics = ServiceMetrics()
+    private let backoff = Backoff(initial: .seconds(1), maximum: .seconds(300))
+
+    public init(
+        schema: String,
+        handlers: [any TimerHandler],
+        database: PostgresPool,
+        pollInterval: Duration,
+        batchSize: Int = 100,
+        logger: Logger,
+        clock: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.schema = schema
+        self.handlers = Dictionary(handlers.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
+        self.database = database
+        self.pollInterval = pollInterval
+        self.batchSize = batchSize
+        self.logger = logger
+        self.clock = clock
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            var failures = 0
+            while !Task.isCancelled {
+                do {
+                    let fired = try await fireDue()
+                    failures = 0
+                    if fired < batchSize {
+                        try await Task.sleep(for: try await sleepDuration())
+                    }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.warning("timer sweep failed; retrying", metadata: ["db.schema": "\(schema)", "error": "\(error)"])
+                    try await Task.sleep(for: Backoff().delay(attempt: failures))
+                    failures += 1
+                }
+            }
+        }
+    }
+
+    /// Fires every timer due now (by the injected clock); returns how many were claimed.
+    @discardableResult
+    public func fireDue() async throws -> Int {
+        let now = clock()
+        let schema = schema
+        let handlers = handlers
+        let logger = logger
+        let batchSize = batchSize
+        let backoff = backoff
+        return try await database.withTransaction { connection in
+            let table = "\(quoted(schema)).timers"
+            let due = try connection.query(
+                """
+                SELECT id, kind, key, due_at, payload::text AS payload, attempts FROM \(unescaped: table)
+                WHERE due_at <= \(now)
+                ORDER BY due_at
+                LIMIT \(batchSize)
+                FOR UPDATE SKIP LOCKED
+                """
+            ).map { row in
+                DurableTimer(
+                    id: try row.decode("id"),
+                    kind: try row.decode("kind"),
+                    key: try row.decode("key"),
+                    dueAt: try row.decode("due_at"),
+                    payload: try row.decode("payload"),
+                    attempts: try row.decode("attempts")
+                )
+            }
+            for timer in due {
+                var timerLogger = logger
+                timerLogger[metadataKey: "timer.kind"] = "\(timer.kind)"
+                timerLogger[metadataKey: "timer.key"] = "\(timer.key)"
+                do {
+                    try connection.withSavepoint {
+                        _ = try connection.query("DELETE FROM \(unescaped: table) WHERE id = \(timer.id)")
+                        guard let handler = handlers[timer.kind] else {
+                            throw PermanentFailure(code: "unknown-timer", reason: "no handler for timer kind \(timer.kind)")
+                        }
+                        var context = TransactionContext(connection: connection, schema: schema, logger: timerLogger, now: now)
+                        try handler.fire(timer, context: &context)
+                        try context.flushOutbox()
+                    }
+                } catch let error as PostgresError where error.isConnectionProblem || error.isRetriable {
+                    throw error
+                } catch {
+                    let retryIn = max(1, Int(backoff.cap(attempt: timer.attempts).seconds))
+                    timerLogger.error("timer failed; it will fire again", metadata: ["error": "\(error)", "timer.retry_in_s": "\(retryIn)"])
+                    _ = try connection.query(
+                        """
+                        UPDATE \(unescaped: table)
+                        SET attempts = attempts + 1, last_error = \("\(error)"), due_at = \(now) + make_interval(secs => \(retryIn))
+                        WHERE id = \(timer.id)
+                        """
+                    )
+                }
+            }
+            return due.count
+        }
+    }
+
+    private func sleepDuration() async throws -> Duration {
+        let now = clock()
+        let schema = schema
+        let next: Date? = try await database.withConnection { connection in
+            let rows = try connection.query("SELECT min(due_at) AS next, count(*) FILTER (WHERE due_at <= \(now)) AS due FROM \(unescaped: quoted(schema)).timers")
+            return try rows.rows.first?.decode("next", as: Date?.self)
+        }
+        guard let next else { return pollInterval }
+        let untilNext = Duration.milliseconds(max(0, Int(next.timeIntervalSince(now) * 1000)))
+        return min(pollInterval, max(.milliseconds(5), untilNext))
+    }
+}

@@ -1,0 +1,57 @@
+public import PostgresMigrations
+
+/// The tables the runtime keeps in each service's schema: the inbox (de-duplication), the
+/// outbox (what the service emits, written in the same transaction as its state) and durable
+/// timers. They take migration versions 1-9; a service's own migrations start at 10.
+public enum MessagingSchema {
+    public static func migrations(schema: String) -> [Migration] {
+        let s = Migrator.quoted(schema)
+        return [
+            Migration(
+                version: 1,
+                name: "inbox, outbox and timers",
+                sql: """
+                    -- Brief §5: (message id, consumer) identifies a handled message; the message id
+                    -- is the CloudEvents source + id, unique across producers.
+                    CREATE TABLE \(s).inbox (
+                        consumer text NOT NULL,
+                        message_key text NOT NULL,
+                        received_at timestamptz NOT NULL DEFAULT now(),
+                        PRIMARY KEY (consumer, message_key)
+                    );
+                    CREATE TABLE \(s).outbox (
+                        id bigserial PRIMARY KEY,
+                        message_id text NOT NULL,
+                        exchange text NOT NULL,
+                        routing_key text NOT NULL,
+                        -- Off for replies: RabbitMQ 3.10 returns replies to direct reply-to
+                        -- queues even when it delivered them (rabbitmq-server#6124).
+                        mandatory boolean NOT NULL DEFAULT true,
+                        properties jsonb NOT NULL,
+                        body bytea NOT NULL,
+                        created_at timestamptz NOT NULL DEFAULT now(),
+                        -- A relay claims rows by moving available_at forward (a lease): a relay
+                        -- that dies mid-batch leaves rows that another picks up when it expires.
+                        available_at timestamptz NOT NULL DEFAULT now(),
+                        attempts integer NOT NULL DEFAULT 0,
+                        last_error text,
+                        published_at timestamptz
+                    );
+                    CREATE INDEX outbox_pending ON \(s).outbox (id) WHERE published_at IS NULL;
+                    CREATE TABLE \(s).timers (
+                        id bigserial PRIMARY KEY,
+                        kind text NOT NULL,
+                        key text NOT NULL,
+                        due_at timestamptz NOT NULL,
+                        payload jsonb NOT NULL DEFAULT '{}',
+                        attempts integer NOT NULL DEFAULT 0,
+                        last_error text,
+                        created_at timestamptz NOT NULL DEFAULT now(),
+                        UNIQUE (kind, key)
+                    );
+                    CREATE INDEX timers_due ON \(s).timers (due_at);
+                    """
+            ),
+        ]
+    }
+}

@@ -1,0 +1,75 @@
+public import AMQP
+public import Contracts
+public import Hummingbird
+public import Logging
+public import Postgres
+public import PostgresMigrations
+
+/// What a service is, for the shared runtime: its schema and migrations, the queues it
+/// consumes, its timers and its HTTP routes. Each service's `main` builds one and hands it to
+/// ``ServiceRunner``; everything else (connections, readiness, shutdown) is the runtime's.
+public struct ServiceDefinition: Sendable {
+    /// Everything the runtime built, for handlers and routes that need it.
+    public struct Environment: Sendable {
+        public var configuration: ServiceConfiguration
+        public var database: PostgresPool
+        public var databaseConfiguration: PostgresConfiguration
+        public var amqp: AMQPConfiguration
+        public var readiness: Readiness
+        public var logger: Logger
+    }
+
+    /// One consumed queue and how to build its handler.
+    public struct Consumer: Sendable {
+        public var queue: String
+        public var handler: @Sendable (Environment) throws -> any MessageHandler
+
+        public init(queue: String, handler: @escaping @Sendable (Environment) throws -> any MessageHandler) {
+            self.queue = queue
+            self.handler = handler
+        }
+    }
+
+    public var name: ServiceName
+    /// The PostgreSQL schema the service owns.
+    public var schema: String
+    /// The ops and API port when `ISMS_HTTP_PORT` is not set.
+    public var defaultPort: Int
+    /// The service's own migrations, versions 10 and up (1-9 are the runtime's).
+    public var migrations: [Migration]
+    public var consumers: [Consumer]
+    public var timers: @Sendable (Environment) throws -> [any TimerHandler]
+    /// Schemas whose outboxes this service relays (its own, and any it writes on behalf of others).
+    public var relaySchemas: [String]
+    /// Adds the service's business routes next to the ops routes.
+    public var routes: @Sendable (Router<BasicRequestContext>, Environment) throws -> Void
+    /// Runs once after migrations and before anything consumes (loading configuration files, say).
+    public var prepare: @Sendable (Environment) async throws -> Void
+
+    public init(
+        name: ServiceName,
+        schema: String,
+        defaultPort: Int,
+        migrations: [Migration] = [],
+        consumers: [Consumer] = [],
+        timers: @escaping @Sendable (Environment) throws -> [any TimerHandler] = { _ in [] },
+        relaySchemas: [String]? = nil,
+        routes: @escaping @Sendable (Router<BasicRequestContext>, Environment) throws -> Void = { _, _ in },
+        prepare: @escaping @Sendable (Environment) async throws -> Void = { _ in }
+    ) {
+        self.name = name
+        self.schema = schema
+        self.defaultPort = defaultPort
+        self.migrations = migrations
+        self.consumers = consumers
+        self.timers = timers
+        self.relaySchemas = relaySchemas ?? [schema]
+        self.routes = routes
+        self.prepare = prepare
+    }
+
+    /// The runtime's tables followed by the service's own migrations.
+    public var migrationSet: MigrationSet {
+        MigrationSet(schema: schema, migrations: MessagingSchema.migrations(schema: schema) + migrations)
+    }
+}
