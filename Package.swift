@@ -37,10 +37,18 @@ func service(_ name: String, executable: String, dependencies: [Target.Dependenc
 
 let services: [(library: String, executable: String, dependencies: [Target.Dependency])] = [
     ("IncidentIntake", "incident-intake", ["Directory", "MyNumber", hummingbird]),
-    ("CSIRTTriage", "csirt-triage", ["Directory", "WardCalendar", hummingbird]),
-    ("AuditScheduler", "audit-scheduler", ["Directory", "WardCalendar", hummingbird]),
-    ("ContractorMonitor", "contractor-monitor", ["Directory", hummingbird]),
-    ("Notifier", "notifier", ["Directory", "MyNumber", hummingbird]),
+    ("CSIRTTriage", "csirt-triage", ["Directory", "WardCalendar", hummingbird, yams, crypto]),
+    ("AuditScheduler", "audit-scheduler", ["Directory", "WardCalendar", hummingbird, yams, crypto]),
+    ("ContractorMonitor", "contractor-monitor", ["Directory", hummingbird, yams, crypto]),
+    (
+        "Notifier", "notifier",
+        [
+            "Directory", "MyNumber", "ClientSupport", "PostgresMigrations", hummingbird, yams, crypto,
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]
+    ),
 ]
 
 let package = Package(
@@ -59,6 +67,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // C libraries, found through pkg-config; the apt providers tell SwiftPM what to suggest.
@@ -127,6 +138,54 @@ let package = Package(
             .testTarget(name: "MyNumberTests", dependencies: ["MyNumber"], swiftSettings: swiftSettings),
             .testTarget(name: "WardCalendarTests", dependencies: ["WardCalendar"], swiftSettings: swiftSettings),
             .testTarget(name: "DirectoryTests", dependencies: ["Directory", "Postgres", "PostgresMigrations", logging], swiftSettings: swiftSettings),
-            .testTarget(name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime", "ISMSTesting"], swiftSettings: swiftSettings),
+            .testTarget(
+                name: "ServiceRuntimeTests",
+                dependencies: [
+                    "ServiceRuntime", "ISMSTesting", "PostgresMigrations",
+                    .product(name: "Configuration", package: "swift-configuration"),
+                    .product(name: "Prometheus", package: "swift-prometheus"),
+                ],
+                swiftSettings: swiftSettings
+            ),
+            .testTarget(
+                name: "CSIRTTriageTests",
+                dependencies: [
+                    "CSIRTTriage", "ServiceRuntime", "Contracts", "Directory", "WardCalendar", "Postgres", "PostgresMigrations", "AMQP",
+                    logging, hummingbird,
+                    .product(name: "HummingbirdTesting", package: "hummingbird"),
+                    .product(name: "Configuration", package: "swift-configuration"),
+                    .product(name: "Prometheus", package: "swift-prometheus"),
+                ],
+                swiftSettings: swiftSettings
+            ),
+            .testTarget(
+                name: "ContractorMonitorTests",
+                dependencies: [
+                    "ContractorMonitor", "ServiceRuntime", "ISMSTesting", "Directory", "Contracts", "Postgres", "PostgresMigrations", "AMQP",
+                    .product(name: "Configuration", package: "swift-configuration"),
+                    .product(name: "Prometheus", package: "swift-prometheus"),
+                ],
+                swiftSettings: swiftSettings
+            ),
+            .testTarget(
+                name: "AuditSchedulerTests",
+                dependencies: ["AuditScheduler", "ISMSTesting", "Directory", "WardCalendar", "Postgres", "PostgresMigrations", "ServiceRuntime", "Contracts", logging],
+                swiftSettings: swiftSettings
+            ),
+            .testTarget(
+                name: "NotifierTests",
+                dependencies: ["Notifier", "ServiceRuntime", "ISMSTesting", "Directory", "Contracts", "Postgres", "PostgresMigrations", "MyNumber", logging],
+                exclude: ["Support"],
+                swiftSettings: swiftSettings
+            ),
+            .testTarget(
+                name: "IncidentIntakeTests",
+                dependencies: [
+                    "IncidentIntake", "ISMSTesting", "Directory",
+                    .product(name: "Configuration", package: "swift-configuration"),
+                    .product(name: "Prometheus", package: "swift-prometheus"),
+                ],
+                swiftSettings: swiftSettings
+            ),
         ]
 )

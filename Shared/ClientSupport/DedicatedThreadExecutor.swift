@@ -17,8 +17,11 @@ public final class DedicatedThreadExecutor: SerialExecutor, @unchecked Sendable 
     /// Starts the thread; it runs until ``shutdown()`` and the queue has drained.
     public init(name: String) {
         self.name = name
-        let thread = Thread { [self] in self.runLoop() }
-        thread.name = name
+        let thread = Thread { [self] in
+            // Set from inside: on Linux a name given before start() is not applied.
+            Thread.current.name = name
+            self.runLoop()
+        }
         // Connections do little CPU work; a small stack keeps many of them cheap.
         thread.stackSize = 1 << 20
         self.thread = thread

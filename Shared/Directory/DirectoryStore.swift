@@ -90,8 +90,6 @@ public struct DirectoryStore: Sendable {
         let s = "\"\(schema)\""
         return MigrationSet(schema: schema, migrations: [
             Migration(version: 10, name: "organisation and tokens", sql: """
-                CREATE SCHEMA IF NOT EXISTS \(s);
-
                 CREATE TABLE \(s).departments (
                     code text PRIMARY KEY,
                     name text NOT NULL,

@@ -1,8 +1,8 @@
 public import AMQP
 public import Logging
 public import Postgres
-import Foundation
-import PostgresMigrations
+public import Foundation
+public import PostgresMigrations
 
 /// The real servers integration tests run against, found through the environment
 /// (`make test` starts them and exports the variables; the defaults match its test profile).
@@ -34,8 +34,9 @@ public enum TestServers {
 
     /// A logger that drops everything unless `ISMS_TEST_LOG` is set; never bootstraps.
     public static func logger(_ label: String) -> Logger {
-        var logger = Logger(label: label, factory: { label in
-            ProcessInfo.processInfo.environment["ISMS_TEST_LOG"] != nil ? StreamLogHandler.standardError(label: label) : SwiftLogNoOpLogHandler(label)
+        var logger = Logger(label: label, factory: { label -> any LogHandler in
+            if ProcessInfo.processInfo.environment["ISMS_TEST_LOG"] != nil { return StreamLogHandler.standardError(label: label) }
+            return SwiftLogNoOpLogHandler(label)
         })
         logger.logLevel = ProcessInfo.processInfo.environment["ISMS_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         return logger

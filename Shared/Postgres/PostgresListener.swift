@@ -47,8 +47,9 @@ public final class PostgresListener: Sendable {
         stream
     }
 
-    /// Listens until the calling task is cancelled (noticed within about 250 ms), reconnecting
-    /// with back-off after connection loss; then closes the session and finishes ``notifications``.
+    /// Listens until the calling task is cancelled (noticed within about 250 ms, or once a
+    /// connection attempt in progress ends), reconnecting with back-off after connection loss;
+    /// then closes the session and finishes ``notifications``. Call it once.
     public func run() async {
         let worker = PostgresListenerWorker(configuration: configuration, channels: channels, logger: logger)
         var attempt = 0

@@ -88,7 +88,7 @@ public struct TimerRunner: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var failures = 0
             while !Task.isCancelled {
                 do {
@@ -101,7 +101,7 @@ public struct TimerRunner: Service {
                     return
                 } catch {
                     logger.warning("timer sweep failed; retrying", metadata: ["db.schema": "\(schema)", "error": "\(error)"])
-                    try await Task.sleep(for: Backoff().delay(attempt: failures))
+                    try? await Task.sleep(for: Backoff().delay(attempt: failures))
                     failures += 1
                 }
             }
@@ -159,7 +159,7 @@ public struct TimerRunner: Service {
                     _ = try connection.query(
                         """
                         UPDATE \(unescaped: table)
-                        SET attempts = attempts + 1, last_error = \("\(error)"), due_at = \(now) + make_interval(secs => \(retryIn))
+                        SET attempts = attempts + 1, last_error = \("\(error)"), due_at = \(now)::timestamptz + make_interval(secs => \(retryIn))
                         WHERE id = \(timer.id)
                         """
                     )

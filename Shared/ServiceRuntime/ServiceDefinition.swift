@@ -4,6 +4,7 @@ public import Hummingbird
 public import Logging
 public import Postgres
 public import PostgresMigrations
+public import ServiceLifecycle
 
 /// What a service is, for the shared runtime: its schema and migrations, the queues it
 /// consumes, its timers and its HTTP routes. Each service's `main` builds one and hands it to
@@ -45,6 +46,9 @@ public struct ServiceDefinition: Sendable {
     public var routes: @Sendable (Router<BasicRequestContext>, Environment) throws -> Void
     /// Runs once after migrations and before anything consumes (loading configuration files, say).
     public var prepare: @Sendable (Environment) async throws -> Void
+    /// Long-running services of the service's own (a delivery worker, say), started after the
+    /// timers and before the consumers, and stopped in reverse.
+    public var services: @Sendable (Environment) throws -> [any Service]
 
     public init(
         name: ServiceName,
@@ -55,7 +59,8 @@ public struct ServiceDefinition: Sendable {
         timers: @escaping @Sendable (Environment) throws -> [any TimerHandler] = { _ in [] },
         relaySchemas: [String]? = nil,
         routes: @escaping @Sendable (Router<BasicRequestContext>, Environment) throws -> Void = { _, _ in },
-        prepare: @escaping @Sendable (Environment) async throws -> Void = { _ in }
+        prepare: @escaping @Sendable (Environment) async throws -> Void = { _ in },
+        services: @escaping @Sendable (Environment) throws -> [any Service] = { _ in [] }
     ) {
         self.name = name
         self.schema = schema
@@ -66,6 +71,7 @@ public struct ServiceDefinition: Sendable {
         self.relaySchemas = relaySchemas ?? [schema]
         self.routes = routes
         self.prepare = prepare
+        self.services = services
     }
 
     /// The runtime's tables followed by the service's own migrations.

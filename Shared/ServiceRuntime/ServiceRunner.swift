@@ -51,19 +51,6 @@ public enum ServiceRunner {
             metadata: ["amqp.url": "\(amqp.redactedURL)", "db": "\(databaseConfiguration.redactedDescription)", "http.port": "\(configuration.httpPort)"]
         )
 
-        try await untilAvailable("database migrations", logger: logger) {
-            try await Migrator.apply(definition.migrationSet, on: database, logger: logger)
-        }
-        readiness.set(.database, true)
-        let topology = Topology.forService(definition.name, options: TopologyOptions(deliveryLimit: configuration.deliveryLimit, maxLength: configuration.queueMaxLength))
-        try await untilAvailable("topology declaration", logger: logger) {
-            let connection = try await AMQPConnection.connect(amqp, logger: logger)
-            try await connection.declare(topology)
-            await connection.close()
-        }
-        readiness.set(.topology, true)
-        try await definition.prepare(environment)
-
         let router = Router()
         OpsRoutes.add(to: router, readiness: readiness, database: database, registry: registry)
         try definition.routes(router, environment)
@@ -72,50 +59,12 @@ public enum ServiceRunner {
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: definition.name.rawValue),
             logger: logger
         )
-
-        // Started in this order and stopped in reverse: consumers stop taking work first, then the
-        // timers, then the relay publishes what they committed, and the HTTP listener goes last so
-        // `/readyz` answers "not ready" throughout the drain.
-        var services: [any Service] = [
-            app,
-            OutboxRelay(
-                options: .init(schemas: definition.relaySchemas, batchSize: configuration.outboxBatchSize, pollInterval: configuration.outboxPollInterval),
-                amqp: amqp,
-                database: database,
-                listenerConfiguration: databaseConfiguration,
-                readiness: readiness,
-                logger: logger
-            ),
-        ]
-        let timers = try definition.timers(environment)
-        if !timers.isEmpty {
-            services.append(TimerRunner(schema: definition.schema, handlers: timers, database: database, pollInterval: configuration.timerPollInterval, logger: logger, clock: clock))
-        }
-        for consumer in definition.consumers {
-            let handler = try consumer.handler(environment)
-            for worker in 0..<configuration.workers {
-                services.append(
-                    MessageConsumer(
-                        options: .init(
-                            queue: consumer.queue,
-                            consumerName: definition.name.rawValue,
-                            schema: definition.schema,
-                            prefetch: configuration.prefetch,
-                            batchSize: configuration.batchSize
-                        ),
-                        amqp: try AMQPConfiguration(url: configuration.amqpURL, connectionName: "\(definition.name.rawValue)@\(configuration.instanceID)/\(consumer.queue)#\(worker)"),
-                        database: database,
-                        handler: handler,
-                        readiness: readiness,
-                        logger: logger,
-                        clock: clock
-                    )
-                )
-            }
-        }
+        // The HTTP listener starts first so /healthz and /readyz answer while the workers wait
+        // for the database and the broker; it stops last so /readyz says "not ready" during the drain.
+        let workers = Workers(definition: definition, environment: environment, clock: clock)
         let group = ServiceGroup(
             configuration: .init(
-                services: services.map { .init(service: $0) },
+                services: [.init(service: app), .init(service: workers)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],
                 logger: logger
@@ -124,6 +73,100 @@ public enum ServiceRunner {
         try await group.run()
         await database.close()
         logger.info("stopped")
+    }
+
+    /// Migrates, declares the topology, then runs the relay, the timers and the consumers.
+    struct Workers: Service {
+        let definition: ServiceDefinition
+        let environment: ServiceDefinition.Environment
+        let clock: @Sendable () -> Date
+
+        func run() async throws {
+            let (configuration, database, readiness, logger, amqp) = (
+                environment.configuration, environment.database, environment.readiness, environment.logger, environment.amqp
+            )
+            let started: Bool
+            do {
+                started = try await cancelWhenGracefulShutdown {
+                try await untilAvailable("database migrations", logger: logger) {
+                    try await Migrator.apply(definition.migrationSet, on: database, logger: logger)
+                }
+                readiness.set(.database, true)
+                let topology = Topology.forService(
+                    definition.name,
+                    options: TopologyOptions(deliveryLimit: configuration.deliveryLimit, maxLength: configuration.queueMaxLength)
+                )
+                try await untilAvailable("topology declaration", logger: logger) {
+                    let connection = try await AMQPConnection.connect(amqp, logger: logger)
+                    try await connection.declare(topology)
+                    await connection.close()
+                }
+                readiness.set(.topology, true)
+                try await definition.prepare(environment)
+                return true
+                }
+            } catch is CancellationError {
+                // Asked to stop while still waiting for the database or the broker.
+                return
+            } catch {
+                logger.critical("cannot start", metadata: ["error": "\(error)"])
+                throw error
+            }
+            guard started, !Task.isCancelled else { return }
+
+            // Started in this order and stopped in reverse: consumers stop taking work first, then
+            // the timers, then the relay publishes what they committed.
+            var services: [any Service] = [
+                OutboxRelay(
+                    options: .init(schemas: definition.relaySchemas, batchSize: configuration.outboxBatchSize, pollInterval: configuration.outboxPollInterval),
+                    amqp: amqp,
+                    database: database,
+                    listenerConfiguration: environment.databaseConfiguration,
+                    readiness: readiness,
+                    logger: logger
+                ),
+            ]
+            let timers = try definition.timers(environment)
+            if !timers.isEmpty {
+                services.append(
+                    TimerRunner(
+                        schema: definition.schema,
+                        handlers: timers,
+                        database: database,
+                        pollInterval: configuration.timerPollInterval,
+                        logger: logger,
+                        clock: clock
+                    )
+                )
+            }
+            services += try definition.services(environment)
+            for consumer in definition.consumers {
+                let handler = try consumer.handler(environment)
+                for worker in 0..<configuration.workers {
+                    var connection = amqp
+                    connection.connectionName = "\(amqp.connectionName ?? definition.name.rawValue)/\(consumer.queue)#\(worker)"
+                    services.append(
+                        MessageConsumer(
+                            options: .init(
+                                queue: consumer.queue,
+                                consumerName: definition.name.rawValue,
+                                schema: definition.schema,
+                                prefetch: configuration.prefetch,
+                                batchSize: configuration.batchSize
+                            ),
+                            amqp: connection,
+                            database: database,
+                            handler: handler,
+                            readiness: readiness,
+                            logger: logger,
+                            clock: clock
+                        )
+                    )
+                }
+            }
+            let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: logger))
+            try await group.run()
+        }
     }
 
     /// Retries `work` with back-off while the broker or database is not there yet.

@@ -168,6 +168,6 @@ enum Samples {
             (MessageTypes.incidentReportRejected, try rejectedEnvelope.raw()),
             (MessageTypes.incidentReported, try reportedEnvelope.raw()),
             (MessageTypes.directoryChanged, try directoryChangedEnvelope.raw()),
-        ] + triageSamples() + notifierSamples() + auditSchedulerSamples() + contractorMonitorSamples()
+        ] + (try triageSamples()) + (try notifierSamples()) + (try auditSchedulerSamples()) + (try contractorMonitorSamples())
     }
 }

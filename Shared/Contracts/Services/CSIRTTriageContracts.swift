@@ -1,8 +1,47 @@
 // CSIRT triage (issue #4): what it consumes and originates.
 
 extension MessageTypes {
+    /// CSIRT opened a case for a report (Art. 27). Event.
+    public static let incidentCaseOpened = MessageType(
+        wireName: "jp.ward.isms.incident.case-opened.v1",
+        kind: .event,
+        schemaFile: "incident.case-opened.v1.schema.json",
+        defaultClassification: .confidential,
+        summary: "CSIRT triage opened a numbered case with its severity; the title is masked."
+    )
+
+    /// A level of the reporting chain must be told about a case (Art. 14, 16-19, 22). Event.
+    public static let incidentEscalated = MessageType(
+        wireName: "jp.ward.isms.incident.escalated.v1",
+        kind: .event,
+        schemaFile: "incident.escalated.v1.schema.json",
+        defaultClassification: .internal,
+        summary: "A level of the reporting chain is to be told about a case; recipients are person ids only. The notifier routes it."
+    )
+
+    /// Somebody responsible acknowledged a case; escalation stopped. Event.
+    public static let incidentAcknowledged = MessageType(
+        wireName: "jp.ward.isms.incident.acknowledged.v1",
+        kind: .event,
+        schemaFile: "incident.acknowledged.v1.schema.json",
+        defaultClassification: .internal,
+        summary: "A case was acknowledged; its escalation timers stopped."
+    )
+
+    /// A statutory report is due soon, due today, overdue, or still to be decided (APPI Art. 68,
+    /// My Number Act Art. 29-4). Event.
+    public static let incidentObligationReminder = MessageType(
+        wireName: "jp.ward.isms.incident.obligation-reminder.v1",
+        kind: .event,
+        schemaFile: "incident.obligation-reminder.v1.schema.json",
+        defaultClassification: .internal,
+        summary: "A statutory obligation of a case is due soon, due today or overdue; `status` to-decide means a verdict is still unknown."
+    )
+
     /// The types CSIRT triage originates.
-    public static let csirtTriage: [MessageType] = []
+    public static let csirtTriage: [MessageType] = [
+        incidentCaseOpened, incidentEscalated, incidentAcknowledged, incidentObligationReminder,
+    ]
 }
 
 extension Topology {

@@ -1,14 +1,87 @@
-public import Contracts
+import Contracts
+import Directory
+public import Logging
+public import Hummingbird
+public import Postgres
+public import Foundation
+public import PostgresMigrations
 public import ServiceRuntime
+import WardCalendar
 
-/// The csirt-triage service.
+/// CSIRT triage (issue #4): every `incident.reported` becomes a numbered case with a reasoned
+/// severity; the chain is told by the escalation policy; statutory deadlines are tracked; the
+/// life cycle is guarded by role and recorded in a hash-chained history; CSIRT works through
+/// the HTTP API (`/v1/cases...`) and `isms incidents`.
 ///
-/// Its own issue (#4) has not landed yet: the service starts, migrates its schema's runtime
-/// tables, declares its part of the topology (so the events meant for it wait in its queue),
-/// serves `/healthz`, `/readyz` and `/metrics`, and stops cleanly on SIGTERM. It consumes
-/// nothing yet.
+/// Configuration (environment):
+/// - `ISMS_TRIAGE_SEVERITY_RULES` (path, default `deploy/config/severity-rules.yaml`)
+/// - `ISMS_TRIAGE_ESCALATION_POLICY` (path, default `deploy/config/escalation-policy.yaml`)
+/// - `ISMS_TRIAGE_STATUTORY_RULES` (path, default `deploy/config/statutory-rules.yaml`)
+/// - `ISMS_ACK_SECRET` (string, default `dev-ack-secret`): signs acknowledgement links.
+/// Every file is loaded and validated at start; an error names the file and line and stops the
+/// service before it consumes anything.
 public enum CSIRTTriageService {
-    public static func definition() -> ServiceDefinition {
-        ServiceDefinition(name: .csirtTriage, schema: "triage", defaultPort: 8082)
+    public static let schema = "triage"
+
+    /// The service; `engine` replaces the configuration files (tests), `ackSecret` the environment's.
+    public static func definition(engine: TriageEngine? = nil, ackSecret: String? = nil) -> ServiceDefinition {
+        let schema = engine?.store.schema ?? Self.schema
+        return ServiceDefinition(
+            name: .csirtTriage,
+            schema: schema,
+            defaultPort: 8082,
+            migrations: TriageMigrations.all(schema: schema),
+            consumers: [
+                .init(queue: "csirt-triage.events") { _ in
+                    messageHandler(engine: try engine ?? loadEngine())
+                },
+            ],
+            timers: { _ in
+                timerHandlers(engine: try engine ?? loadEngine())
+            },
+            routes: { router, environment in
+                addRoutes(
+                    to: router, engine: try engine ?? loadEngine(), database: environment.database,
+                    ackSecret: ackSecret ?? AcknowledgementToken.secretFromEnvironment, logger: environment.logger)
+            },
+            prepare: { environment in
+                let loaded = try engine ?? loadEngine()
+                environment.logger.info(
+                    "triage rules loaded",
+                    metadata: [
+                        "severity.version": "\(loaded.severityRules.version)", "escalation.version": "\(loaded.escalationPolicy.version)",
+                        "statutory.version": "\(loaded.statutoryRules.version)",
+                    ])
+            }
+        )
+    }
+
+    /// Adds the CSIRT API (`/v1/cases...`, `/v1/acknowledgements/{token}`) to `router`.
+    public static func addRoutes(to router: Router<BasicRequestContext>, engine: TriageEngine, database: PostgresPool, ackSecret: String, logger: Logger) {
+        TriageRoutes(engine: engine, database: database, ackSecret: ackSecret, logger: logger).add(to: router)
+    }
+
+    /// The handler of `csirt-triage.events`: opens a case per source event.
+    public static func messageHandler(engine: TriageEngine) -> any MessageHandler {
+        CaseSourceHandler(engine: engine)
+    }
+
+    /// The timers: escalation steps and statutory reminders.
+    public static func timerHandlers(engine: TriageEngine) -> [any TimerHandler] {
+        [EscalationTimerHandler(engine: engine), ObligationTimerHandler(engine: engine)]
+    }
+
+    /// The migrations `isms migrate` applies for this service, with the role that owns them.
+    public static var migrationSets: [(set: MigrationSet, owner: String)] {
+        [(definition(engine: nil).migrationSet, "triage")]
+    }
+
+    /// Loads the three configuration files named by the environment (or their defaults).
+    public static func loadEngine(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TriageEngine {
+        TriageEngine(
+            severityRules: try SeverityRules.load(path: environment["ISMS_TRIAGE_SEVERITY_RULES"] ?? "deploy/config/severity-rules.yaml"),
+            escalationPolicy: try EscalationPolicy.load(path: environment["ISMS_TRIAGE_ESCALATION_POLICY"] ?? "deploy/config/escalation-policy.yaml"),
+            statutoryRules: try StatutoryRules.load(path: environment["ISMS_TRIAGE_STATUTORY_RULES"] ?? "deploy/config/statutory-rules.yaml")
+        )
     }
 }

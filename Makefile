@@ -1,0 +1,137 @@
+# The whole system on one Debian machine, without systemd or Docker.
+#
+#   make run          install what is missing, start PostgreSQL + RabbitMQ (dev profile), build,
+#                     migrate, load the organisation, start the five services in the background
+#   make down         stop the services (SIGTERM), then the dev stack
+#   make test         isolated test stack (test profile), build and run every test, check deploy/
+#   make status       the services, the dev stack, and `isms status`
+#   make logs         follow the services' logs
+#   make build        swift build (debug)
+#   make clean        swift package clean, forget run state
+#   make distclean    also delete both stacks' data and .build
+#   make test-faults  fault-injection suite;  make bench  throughput benchmark
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+# Each recipe runs as one shell script (variables, traps and `cd` carry from line to line).
+.ONESHELL:
+
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+export PATH := $(if $(wildcard /opt/swift/usr/bin),/opt/swift/usr/bin:)$(PATH)
+
+STACK := $(ROOT)/deploy/local/stack.sh
+SERVICES := $(ROOT)/deploy/local/services.sh
+ISMS := $(ROOT)/.build/debug/isms
+WARD := $(ROOT)/deploy/config/ward.yaml
+
+SWIFT_BUILD_FLAGS ?=
+SWIFT_TEST_FLAGS ?=
+
+# Compose against the Compose Specification and Package.swift; contract fixtures against their
+# JSON Schemas. All offline.
+define CHECK_DEPLOY
+python3 -m check_jsonschema --builtin-schema vendor.compose-spec docker-compose.yml && \
+deploy/check-compose.sh && \
+python3 deploy/check-fixtures.py
+endef
+
+.PHONY: help build run down test check-deploy test-faults bench status logs clean distclean
+
+help:
+	@sed -n '3,13p' "$(ROOT)/Makefile" | sed 's/^# \{0,1\}//'
+
+build:
+	@cd "$(ROOT)"
+	swift build $(SWIFT_BUILD_FLAGS)
+
+run:
+	@cd "$(ROOT)"
+	$(STACK) install
+	$(STACK) --profile dev up
+	swift build $(SWIFT_BUILD_FLAGS)
+	eval "$$($(STACK) --profile dev env)"
+	export ISMS_DATABASE_URL="$$ISMS_DATABASE_ADMIN_URL" ISMS_LOG_FORMAT=text
+	"$(ISMS)" migrate
+	"$(ISMS)" directory import "$(WARD)"
+	"$(ISMS)" producer grant --amqp-user isms --ward --note "local operator (make run)"
+	$(SERVICES) start
+	cat <<-EOF
+
+	The system is running (logs: deploy/local/run/logs/, stop it with: make down).
+	  services    incident-intake :8081  csirt-triage :8082  audit-scheduler :8083
+	              contractor-monitor :8084  notifier :8085   (each: /healthz /readyz /metrics)
+	  RabbitMQ    amqp://isms:isms@127.0.0.1:56720/%2F  management http://127.0.0.1:56721 (isms/isms)
+	  PostgreSQL  postgresql://isms_admin:isms_admin@127.0.0.1:55432/isms
+
+	File a first report through the broker (it waits for intake's answer):
+	  eval "\$$(deploy/local/stack.sh env)"
+	  .build/debug/isms report --section family-registry --name "山田 太郎" --contact "内線 1234" \\
+	      --category loss-or-theft --title "USB メモリの紛失" --personal-data yes --my-number yes \\
+	      --affected-persons 150 --asset "住民記録システム=3A/2/2"
+	and one over HTTP with a bearer token for a section:
+	  export ISMS_DATABASE_URL="\$$ISMS_DATABASE_ADMIN_URL"
+	  TOKEN=\$$(.build/debug/isms token issue --role sectionSecurityStaff --unit family-registry)
+	  curl -i -H "Authorization: Bearer \$$TOKEN" -H 'Content-Type: application/json' \\
+	       --data @deploy/config/examples/report.json http://127.0.0.1:8081/v1/incident-reports
+	  make status
+	EOF
+
+down:
+	@$(SERVICES) stop
+	$(STACK) --profile dev down
+
+# Builds first (no server needed), then a fresh test stack that is stopped however the run
+# ends. Tests run in one process (the servers are shared); the exit code is the tests' unless
+# they passed and a deploy check failed.
+test:
+	@cd "$(ROOT)"
+	$(STACK) install
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	$(STACK) --profile test reset
+	trap '$(STACK) --profile test down' EXIT
+	$(STACK) --profile test up
+	eval "$$($(STACK) --profile test env)"
+	status=0
+	swift test --skip-build --no-parallel $(SWIFT_TEST_FLAGS) || status=$$?
+	( $(CHECK_DEPLOY) ) || { rc=$$?; [[ $$status -ne 0 ]] || status=$$rc; }
+	exit $$status
+
+check-deploy:
+	@cd "$(ROOT)"
+	$(CHECK_DEPLOY)
+
+test-faults:
+	@cd "$(ROOT)"
+	if [[ -x Tests/faults/run.sh ]]; then exec Tests/faults/run.sh; fi
+	echo "test-faults: not yet available (Tests/faults/run.sh)"; exit 1
+
+bench:
+	@cd "$(ROOT)"
+	if ! grep -q '"isms-bench"' Package.swift; then echo "bench: not yet available (isms-bench)"; exit 1; fi
+	$(STACK) install
+	$(STACK) --profile test up
+	eval "$$($(STACK) --profile test env)"
+	swift run -c release isms-bench
+
+status:
+	@$(SERVICES) status || true
+	$(STACK) --profile dev status || true
+	eval "$$($(STACK) --profile dev env)"
+	export ISMS_DATABASE_URL="$$ISMS_DATABASE_ADMIN_URL" ISMS_LOG_FORMAT=text
+	"$(ISMS)" status
+
+logs:
+	@tail -n 50 -F "$(ROOT)"/deploy/local/run/logs/*.log
+
+clean:
+	@cd "$(ROOT)"
+	rm -rf deploy/local/run
+	swift package clean
+
+distclean:
+	@cd "$(ROOT)"
+	$(SERVICES) stop
+	$(STACK) --profile dev reset
+	$(STACK) --profile test reset
+	rm -rf deploy/local/run .build

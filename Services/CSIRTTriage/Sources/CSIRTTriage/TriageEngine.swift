@@ -1,0 +1,431 @@
+public import Contracts
+public import Directory
+public import Foundation
+import Logging
+public import Postgres
+public import ServiceRuntime
+public import WardCalendar
+
+/// Who acts on a case: `person:<id>`, `token:<id>` or `system:csirt-triage`, in a role.
+public struct TriageActor: Sendable, Hashable {
+    public var id: String
+    public var role: DirectoryRole?
+
+    public init(id: String, role: DirectoryRole?) {
+        self.id = id
+        self.role = role
+    }
+
+    public static let system = TriageActor(id: "system:csirt-triage", role: nil)
+}
+
+/// Everything triage decides, inside the caller's transaction: opening cases, severity,
+/// escalation, statutory obligations and the life cycle. Handlers, timers, HTTP routes and the
+/// `isms` tool all go through it, so every change writes its history row.
+public struct TriageEngine: Sendable {
+    public var store: TriageStore
+    public var directory: DirectoryStore
+    public var severityRules: SeverityRules
+    public var escalationPolicy: EscalationPolicy
+    public var statutoryRules: StatutoryRules
+    public var calendar: WardCalendar
+
+    /// Timer kinds.
+    public static let escalationTimer = "escalation"
+    public static let obligationTimer = "obligation"
+
+    public init(
+        store: TriageStore = TriageStore(), directory: DirectoryStore = DirectoryStore(), severityRules: SeverityRules,
+        escalationPolicy: EscalationPolicy = .standard, statutoryRules: StatutoryRules, calendar: WardCalendar = WardCalendar()
+    ) {
+        self.store = store
+        self.directory = directory
+        self.severityRules = severityRules
+        self.escalationPolicy = escalationPolicy
+        self.statutoryRules = statutoryRules
+        self.calendar = calendar
+    }
+
+    var schema: String { store.schema }
+    var obligationStore: ObligationStore { ObligationStore(schema: schema) }
+    static let appID = ServiceName.csirtTriage.rawValue
+
+    // MARK: Opening
+
+    /// Opens the case for `new` unless its source already has one; returns the case and
+    /// whether it was created now.
+    @discardableResult
+    public func open(_ new: NewCase, causedBy cause: Causation?, context: inout TransactionContext) throws -> (record: CaseRecord, created: Bool) {
+        let connection = context.connection
+        if let existing = try store.caseID(source: new.source, on: connection), let record = try store.find(id: existing, on: connection) {
+            return (record, false)
+        }
+        let now = context.now
+        let year = CivilDate.inTokyo(now).year
+        let (number, caseNumber) = try store.nextCaseNumber(year: year, on: connection)
+        let decision = severityRules.decide(new.facts)
+        let id = UUID()
+        guard try store.insert(new, id: id, year: year, number: number, caseNumber: caseNumber, severity: decision, openedAt: now, on: connection) else {
+            // A concurrent transaction opened it first; throwing rolls back our number, and the
+            // redelivery finds that case.
+            throw PostgresError(code: .server, message: "a case for \(new.source.kind) \(new.source.id) was opened concurrently")
+        }
+        guard let record = try store.find(id: id, forUpdate: true, on: connection) else {
+            throw PostgresError(code: .server, message: "case \(caseNumber) vanished after insert")
+        }
+        try store.history.append(
+            caseID: id, caseNumber: caseNumber, action: "open", actor: TriageActor.system.id, role: nil, at: now,
+            reason: "severity \(decision.severity) by rule \(decision.rule): \(decision.reason)",
+            before: [String: String](), after: HistorySnapshot(record), on: connection)
+        context.emit(try Envelope(
+            source: ServiceName.csirtTriage.source, time: now, causedBy: cause,
+            data: IncidentCaseOpened(
+                caseNumber: caseNumber, caseId: id, source: .init(kind: new.source.kind, id: new.source.id), severity: decision.severity,
+                severityRule: decision.rule, sectionCode: new.sectionCode, departmentCode: new.departmentCode, category: new.category,
+                title: String(new.title.prefix(200)), myNumberDetected: new.myNumberDetected, knownAt: new.knownAt, openedAt: now)
+        ).amqpMessage(appID: Self.appID))
+        var opened = record
+        try startEscalation(&opened, cause: cause, context: &context)
+        try reviewObligations(opened, actor: .system, context: &context)
+        context.logger.info("case opened", metadata: ["case.number": "\(caseNumber)", "case.severity": "\(decision.severity)", "case.rule": "\(decision.rule)"])
+        return (opened, true)
+    }
+
+    // MARK: Escalation
+
+    struct EscalationPayload: Codable {
+        var level: Int
+    }
+
+    /// Tells CSIRT and every level the policy names at once, and schedules the next level.
+    func startEscalation(_ record: inout CaseRecord, cause: Causation?, context: inout TransactionContext) throws {
+        let step = escalationPolicy.step(severity: record.severity.severity)
+        let chain = try chainSteps(record, context: context)
+        let next = step.stopAt > step.immediateThrough ? context.now.addingTimeInterval(Double(step.delay.components.seconds)) : nil
+        if escalationPolicy.csirtThroughout {
+            let csirt = try directory.people(role: .csirt, on: context.connection).map(\.id)
+            try emitEscalation(record, level: 0, role: .csirt, unitCode: nil, recipients: csirt, reason: "initial", next: nil, cause: cause, context: &context)
+        }
+        for level in 0...min(step.immediateThrough, chain.count - 1) {
+            let target = chain[level]
+            try emitEscalation(
+                record, level: level, role: target.role, unitCode: target.unitCode, recipients: target.people.map(\.id), reason: "initial",
+                next: level == step.immediateThrough ? next : nil, cause: cause, context: &context)
+        }
+        record.escalationLevel = step.immediateThrough
+        try store.update(record, now: context.now, on: context.connection)
+        if let next {
+            try DurableTimers.schedule(
+                kind: Self.escalationTimer, key: record.id.uuidString.lowercased(), at: next,
+                payloadJSON: try CaseHistory.canonicalJSON(EscalationPayload(level: step.immediateThrough + 1)), on: context.connection, schema: schema)
+        }
+    }
+
+    /// Fires an escalation timer: tells the next level unless somebody acknowledged.
+    func escalate(caseID: UUID, level: Int, context: inout TransactionContext) throws {
+        guard var record = try store.find(id: caseID, forUpdate: true, on: context.connection) else { return }
+        guard record.timestamps.acknowledgedAt == nil, !record.state.isFinal, level > record.escalationLevel else { return }
+        let step = escalationPolicy.step(severity: record.severity.severity)
+        let chain = try chainSteps(record, context: context)
+        guard level < chain.count, level <= step.stopAt else { return }
+        let next = level < step.stopAt ? context.now.addingTimeInterval(Double(step.delay.components.seconds)) : nil
+        let target = chain[level]
+        try emitEscalation(
+            record, level: level, role: target.role, unitCode: target.unitCode, recipients: target.people.map(\.id), reason: "timeout",
+            next: next, cause: nil, context: &context)
+        let before = record.escalationLevel
+        record.escalationLevel = level
+        try store.update(record, now: context.now, on: context.connection)
+        try store.history.append(
+            caseID: record.id, caseNumber: record.caseNumber, action: "escalation", actor: TriageActor.system.id, role: nil, at: context.now,
+            reason: "not acknowledged in time: \(target.role.rawValue) told", before: ["escalationLevel": before], after: ["escalationLevel": level],
+            on: context.connection)
+        if let next {
+            try DurableTimers.schedule(
+                kind: Self.escalationTimer, key: record.id.uuidString.lowercased(), at: next,
+                payloadJSON: try CaseHistory.canonicalJSON(EscalationPayload(level: level + 1)), on: context.connection, schema: schema)
+        }
+    }
+
+    private func chainSteps(_ record: CaseRecord, context: TransactionContext) throws -> [DirectoryEscalationStep] {
+        do {
+            return try directory.escalationTargets(sectionCode: record.sectionCode, on: context.connection)
+        } catch let error as DirectoryError {
+            // The section left the directory after the report: the ward-wide levels are still told.
+            context.logger.warning("section not in the directory; telling the ward-wide levels only", metadata: ["error": "\(error)"])
+            return try DirectoryRole.escalationChain.map { role in
+                DirectoryEscalationStep(
+                    role: role, unitCode: role.isWardWide ? nil : (role.unitKind == .department ? record.departmentCode : record.sectionCode),
+                    people: role.isWardWide ? try directory.people(role: role, on: context.connection) : [])
+            }
+        }
+    }
+
+    private func emitEscalation(
+        _ record: CaseRecord, level: Int, role: DirectoryRole, unitCode: String?, recipients: [String], reason: String, next: Date?,
+        cause: Causation?, context: inout TransactionContext
+    ) throws {
+        context.emit(try Envelope(
+            source: ServiceName.csirtTriage.source, time: context.now, causedBy: cause,
+            data: IncidentEscalated(
+                caseNumber: record.caseNumber, caseId: record.id, severity: record.severity.severity, level: level, role: role.rawValue,
+                unitCode: unitCode, recipients: recipients, reason: reason, sectionCode: record.sectionCode,
+                departmentCode: record.departmentCode, escalatedAt: context.now, nextEscalationAt: next)
+        ).amqpMessage(appID: Self.appID))
+    }
+
+    // MARK: Life cycle
+
+    /// Takes `action` on a case as `actor`; acknowledging stops the escalation and emits
+    /// `incident.acknowledged`. `visibility` hides other units' cases.
+    @discardableResult
+    public func perform(
+        _ action: CaseAction, caseNumber: String, actor: TriageActor, reason: String?, visibility: CaseVisibility = .all,
+        context: inout TransactionContext
+    ) throws -> CaseRecord {
+        var record = try lockedCase(caseNumber, visibility: visibility, context: context)
+        guard let role = actor.role else { throw TriageError(code: .forbidden, detail: "an actor without a role cannot act on a case") }
+        let outcome: CaseLifecycle.Outcome
+        switch CaseLifecycle.apply(action, state: record.state, qualification: record.qualification, role: role, reason: reason) {
+        case .success(let value): outcome = value
+        case .failure(let error): throw TriageError(error)
+        }
+        let before = HistorySnapshot(record)
+        let now = context.now
+        record.state = outcome.state
+        record.qualification = outcome.qualification
+        switch action {
+        case .confirm:
+            record.qualificationReason = reason
+            if record.timestamps.triagedAt == nil { record.timestamps.triagedAt = now }
+        case .discard:
+            record.qualificationReason = reason
+            if record.timestamps.triagedAt == nil { record.timestamps.triagedAt = now }
+            record.timestamps.closedAt = now
+        case .acknowledge:
+            record.timestamps.acknowledgedAt = now
+        case .contain:
+            record.timestamps.containedAt = now
+        case .close:
+            record.timestamps.closedAt = now
+        case .reopen:
+            record.timestamps.closedAt = nil
+            record.qualificationReason = nil
+        case .investigate, .recover:
+            break
+        }
+        try store.update(record, now: now, on: context.connection)
+        try store.history.append(
+            caseID: record.id, caseNumber: record.caseNumber, action: action.rawValue, actor: actor.id, role: role.rawValue, at: now,
+            reason: reason, before: before, after: HistorySnapshot(record), on: context.connection)
+        if action == .acknowledge || action == .discard {
+            try DurableTimers.cancel(kind: Self.escalationTimer, key: record.id.uuidString.lowercased(), on: context.connection, schema: schema)
+        }
+        if action == .acknowledge {
+            context.emit(try Envelope(
+                source: ServiceName.csirtTriage.source, time: now,
+                data: IncidentAcknowledged(
+                    caseNumber: record.caseNumber, caseId: record.id, severity: record.severity.severity, actor: actor.id, role: role.rawValue,
+                    acknowledgedAt: now)
+            ).amqpMessage(appID: Self.appID))
+        }
+        return record
+    }
+
+    /// Records a comment in the case history.
+    public func comment(_ text: String, caseNumber: String, actor: TriageActor, visibility: CaseVisibility = .all, context: inout TransactionContext) throws {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.utf8.count <= 16_384 else {
+            throw TriageError(code: .invalidRequest, detail: "a comment is 1 to 16384 bytes of text")
+        }
+        let record = try lockedCase(caseNumber, visibility: visibility, context: context)
+        try store.history.append(
+            caseID: record.id, caseNumber: record.caseNumber, action: "comment", actor: actor.id, role: actor.role?.rawValue, at: context.now,
+            reason: nil, before: [String: String](), after: ["text": trimmed], on: context.connection)
+    }
+
+    /// Replaces the case's statutory verdicts (and, when CSIRT has counted them, the number of
+    /// persons affected, which then decides `moreThan100Persons`), re-decides its severity (a
+    /// change is a history entry with its reason) and reviews its obligations.
+    @discardableResult
+    public func updateVerdicts(
+        _ verdicts: StatutoryVerdicts, affectedPersons: AffectedPersons? = nil, caseNumber: String, actor: TriageActor, reason: String,
+        context: inout TransactionContext
+    ) throws -> CaseRecord {
+        var verdicts = verdicts
+        guard let role = actor.role, CaseLifecycle.handlers.contains(role) else {
+            throw TriageError(code: .forbidden, detail: "only incident handlers may change verdicts")
+        }
+        var record = try lockedCase(caseNumber, visibility: .all, context: context)
+        let before = record.verdicts
+        record.verdicts = verdicts
+        record.facts.personalData = verdicts.personalData
+        record.facts.myNumber = record.myNumberDetected ? .yes : verdicts.myNumber
+        record.facts.sensitivePersonalData = verdicts.sensitiveData
+        record.facts.wrongfulIntent = verdicts.wrongfulIntent
+        if let affectedPersons {
+            record.facts.affectedPersons = affectedPersons
+            if let over = affectedPersons.exceeds(100) { verdicts.moreThan100Persons = over ? .yes : .no }
+            record.verdicts = verdicts
+        }
+        try store.history.append(
+            caseID: record.id, caseNumber: record.caseNumber, action: "verdicts", actor: actor.id, role: role.rawValue, at: context.now,
+            reason: reason, before: before, after: verdicts, on: context.connection)
+        let decision = severityRules.decide(record.facts)
+        if decision.severity != record.severity.severity || decision.rule != record.severity.rule {
+            try store.history.append(
+                caseID: record.id, caseNumber: record.caseNumber, action: "severity", actor: actor.id, role: role.rawValue, at: context.now,
+                reason: "\(reason) → rule \(decision.rule): \(decision.reason)", before: record.severity, after: decision, on: context.connection)
+            record.severity = decision
+        }
+        try store.update(record, now: context.now, on: context.connection)
+        try reviewObligations(record, actor: actor, context: &context)
+        return record
+    }
+
+    func lockedCase(_ caseNumber: String, visibility: CaseVisibility, context: TransactionContext) throws -> CaseRecord {
+        guard let record = try store.find(caseNumber: caseNumber, forUpdate: true, on: context.connection),
+              visibility.allows(sectionCode: record.sectionCode, departmentCode: record.departmentCode)
+        else { throw TriageError(code: .notFound, detail: "no case \(caseNumber)") }
+        return record
+    }
+
+    // MARK: Statutory obligations
+
+    /// The obligations of a case.
+    public func obligations(caseID: UUID, on connection: PostgresConnection) throws -> [CaseObligation] {
+        try obligationStore.obligations(caseID: caseID, on: connection)
+    }
+
+    /// Creates, re-states or closes the case's obligations from its verdicts. New obligations
+    /// copy the legal terms in force; existing ones keep theirs, except the period when wrongful
+    /// intent changes it (PPC Rule Art. 44(2)). The clocks run from the known time and never pause.
+    func reviewObligations(_ record: CaseRecord, actor: TriageActor, context: inout TransactionContext) throws {
+        let existing = Dictionary(uniqueKeysWithValues: try obligationStore.obligations(caseID: record.id, on: context.connection).map { ($0.rule, $0) })
+        for regime in statutoryRules.regimes {
+            let verdict = regime.trigger.evaluate(record.verdicts)
+            for rule in regime.obligations {
+                let due = rule.due(knownAt: record.timestamps.knownAt, verdicts: record.verdicts, calendar: calendar)
+                let days = due?.days
+                if var obligation = existing[rule.id] {
+                    guard obligation.status != .filed else { continue }
+                    let before = obligation
+                    obligation.status = switch verdict {
+                    case .yes: .required
+                    case .unknown: .toDecide
+                    case .no: .notRequired
+                    }
+                    if let due, due.days != obligation.periodDays {
+                        obligation.periodDays = due.days
+                        obligation.dueDate = due.date.iso
+                        obligation.dueAt = due.end
+                    }
+                    guard obligation != before else { continue }
+                    try obligationStore.update(obligation, now: context.now, on: context.connection)
+                    try store.history.append(
+                        caseID: record.id, caseNumber: record.caseNumber, action: "obligation", actor: actor.id, role: actor.role?.rawValue,
+                        at: context.now, reason: "\(rule.id): \(before.status.rawValue) → \(obligation.status.rawValue)", before: before, after: obligation,
+                        on: context.connection)
+                    try scheduleReminder(obligation, context: &context)
+                } else if verdict != .no {
+                    let obligation = CaseObligation(
+                        id: UUID(), caseID: record.id, rule: rule.id, regime: regime.id, kind: rule.kind, recipient: rule.recipient,
+                        status: verdict == .yes ? .required : .toDecide, law: rule.law, quote: rule.quote, rulesVersion: statutoryRules.version,
+                        periodDays: days, knownAt: record.timestamps.knownAt,
+                        dueDate: due?.date.iso, dueAt: due?.end,
+                        filedAt: nil, filingReference: nil, filedBy: nil)
+                    try obligationStore.insert(obligation, now: context.now, on: context.connection)
+                    try store.history.append(
+                        caseID: record.id, caseNumber: record.caseNumber, action: "obligation", actor: actor.id, role: actor.role?.rawValue,
+                        at: context.now, reason: "\(rule.id) created as \(obligation.status.rawValue) (\(regime.law))", before: [String: String](),
+                        after: obligation, on: context.connection)
+                    try scheduleReminder(obligation, context: &context)
+                }
+            }
+        }
+    }
+
+    private func scheduleReminder(_ obligation: CaseObligation, context: inout TransactionContext) throws {
+        let key = obligation.id.uuidString.lowercased()
+        guard obligation.isOpen, let dueText = obligation.dueDate, let dueDate = CivilDate(iso: dueText), let dueAt = obligation.dueAt,
+              let next = statutoryRules.reminders.schedule(dueDate: dueDate, dueAt: dueAt, now: context.now).next
+        else {
+            try DurableTimers.cancel(kind: Self.obligationTimer, key: key, on: context.connection, schema: schema)
+            return
+        }
+        try DurableTimers.schedule(kind: Self.obligationTimer, key: key, at: next.at, on: context.connection, schema: schema)
+    }
+
+    /// Fires an obligation's reminder timer: emits the stage in force and schedules the next.
+    func remind(obligationID: UUID, context: inout TransactionContext) throws {
+        guard let obligation = try obligationStore.obligation(id: obligationID, forUpdate: true, on: context.connection), obligation.isOpen,
+              let dueText = obligation.dueDate, let dueDate = CivilDate(iso: dueText), let dueAt = obligation.dueAt,
+              let record = try store.find(id: obligation.caseID, on: context.connection)
+        else { return }
+        let schedule = statutoryRules.reminders.schedule(dueDate: dueDate, dueAt: dueAt, now: context.now)
+        if let stage = schedule.current {
+            context.emit(try Envelope(
+                source: ServiceName.csirtTriage.source, time: context.now,
+                data: IncidentObligationReminder(
+                    caseNumber: record.caseNumber, caseId: record.id, obligationId: obligation.id, rule: obligation.rule, kind: obligation.kind,
+                    status: obligation.status.rawValue, stage: stage, dueDate: dueText, dueAt: dueAt, law: String(obligation.law.prefix(500)),
+                    sectionCode: record.sectionCode, remindedAt: context.now)
+            ).amqpMessage(appID: Self.appID))
+        }
+        try scheduleReminder(obligation, context: &context)
+    }
+
+    /// Records that an obligation was filed, with its reference (e.g. the PPC's receipt number);
+    /// its reminders stop.
+    @discardableResult
+    public func fileObligation(
+        caseNumber: String, obligationID: UUID, reference: String, actor: TriageActor, context: inout TransactionContext
+    ) throws -> CaseObligation {
+        guard let role = actor.role, CaseLifecycle.handlers.contains(role) else {
+            throw TriageError(code: .forbidden, detail: "only incident handlers may record a filing")
+        }
+        let reference = reference.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reference.isEmpty, reference.count <= 200 else { throw TriageError(code: .invalidRequest, detail: "a filing needs a reference of 1 to 200 characters") }
+        let record = try lockedCase(caseNumber, visibility: .all, context: context)
+        guard var obligation = try obligationStore.obligation(id: obligationID, forUpdate: true, on: context.connection), obligation.caseID == record.id else {
+            throw TriageError(code: .notFound, detail: "case \(caseNumber) has no obligation \(obligationID)")
+        }
+        guard obligation.status != .filed else { throw TriageError(code: .conflict, detail: "obligation \(obligation.rule) was filed already (\(obligation.filingReference ?? ""))") }
+        let before = obligation
+        obligation.status = .filed
+        obligation.filedAt = context.now
+        obligation.filingReference = reference
+        obligation.filedBy = actor.id
+        try obligationStore.update(obligation, now: context.now, on: context.connection)
+        try DurableTimers.cancel(kind: Self.obligationTimer, key: obligation.id.uuidString.lowercased(), on: context.connection, schema: schema)
+        try store.history.append(
+            caseID: record.id, caseNumber: record.caseNumber, action: "filing", actor: actor.id, role: role.rawValue, at: context.now,
+            reason: "\(obligation.rule) filed: \(reference)", before: before, after: obligation, on: context.connection)
+        return obligation
+    }
+}
+
+/// What a history row records of a case: the fields a transition can change.
+struct HistorySnapshot: Codable {
+    var state: CaseState
+    var qualification: CaseQualification?
+    var qualificationReason: String?
+    var severity: Int
+    var severityRule: String
+    var escalationLevel: Int
+    var acknowledgedAt: Date?
+    var containedAt: Date?
+    var closedAt: Date?
+
+    init(_ record: CaseRecord) {
+        state = record.state
+        qualification = record.qualification
+        qualificationReason = record.qualificationReason
+        severity = record.severity.severity
+        severityRule = record.severity.rule
+        escalationLevel = record.escalationLevel
+        acknowledgedAt = record.timestamps.acknowledgedAt
+        containedAt = record.timestamps.containedAt
+        closedAt = record.timestamps.closedAt
+    }
+}

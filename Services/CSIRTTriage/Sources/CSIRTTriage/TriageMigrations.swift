@@ -1,0 +1,125 @@
+import PostgresMigrations
+
+/// The `triage` schema (versions 10 and up; 1-9 are the runtime's inbox, outbox and timers).
+enum TriageMigrations {
+    static func all(schema: String) -> [Migration] {
+        let s = Migrator.quoted(schema)
+        return [
+            Migration(
+                version: 10,
+                name: "cases, counters, hash-chained history, obligations",
+                sql: """
+                    -- Issue #4 item 1: INC-<year>-<6 digits> without gaps within a year. The number is
+                    -- taken from this row in the transaction that commits the case, so a rolled-back
+                    -- case gives its number back (a sequence would leave a gap).
+                    CREATE TABLE \(s).case_counters (
+                        year integer PRIMARY KEY,
+                        last_number integer NOT NULL CHECK (last_number BETWEEN 0 AND 999999)
+                    );
+
+                    CREATE TABLE \(s).cases (
+                        id uuid PRIMARY KEY,
+                        case_number text NOT NULL UNIQUE,
+                        year integer NOT NULL,
+                        number integer NOT NULL,
+                        -- Exactly one case per report (or per contractor violation), however often
+                        -- the event is delivered.
+                        source_kind text NOT NULL,
+                        source_id text NOT NULL,
+                        section_code text NOT NULL,
+                        department_code text NOT NULL,
+                        category text NOT NULL,
+                        -- Masked text only: the restricted original stays in intake (Art. 3(10)).
+                        title text NOT NULL,
+                        description text NOT NULL,
+                        reporter jsonb,
+                        my_number_detected boolean NOT NULL,
+                        facts jsonb NOT NULL,
+                        verdicts jsonb NOT NULL,
+                        state text NOT NULL,
+                        qualification text,
+                        qualification_reason text,
+                        severity integer NOT NULL CHECK (severity BETWEEN 1 AND 4),
+                        severity_rule text NOT NULL,
+                        severity_reason text NOT NULL,
+                        severity_matched text[] NOT NULL DEFAULT '{}',
+                        severity_rules_version text NOT NULL,
+                        -- Issue #4 item 5: the time stamps are kept apart.
+                        occurred_at timestamptz,
+                        detected_at timestamptz,
+                        known_at timestamptz NOT NULL,
+                        reported_at timestamptz,
+                        recorded_at timestamptz NOT NULL,
+                        opened_at timestamptz NOT NULL,
+                        triaged_at timestamptz,
+                        acknowledged_at timestamptz,
+                        contained_at timestamptz,
+                        closed_at timestamptz,
+                        escalation_level integer NOT NULL DEFAULT -1,
+                        updated_at timestamptz NOT NULL,
+                        UNIQUE (source_kind, source_id),
+                        UNIQUE (year, number)
+                    );
+                    CREATE INDEX cases_by_unit ON \(s).cases (department_code, section_code, recorded_at DESC);
+                    CREATE INDEX cases_by_state ON \(s).cases (state, recorded_at DESC);
+
+                    -- "Record and preserve the history" (Art. 27; brief §6): append-only, each row
+                    -- chained to the previous one by SHA-256 (see CaseHistory).
+                    CREATE TABLE \(s).case_history (
+                        seq bigint PRIMARY KEY,
+                        case_id uuid NOT NULL,
+                        case_number text NOT NULL,
+                        action text NOT NULL,
+                        actor text NOT NULL,
+                        role text,
+                        at timestamptz NOT NULL,
+                        reason text,
+                        -- Canonical JSON text (not jsonb, which would reformat what was hashed).
+                        before_json text NOT NULL,
+                        after_json text NOT NULL,
+                        prev_hash text NOT NULL,
+                        hash text NOT NULL
+                    );
+                    CREATE INDEX case_history_by_case ON \(s).case_history (case_id, seq);
+
+                    -- The owner cannot revoke its own UPDATE/DELETE, so a trigger refuses them; a
+                    -- superuser can still disable it, which the chain's verification then reveals.
+                    CREATE FUNCTION \(s).case_history_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                        RAISE EXCEPTION 'case_history is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+                    END
+                    $$;
+                    CREATE TRIGGER case_history_no_update BEFORE UPDATE OR DELETE ON \(s).case_history
+                        FOR EACH ROW EXECUTE FUNCTION \(s).case_history_append_only();
+                    CREATE TRIGGER case_history_no_truncate BEFORE TRUNCATE ON \(s).case_history
+                        FOR EACH STATEMENT EXECUTE FUNCTION \(s).case_history_append_only();
+
+                    -- Issue #4 item 7: statutory obligations, with the legal terms copied at creation.
+                    CREATE TABLE \(s).obligations (
+                        id uuid PRIMARY KEY,
+                        case_id uuid NOT NULL REFERENCES \(s).cases (id),
+                        rule_id text NOT NULL,
+                        regime text NOT NULL,
+                        kind text NOT NULL,
+                        recipient text NOT NULL,
+                        -- required | to-decide | not-required | filed
+                        status text NOT NULL,
+                        law text NOT NULL,
+                        quote text NOT NULL,
+                        rules_version text NOT NULL,
+                        period_days integer,
+                        known_at timestamptz NOT NULL,
+                        due_date date,
+                        due_at timestamptz,
+                        filed_at timestamptz,
+                        filing_reference text,
+                        filed_by text,
+                        created_at timestamptz NOT NULL,
+                        updated_at timestamptz NOT NULL,
+                        UNIQUE (case_id, rule_id)
+                    );
+                    """
+            ),
+        ]
+    }
+}

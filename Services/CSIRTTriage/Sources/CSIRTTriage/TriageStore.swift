@@ -1,0 +1,202 @@
+import Contracts
+public import Foundation
+public import Postgres
+import PostgresMigrations
+import WardCalendar
+
+/// Who may see which cases: a department or section sees only its own, ward-wide roles all
+/// (issue #4 item 9).
+public enum CaseVisibility: Sendable, Hashable {
+    case all
+    /// A section or department code.
+    case unit(String)
+
+    public func allows(sectionCode: String, departmentCode: String) -> Bool {
+        switch self {
+        case .all: true
+        case .unit(let code): code == sectionCode || code == departmentCode
+        }
+    }
+}
+
+/// The triage schema: cases, their history, their obligations. Every call runs on a connection
+/// the caller holds, inside the caller's transaction; all SQL is parameterised.
+public struct TriageStore: Sendable {
+    /// The schema the tables live in (`triage`; tests use their own).
+    public let schema: String
+
+    public init(schema: String = CSIRTTriageService.schema) {
+        self.schema = schema
+    }
+
+    var cases: String { "\(Migrator.quoted(schema)).cases" }
+    var counters: String { "\(Migrator.quoted(schema)).case_counters" }
+    var history: CaseHistory { CaseHistory(schema: schema) }
+
+    // MARK: Numbering
+
+    /// The next case number of `year`: `INC-<year>-<6 digits>`. Gapless because the counter row
+    /// is updated (and locked) in the transaction that commits the case: a rollback returns the
+    /// number.
+    func nextCaseNumber(year: Int, on connection: PostgresConnection) throws -> (number: Int, text: String) {
+        let row = try connection.query(
+            """
+            INSERT INTO \(unescaped: counters) (year, last_number) VALUES (\(year), 1)
+            ON CONFLICT (year) DO UPDATE SET last_number = \(unescaped: counters).last_number + 1
+            RETURNING last_number
+            """
+        ).rows.first
+        guard let number = try row?.decode("last_number", as: Int.self) else {
+            throw PostgresError(code: .server, message: "the case counter of \(year) returned nothing")
+        }
+        return (number, Self.caseNumber(year: year, number: number))
+    }
+
+    /// `INC-2025-000042`.
+    public static func caseNumber(year: Int, number: Int) -> String {
+        let digits = String(number)
+        return "INC-\(year)-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+    }
+
+    // MARK: Cases
+
+    /// The case opened from `source`, if any.
+    public func caseID(source: CaseSource, on connection: PostgresConnection) throws -> UUID? {
+        try connection.query(
+            "SELECT id FROM \(unescaped: cases) WHERE source_kind = \(source.kind) AND source_id = \(source.id)"
+        ).rows.first?.decode("id")
+    }
+
+    /// Inserts a new case; returns false when a concurrent transaction opened one for the same source.
+    func insert(
+        _ new: NewCase, id: UUID, year: Int, number: Int, caseNumber: String, severity: SeverityDecision, openedAt: Date,
+        on connection: PostgresConnection
+    ) throws -> Bool {
+        try connection.query(
+            """
+            INSERT INTO \(unescaped: cases) (
+                id, case_number, year, number, source_kind, source_id, section_code, department_code, category, title, description,
+                reporter, my_number_detected, facts, verdicts, state, severity, severity_rule, severity_reason, severity_matched,
+                severity_rules_version, occurred_at, detected_at, known_at, reported_at, recorded_at, opened_at, updated_at
+            ) VALUES (
+                \(id), \(caseNumber), \(year), \(number), \(new.source.kind), \(new.source.id), \(new.sectionCode), \(new.departmentCode),
+                \(new.category.rawValue), \(new.title), \(new.description), \(new.reporter.map(PostgresJSON.init)), \(new.myNumberDetected),
+                \(PostgresJSON(new.facts)), \(PostgresJSON(new.verdicts)), \(CaseState.reported.rawValue), \(severity.severity),
+                \(severity.rule), \(severity.reason), \(severity.matched), \(severity.rulesVersion), \(new.occurredAt), \(new.detectedAt),
+                \(new.knownAt), \(new.reportedAt), \(new.recordedAt), \(openedAt), \(openedAt)
+            )
+            ON CONFLICT (source_kind, source_id) DO NOTHING
+            """
+        ).affectedRows == 1
+    }
+
+    private static let columns = """
+        id, case_number, source_kind, source_id, section_code, department_code, category, title, description, my_number_detected,
+        facts, verdicts, state, qualification, qualification_reason, severity, severity_rule, severity_reason, severity_matched,
+        severity_rules_version, occurred_at, detected_at, known_at, reported_at, recorded_at, opened_at, triaged_at, acknowledged_at,
+        contained_at, closed_at, escalation_level
+        """
+
+    /// The case with this number (or id), optionally locked for update.
+    public func find(caseNumber: String, forUpdate: Bool = false, on connection: PostgresConnection) throws -> CaseRecord? {
+        try connection.query(
+            "SELECT \(unescaped: Self.columns) FROM \(unescaped: cases) WHERE case_number = \(caseNumber) \(unescaped: forUpdate ? "FOR UPDATE" : "")"
+        ).rows.first.map(Self.record(from:))
+    }
+
+    public func find(id: UUID, forUpdate: Bool = false, on connection: PostgresConnection) throws -> CaseRecord? {
+        try connection.query(
+            "SELECT \(unescaped: Self.columns) FROM \(unescaped: cases) WHERE id = \(id) \(unescaped: forUpdate ? "FOR UPDATE" : "")"
+        ).rows.first.map(Self.record(from:))
+    }
+
+    /// The latest cases visible to `visibility`, newest first, optionally in one state.
+    public func list(visibility: CaseVisibility, state: CaseState? = nil, limit: Int = 50, on connection: PostgresConnection) throws -> [CaseSummary] {
+        let unit: String? = if case .unit(let code) = visibility { code } else { nil }
+        return try connection.query(
+            """
+            SELECT case_number, state, severity, section_code, department_code, category, title, known_at, opened_at, acknowledged_at
+            FROM \(unescaped: cases)
+            WHERE (\(unit)::text IS NULL OR section_code = \(unit) OR department_code = \(unit))
+              AND (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue))
+            ORDER BY opened_at DESC, case_number DESC
+            LIMIT \(max(1, min(limit, 1000)))
+            """
+        ).map { row in
+            CaseSummary(
+                caseNumber: try row.decode("case_number"), state: try Self.decodeEnum(row, "state"), severity: try row.decode("severity"),
+                sectionCode: try row.decode("section_code"), departmentCode: try row.decode("department_code"),
+                category: try Self.decodeEnum(row, "category"), title: try row.decode("title"), knownAt: try row.decode("known_at"),
+                openedAt: try row.decode("opened_at"), acknowledgedAt: try row.decode("acknowledged_at"))
+        }
+    }
+
+    /// Writes the mutable fields of `record` back.
+    func update(_ record: CaseRecord, now: Date, on connection: PostgresConnection) throws {
+        _ = try connection.query(
+            """
+            UPDATE \(unescaped: cases) SET
+                state = \(record.state.rawValue), qualification = \(record.qualification?.rawValue),
+                qualification_reason = \(record.qualificationReason), severity = \(record.severity.severity),
+                severity_rule = \(record.severity.rule), severity_reason = \(record.severity.reason),
+                severity_matched = \(record.severity.matched), severity_rules_version = \(record.severity.rulesVersion),
+                facts = \(PostgresJSON(record.facts)), verdicts = \(PostgresJSON(record.verdicts)),
+                triaged_at = \(record.timestamps.triagedAt), acknowledged_at = \(record.timestamps.acknowledgedAt),
+                contained_at = \(record.timestamps.containedAt), closed_at = \(record.timestamps.closedAt),
+                escalation_level = \(record.escalationLevel), updated_at = \(now)
+            WHERE id = \(record.id)
+            """
+        )
+    }
+
+    // MARK: History
+
+    /// The history of a case, oldest first.
+    public func history(caseID: UUID, on connection: PostgresConnection) throws -> [CaseHistoryEntry] {
+        try history.entries(caseID: caseID, on: connection)
+    }
+
+    /// Checks the whole hash chain of the case history and names the first broken link
+    /// (`isms incidents verify`).
+    public func verifyChain(on connection: PostgresConnection) throws -> CaseHistoryVerification {
+        try history.verify(on: connection)
+    }
+
+    // MARK: Rows
+
+    static func decodeEnum<E: RawRepresentable>(_ row: PostgresRow, _ column: String) throws -> E where E.RawValue == String {
+        let text: String = try row.decode(column)
+        guard let value = E(rawValue: text) else {
+            throw PostgresError(code: .decoding, message: "column \"\(column)\": '\(text)' is not a known \(E.self)")
+        }
+        return value
+    }
+
+    static func record(from row: PostgresRow) throws -> CaseRecord {
+        CaseRecord(
+            id: try row.decode("id"),
+            caseNumber: try row.decode("case_number"),
+            source: CaseSource(kind: try row.decode("source_kind"), id: try row.decode("source_id")),
+            sectionCode: try row.decode("section_code"),
+            departmentCode: try row.decode("department_code"),
+            category: try decodeEnum(row, "category"),
+            title: try row.decode("title"),
+            description: try row.decode("description"),
+            myNumberDetected: try row.decode("my_number_detected"),
+            state: try decodeEnum(row, "state"),
+            qualification: try row.decode("qualification", as: String?.self).flatMap(CaseQualification.init(rawValue:)),
+            qualificationReason: try row.decode("qualification_reason"),
+            severity: SeverityDecision(
+                severity: try row.decode("severity"), rule: try row.decode("severity_rule"), reason: try row.decode("severity_reason"),
+                matched: try row.decode("severity_matched"), rulesVersion: try row.decode("severity_rules_version")),
+            facts: try row.decode("facts", as: PostgresJSON<SeverityInput>.self).value,
+            verdicts: try row.decode("verdicts", as: PostgresJSON<StatutoryVerdicts>.self).value,
+            timestamps: CaseTimestamps(
+                occurredAt: try row.decode("occurred_at"), detectedAt: try row.decode("detected_at"), knownAt: try row.decode("known_at"),
+                reportedAt: try row.decode("reported_at"), recordedAt: try row.decode("recorded_at"), openedAt: try row.decode("opened_at"),
+                triagedAt: try row.decode("triaged_at"), acknowledgedAt: try row.decode("acknowledged_at"),
+                containedAt: try row.decode("contained_at"), closedAt: try row.decode("closed_at")),
+            escalationLevel: try row.decode("escalation_level")
+        )
+    }
+}

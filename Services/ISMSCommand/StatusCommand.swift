@@ -1,0 +1,105 @@
+import ArgumentParser
+import Contracts
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Per work queue: ready, unacknowledged, consumers and dead-letter depth; per service: readiness.",
+        discussion: """
+            Queues come from the RabbitMQ management API (ISMS_MANAGEMENT_URL, with user and \
+            password in the URL). Services are asked for /readyz at ISMS_<SERVICE>_URL \
+            (for example ISMS_INCIDENT_INTAKE_URL), by default http://127.0.0.1:8081 to 8085.
+            """
+    )
+
+    static let defaultPorts: [ServiceName: Int] = [
+        .incidentIntake: 8081, .csirtTriage: 8082, .auditScheduler: 8083, .contractorMonitor: 8084, .notifier: 8085,
+    ]
+
+    func run() async throws {
+        var healthy = true
+        let queues = try await managementQueues()
+        print(pad("QUEUE", 30) + pad("READY", 8, right: true) + pad("UNACKED", 9, right: true) + pad("CONSUMERS", 11, right: true) + pad("DEAD-LETTERS", 14, right: true))
+        for workQueue in Topology.workQueues {
+            let queue = queues[workQueue.name]
+            let dead = queues[Topology.deadLetterQueueName(for: workQueue.name)]?.messages ?? 0
+            if queue == nil || dead > 0 || (queue?.consumers ?? 0) == 0 { healthy = false }
+            print(
+                pad(workQueue.name, 30)
+                    + pad(queue.map { String($0.ready) } ?? "missing", 8, right: true)
+                    + pad(queue.map { String($0.unacked) } ?? "-", 9, right: true)
+                    + pad(queue.map { String($0.consumers) } ?? "-", 11, right: true)
+                    + pad(String(dead), 14, right: true)
+            )
+        }
+        print("")
+        print(pad("SERVICE", 22) + pad("READY", 7) + "DETAIL")
+        for service in ServiceName.allCases where service != .isms {
+            let key = "ISMS_" + service.rawValue.uppercased().replacingOccurrences(of: "-", with: "_") + "_URL"
+            let base = ProcessInfo.processInfo.environment[key] ?? "http://127.0.0.1:\(Self.defaultPorts[service] ?? 0)"
+            let (ready, detail) = await readiness(base)
+            if !ready { healthy = false }
+            print(pad(service.rawValue, 22) + pad(ready ? "yes" : "no", 7) + detail)
+        }
+        if !healthy { throw ExitCode(1) }
+    }
+
+    struct QueueFigures {
+        var ready: Int
+        var unacked: Int
+        var messages: Int
+        var consumers: Int
+    }
+
+    private func managementQueues() async throws -> [String: QueueFigures] {
+        guard var components = URLComponents(string: CLIEnvironment.managementURL) else {
+            throw ValidationError("ISMS_MANAGEMENT_URL is not a URL")
+        }
+        let user = components.user ?? "guest"
+        let password = components.password ?? "guest"
+        components.user = nil
+        components.password = nil
+        components.path = "/api/queues/%2F"
+        components.percentEncodedPath = "/api/queues/%2F"
+        guard let url = components.url else { throw ValidationError("ISMS_MANAGEMENT_URL is not a URL") }
+        var request = URLRequest(url: url, timeoutInterval: 5)
+        request.setValue("Basic " + Data("\(user):\(password)".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        guard let http = response as? HTTPURLResponse, http.statusCode == 200,
+              let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]]
+        else {
+            throw ValidationError("the management API at \(url) did not answer with the queue list")
+        }
+        var figures: [String: QueueFigures] = [:]
+        for queue in list {
+            guard let name = queue["name"] as? String else { continue }
+            figures[name] = QueueFigures(
+                ready: queue["messages_ready"] as? Int ?? 0,
+                unacked: queue["messages_unacknowledged"] as? Int ?? 0,
+                messages: queue["messages"] as? Int ?? 0,
+                consumers: queue["consumers"] as? Int ?? 0
+            )
+        }
+        return figures
+    }
+
+    private func readiness(_ base: String) async -> (Bool, String) {
+        guard let url = URL(string: base + "/readyz") else { return (false, "bad URL \(base)") }
+        do {
+            let (data, response) = try await URLSession.shared.data(for: URLRequest(url: url, timeoutInterval: 3))
+            let ready = (response as? HTTPURLResponse)?.statusCode == 200
+            return (ready, "\(base)  \(String(decoding: data, as: UTF8.self))")
+        } catch {
+            return (false, "\(base)  unreachable")
+        }
+    }
+
+    private func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+        let padding = String(repeating: " ", count: max(1, width - text.count))
+        return right ? padding + text + " " : text + padding
+    }
+}

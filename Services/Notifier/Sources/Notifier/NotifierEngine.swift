@@ -1,0 +1,570 @@
+import ClientSupport
+public import Contracts
+import Directory
+public import Foundation
+import Logging
+import Postgres
+public import ServiceRuntime
+
+/// Everything the notifier decides, as synchronous steps that run inside a caller's
+/// transaction: the consumer (route, resolve, silence, group, enqueue), the timers (claim for
+/// sending, flush a group, remind) and the two short transactions around each send.
+///
+/// Sending itself never happens inside a transaction (issue #5 item 2-4): a `deliver` timer
+/// moves a row to `sending` with a fresh attempt id and commits; the ``DeliveryWorker`` leases
+/// the row, sends with no transaction open, and records the outcome in a second transaction
+/// that only applies while the attempt id still matches. A worker that dies mid-send leaves a
+/// lease that expires; the resend carries the same `webhook-id` / `Message-ID`.
+public struct NotifierEngine: Sendable {
+    public static let deliverTimer = "notifier.deliver"
+    public static let groupTimer = "notifier.group"
+    public static let repeatTimer = "notifier.repeat"
+
+    public let schema: String
+    public let routing: NotificationRouting
+    public let templates: NotifierTemplates
+    public let settings: NotifierSettings
+    let ledger: NotificationLedger
+    let resolver: NotifierRecipientResolver
+    let directory: DirectoryStore
+
+    /// Checks that every routed event type has its templates (a start-up error otherwise).
+    public init(schema: String, routing: NotificationRouting, templates: NotifierTemplates, settings: NotifierSettings) throws(NotifierError) {
+        try templates.check(routing)
+        self.schema = schema
+        self.routing = routing
+        self.templates = templates
+        self.settings = settings
+        self.ledger = NotificationLedger(schema: schema)
+        self.directory = DirectoryStore(schema: settings.directorySchema)
+        self.resolver = NotifierRecipientResolver(directory: directory)
+    }
+
+    var backoff: Backoff { Backoff(initial: settings.retryInitial, maximum: settings.retryMaximum) }
+
+    // MARK: Consuming
+
+    /// Routes one event: one ledger row per (event, recipient, first channel), each silenced,
+    /// grouped or scheduled for sending.
+    public func handle(_ envelope: RawEnvelope, context: inout TransactionContext) throws {
+        let event: NotifierEvent
+        do {
+            event = try NotifierEvent(envelope: envelope, restrictedFields: routing.restrictedFields)
+        } catch {
+            throw PermanentFailure(code: "invalid-data", reason: "the event's data is not JSON: \(error)")
+        }
+        let connection = context.connection
+        let now = context.now
+        if event.typeKey == "incident.acknowledged.v1" {
+            try acknowledge(event, now: now, on: connection, logger: context.logger)
+        }
+        let matches = routing.matches(event.attributes)
+        // An unrouted event that ties a case number to an intake id is kept (without context):
+        // acknowledgements name the case, earlier notifications the intake id.
+        guard !matches.isEmpty || (event.caseNumber != nil && event.intakeID != nil) else {
+            context.logger.debug("no route for the event")
+            return
+        }
+        let stored = StoredEvent(event: event)
+        let inserted = try connection.query(
+            """
+            INSERT INTO \(unescaped: ledger.table("events"))
+                (event_key, event_source, event_id, event_type, event_time, classification, correlation_id, case_number, intake_id,
+                 severity, section_code, attributes, context)
+            VALUES (\(event.key), \(event.source), \(event.id), \(event.type), \(event.time), \(event.classification.rawValue),
+                    \(event.correlationID), \(event.caseNumber), \(event.intakeID), \(event.severity), \(event.sectionCode),
+                    \(PostgresJSON(event.attributes)), \(JSONValue.object(matches.isEmpty ? [:] : event.context).jsonString(pretty: false))::jsonb)
+            ON CONFLICT DO NOTHING
+            """
+        )
+        // Issue #5 item 4: the same event (source + id) again is a no-op, even past the inbox.
+        guard inserted.affectedRows == 1 else {
+            context.logger.info("event already notified; nothing sent again", metadata: ["notifier.event": "\(event.key)"])
+            return
+        }
+        let silences = try ledger.activeSilences(now: now, on: connection)
+        var seen = Set<String>()
+        for match in matches {
+            let recipients = try resolver.resolve(match.receiver, event: event, on: connection, logger: context.logger)
+            if recipients.isEmpty {
+                context.logger.error("a route matched but its receiver reaches nobody", metadata: ["notifier.route": "\(match.route.path)", "notifier.receiver": "\(match.receiver.name)"])
+            }
+            for recipient in recipients where seen.insert(recipient.key).inserted {
+                guard !recipient.channels.isEmpty else {
+                    // Never silently skipped: nobody to send to is a failure, with its fallback.
+                    for message in try unreachable(recipient, event: stored, route: match.route, now: now, on: connection, logger: context.logger) {
+                        context.emit(message.message)
+                    }
+                    continue
+                }
+                try enqueue(
+                    stored, route: match.route, recipient: recipient, channelIndex: 0, reason: "route", onBehalfOf: nil, sequence: 0,
+                    silences: silences, grouping: true, now: now, on: connection, logger: context.logger)
+            }
+        }
+    }
+
+    /// Writes one ledger row and schedules what comes next; returns its id, or nil when the row
+    /// already existed.
+    @discardableResult
+    func enqueue(
+        _ event: StoredEvent, route: NotificationRouting.Route, recipient: NotifierRecipient, channelIndex: Int, reason: String,
+        onBehalfOf: String?, sequence: Int, silences: [NotifierSilence], grouping: Bool, now: Date, on connection: PostgresConnection,
+        logger: Logger
+    ) throws -> Int64? {
+        let channel = recipient.channels[channelIndex]
+        var attributes = event.attributes
+        attributes["recipient"] = recipient.personID ?? recipient.key
+        attributes["channel"] = channel.kind.rawValue
+        attributes["route"] = route.path
+        let severity1 = event.severity == 1
+        let silence = silences.first { $0.mutes(attributes, severity1: severity1, at: now) }
+        let template = route.template ?? event.typeKey
+        let onBehalfOfName = try onBehalfOf.flatMap { try directory.person(id: $0, on: connection)?.name }
+        let message = try render(
+            event, template: template, recipient: recipient, sequence: sequence, onBehalfOfName: onBehalfOfName,
+            acknowledgementLink: route.acknowledge, on: connection)
+        let state = silence == nil ? "queued" : "silenced"
+        let repeatSeconds = route.repeatInterval.map { Int($0.secondsValue) }
+        let result = try connection.query(
+            """
+            INSERT INTO \(unescaped: ledger.table("notifications"))
+                (event_key, route, recipient, recipient_name, on_behalf_of, reason, channel_kind, channel_address, channel_format,
+                 channel_index, language, sequence, state, silence_id, repeat_interval_s, repeats_left, template, ack_link, subject, body,
+                 created_at, updated_at)
+            VALUES (\(event.key), \(route.path), \(recipient.key), \(recipient.name), \(onBehalfOf), \(reason), \(channel.kind.rawValue),
+                    \(channel.address), \(channel.format?.rawValue), \(channelIndex), \(recipient.language.rawValue), \(sequence), \(state),
+                    \(silence?.id), \(repeatSeconds), \(max(0, route.maxRepeats - sequence)), \(template), \(route.acknowledge),
+                    \(message.subject), \(message.body), \(now), \(now))
+            ON CONFLICT DO NOTHING
+            RETURNING id
+            """
+        )
+        guard let id = try result.rows.first?.decode("id", as: Int64.self) else { return nil }
+        if let silence {
+            try ledger.log(id, state: "silenced", attempt: 0, detail: "silence \(silence.id.uuidString.lowercased()): \(silence.reason)", at: now, on: connection)
+            logger.info("notification silenced", metadata: ["notifier.notification": "\(id)", "notifier.silence": "\(silence.id)"])
+            return id
+        }
+        try ledger.log(id, state: "queued", attempt: 0, detail: "\(reason) via \(route.path)", at: now, on: connection)
+        // Issue #5 item 5: severity-1 is never grouped away without the route's explicit flag.
+        if grouping, !route.groupBy.isEmpty, !severity1 || route.groupSeverity1 {
+            try joinGroup(id, event: event, route: route, recipient: recipient, channel: channel, now: now, on: connection)
+        } else {
+            try DurableTimers.schedule(kind: Self.deliverTimer, key: String(id), at: now, on: connection, schema: schema)
+        }
+        return id
+    }
+
+    private func joinGroup(
+        _ id: Int64, event: StoredEvent, route: NotificationRouting.Route, recipient: NotifierRecipient, channel: Organisation.Channel,
+        now: Date, on connection: PostgresConnection
+    ) throws {
+        let labels = route.groupBy.map { "\($0)=\(event.attributes[$0] ?? "")" }.joined(separator: ",")
+        let key = "\(route.path)|\(labels)|\(recipient.key)|\(channel.kind.rawValue):\(channel.address)"
+        let groups = ledger.table("groups")
+        _ = try connection.query("INSERT INTO \(unescaped: groups) (group_key, waiting) VALUES (\(key), false) ON CONFLICT DO NOTHING")
+        guard let row = try connection.query("SELECT id, waiting, last_flush_at FROM \(unescaped: groups) WHERE group_key = \(key) FOR UPDATE").rows.first else {
+            throw NotifierError(.invalidState, detail: "group \(key) vanished")
+        }
+        let groupID: Int64 = try row.decode("id")
+        _ = try connection.query("UPDATE \(unescaped: ledger.table("notifications")) SET group_id = \(groupID) WHERE id = \(id)")
+        if try row.decode("waiting", as: Bool.self) { return }
+        // Alertmanager's rule: the first message of a group waits `groupWait`; later ones go out
+        // `groupInterval` after the previous one.
+        var flushAt = now.addingTimeInterval(route.groupWait.secondsValue)
+        if let last = try row.decode("last_flush_at", as: Date?.self), last.addingTimeInterval(route.groupInterval.secondsValue) > now {
+            flushAt = last.addingTimeInterval(route.groupInterval.secondsValue)
+        }
+        _ = try connection.query("UPDATE \(unescaped: groups) SET waiting = true, flush_at = \(flushAt) WHERE id = \(groupID)")
+        try DurableTimers.schedule(kind: Self.groupTimer, key: String(groupID), at: flushAt, on: connection, schema: schema)
+    }
+
+    /// Renders a message for one recipient in their language.
+    func render(
+        _ event: StoredEvent, template: String, recipient: NotifierRecipient, sequence: Int, onBehalfOfName: String?,
+        acknowledgementLink: Bool, on connection: PostgresConnection
+    ) throws -> RenderedMessage {
+        let english = recipient.language == .en
+        var context: [String: Any] = [
+            "event": event.context.mapValues(\.mustacheValue),
+            "type": event.typeKey,
+            "eventId": event.id,
+            "source": event.source,
+            "time": Self.localTime(event.time),
+            "recipientName": recipient.name,
+            "reminder": sequence > 0,
+            "reminderNumber": sequence,
+            "restricted": event.classification == DataClassification.restricted.rawValue,
+        ]
+        if let severity = event.severity { context["severity"] = severity }
+        if let onBehalfOfName { context["onBehalfOf"] = onBehalfOfName }
+        if let code = event.sectionCode, let section = try directory.section(code: code, on: connection) {
+            context["sectionName"] = english ? (section.nameEn ?? section.name) : section.name
+            if let department = try directory.department(code: section.departmentCode, on: connection) {
+                context["departmentName"] = english ? (department.nameEn ?? department.name) : department.name
+            }
+        }
+        if acknowledgementLink, let caseRef = event.caseRef, let personID = recipient.personID {
+            let token = NotifierAcknowledgementToken.sign(
+                caseNumber: caseRef, personID: personID,
+                expires: Date().addingTimeInterval(settings.acknowledgementLifetime.secondsValue), secret: settings.acknowledgementSecret)
+            let base = settings.triagePublicURL.hasSuffix("/") ? String(settings.triagePublicURL.dropLast()) : settings.triagePublicURL
+            context["ackLink"] = "\(base)/v1/acknowledgements/\(token)"
+        }
+        return try templates.render(template, language: recipient.language, context: context)
+    }
+
+    static func localTime(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "Asia/Tokyo")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm 'JST'"
+        return formatter.string(from: date)
+    }
+
+    // MARK: Acknowledgement
+
+    /// Records the case as acknowledged, marks its sent notifications acknowledged and stops
+    /// their reminders (issue #5 item 8).
+    func acknowledge(_ event: NotifierEvent, now: Date, on connection: PostgresConnection, logger: Logger) throws {
+        var refs = [event.caseNumber, event.intakeID].compactMap { $0 }
+        if let caseNumber = event.caseNumber {
+            refs += try connection.query(
+                "SELECT DISTINCT intake_id FROM \(unescaped: ledger.table("events")) WHERE case_number = \(caseNumber) AND intake_id IS NOT NULL"
+            ).rows.map { try $0.decode("intake_id", as: String.self) }
+        }
+        guard !refs.isEmpty else { return }
+        let by = event.attributes["actor"] ?? event.attributes["personId"]
+        for ref in Set(refs) {
+            _ = try connection.query(
+                "INSERT INTO \(unescaped: ledger.table("acknowledged_cases")) (case_ref, acknowledged_by, acknowledged_at) VALUES (\(ref), \(by), \(now)) ON CONFLICT DO NOTHING"
+            )
+        }
+        let acknowledged = try connection.query(
+            """
+            UPDATE \(unescaped: ledger.table("notifications")) SET state = 'acknowledged', acknowledged_at = \(now), updated_at = \(now)
+            WHERE state = 'sent' AND event_key IN (
+                SELECT event_key FROM \(unescaped: ledger.table("events")) WHERE case_number = ANY(\(refs)::text[]) OR intake_id = ANY(\(refs)::text[]))
+            RETURNING id
+            """
+        ).rows.map { try $0.decode("id", as: Int64.self) }
+        for id in acknowledged {
+            try ledger.log(id, state: "acknowledged", attempt: 0, detail: "case acknowledged\(by.map { " by \($0)" } ?? "")", at: now, on: connection)
+            try DurableTimers.cancel(kind: Self.repeatTimer, key: String(id), on: connection, schema: schema)
+        }
+        let cancelled = try connection.query(
+            """
+            UPDATE \(unescaped: ledger.table("notifications")) SET state = 'cancelled', updated_at = \(now)
+            WHERE state = 'queued' AND sequence > 0 AND event_key IN (
+                SELECT event_key FROM \(unescaped: ledger.table("events")) WHERE case_number = ANY(\(refs)::text[]) OR intake_id = ANY(\(refs)::text[]))
+            RETURNING id
+            """
+        ).rows.map { try $0.decode("id", as: Int64.self) }
+        for id in cancelled {
+            try ledger.log(id, state: "cancelled", attempt: 0, detail: "reminder not needed: case acknowledged", at: now, on: connection)
+            try DurableTimers.cancel(kind: Self.deliverTimer, key: String(id), on: connection, schema: schema)
+        }
+        logger.info("case acknowledged; reminders stopped", metadata: ["notifier.case": "\(refs.first ?? "")", "notifier.acknowledged": "\(acknowledged.count)"])
+    }
+
+    // MARK: Timers
+
+    /// `notifier.deliver`: hands a queued row to the send worker.
+    func fireDeliver(_ timer: DurableTimer, context: inout TransactionContext) throws {
+        guard let id = Int64(timer.key), let record = try ledger.lockedRecord(id: id, on: context.connection), record.state == "queued" else { return }
+        try markSending(id, attempt: record.attempts + 1, now: context.now, on: context.connection)
+    }
+
+    private func markSending(_ id: Int64, attempt: Int, now: Date, on connection: PostgresConnection) throws {
+        _ = try connection.query(
+            """
+            UPDATE \(unescaped: ledger.table("notifications"))
+            SET state = 'sending', attempt_id = \(UUID()), lease_until = NULL, updated_at = \(now) WHERE id = \(id)
+            """
+        )
+        try ledger.log(id, state: "sending", attempt: attempt, detail: "handed to the send worker", at: now, on: connection)
+    }
+
+    /// `notifier.group`: the group's queued rows go out as one message.
+    func fireGroup(_ timer: DurableTimer, context: inout TransactionContext) throws {
+        guard let groupID = Int64(timer.key) else { return }
+        let connection = context.connection
+        let now = context.now
+        let rows = try connection.query(
+            """
+            SELECT id, subject, body, language, recipient_name, attempts FROM \(unescaped: ledger.table("notifications"))
+            WHERE group_id = \(groupID) AND state = 'queued' ORDER BY id FOR UPDATE
+            """
+        ).rows
+        _ = try connection.query(
+            "UPDATE \(unescaped: ledger.table("groups")) SET waiting = false, flush_at = NULL, last_flush_at = \(now) WHERE id = \(groupID)"
+        )
+        guard let leader = rows.first else { return }
+        let leaderID: Int64 = try leader.decode("id")
+        if rows.count > 1 {
+            let items: [[String: Any]] = try rows.map { ["subject": try $0.decode("subject", as: String.self), "body": try $0.decode("body", as: String.self)] }
+            let language = Organisation.Language(rawValue: try leader.decode("language")) ?? .ja
+            let message = try templates.render(
+                "_group", language: language,
+                context: ["count": rows.count, "items": items, "recipientName": try leader.decode("recipient_name", as: String.self)])
+            _ = try connection.query(
+                "UPDATE \(unescaped: ledger.table("notifications")) SET subject = \(message.subject), body = \(message.body) WHERE id = \(leaderID)"
+            )
+            for row in rows.dropFirst() {
+                let id: Int64 = try row.decode("id")
+                _ = try connection.query(
+                    "UPDATE \(unescaped: ledger.table("notifications")) SET state = 'grouped', leader_id = \(leaderID), updated_at = \(now) WHERE id = \(id)"
+                )
+                try ledger.log(id, state: "grouped", attempt: 0, detail: "goes out with notification \(leaderID)", at: now, on: connection)
+            }
+        }
+        try markSending(leaderID, attempt: try leader.decode("attempts", as: Int.self) + 1, now: now, on: connection)
+    }
+
+    /// `notifier.repeat`: a reminder while the case is not acknowledged (issue #5 item 5).
+    func fireRepeat(_ timer: DurableTimer, context: inout TransactionContext) throws {
+        let connection = context.connection
+        guard let id = Int64(timer.key), let record = try ledger.record(id: id, on: connection), record.state == "sent",
+            let event = try ledger.eventContext(record.eventKey, on: connection)
+        else { return }
+        let refs = [event.caseNumber, event.intakeID].compactMap { $0 }
+        guard try !ledger.isAcknowledged(caseRefs: refs, on: connection) else { return }
+        let row = try connection.query(
+            "SELECT repeats_left, channel_index, template, ack_link FROM \(unescaped: ledger.table("notifications")) WHERE id = \(id)"
+        ).rows.first
+        guard let row, try row.decode("repeats_left", as: Int.self) > 0 else { return }
+        guard let recipient = try recipientOf(record, on: connection) else { return }
+        var route = routing.allRoutes.first { $0.path == record.route } ?? routing.root
+        route.template = try row.decode("template", as: String.self)
+        route.acknowledge = try row.decode("ack_link", as: Bool.self)
+        route.maxRepeats = record.sequence + (try row.decode("repeats_left", as: Int.self))
+        let index = min(try row.decode("channel_index", as: Int.self), recipient.channels.count - 1)
+        var pinned = recipient
+        pinned.channels = [recipient.channels[max(0, index)]]
+        try enqueue(
+            event, route: route, recipient: pinned, channelIndex: 0, reason: "reminder", onBehalfOf: record.onBehalfOf,
+            sequence: record.sequence + 1, silences: try ledger.activeSilences(now: context.now, on: connection), grouping: false,
+            now: context.now, on: connection, logger: context.logger)
+    }
+
+    /// The recipient a row was for, as the directory (or routing file) knows them now; the row's
+    /// own channel when the person or endpoint is gone.
+    func recipientOf(_ record: NotificationRecord, on connection: PostgresConnection) throws -> NotifierRecipient? {
+        if record.recipient.hasPrefix("person:"), let person = try directory.person(id: String(record.recipient.dropFirst(7)), on: connection) {
+            return NotifierRecipient(person: person)
+        }
+        if record.recipient.hasPrefix("endpoint:") {
+            let name = String(record.recipient.dropFirst(9))
+            if let endpoint = routing.receivers.values.flatMap(\.endpoints).first(where: { $0.name == name }) {
+                return NotifierRecipient(endpoint: endpoint)
+            }
+        }
+        return nil
+    }
+
+    // MARK: Sending
+
+    /// A row leased for sending.
+    public struct Claim: Sendable {
+        public var attemptID: UUID
+        public var notification: OutgoingNotification
+    }
+
+    /// Leases up to `limit` rows that are ready to send (short transaction; the I/O follows outside it).
+    func claim(limit: Int, now: Date, on connection: PostgresConnection) throws -> [Claim] {
+        let table = ledger.table("notifications")
+        let rows = try connection.query(
+            """
+            UPDATE \(unescaped: table) n SET lease_until = \(now.addingTimeInterval(settings.lease.secondsValue)), updated_at = \(now)
+            WHERE n.id IN (
+                SELECT id FROM \(unescaped: table)
+                WHERE state = 'sending' AND (lease_until IS NULL OR lease_until < \(now))
+                ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+            RETURNING n.id, n.attempt_id, n.recipient, n.recipient_name, n.channel_kind, n.channel_address, n.channel_format,
+                      n.language, n.subject, n.body,
+                      (SELECT e.event_type FROM \(unescaped: ledger.table("events")) e WHERE e.event_key = n.event_key) AS event_type
+            """
+        ).rows
+        return try rows.map { row in
+            let recipient: String = try row.decode("recipient")
+            let kind = Organisation.Channel.Kind(rawValue: try row.decode("channel_kind")) ?? .email
+            let channel = Organisation.Channel(
+                kind: kind, address: try row.decode("channel_address"),
+                format: try row.decode("channel_format", as: String?.self).flatMap(Organisation.Channel.Format.init(rawValue:)))
+            var secret: String?
+            if kind == .webhook {
+                let endpoint = recipient.hasPrefix("endpoint:")
+                    ? routing.receivers.values.flatMap(\.endpoints).first { $0.name == String(recipient.dropFirst(9)) } : nil
+                secret = endpoint?.secretEnv.flatMap { settings.environment[$0] } ?? settings.defaultWebhookSecret
+            }
+            return Claim(
+                attemptID: try row.decode("attempt_id"),
+                notification: OutgoingNotification(
+                    id: try row.decode("id"), channel: channel, recipientName: try row.decode("recipient_name"),
+                    language: Organisation.Language(rawValue: try row.decode("language")) ?? .ja, eventType: try row.decode("event_type"),
+                    message: RenderedMessage(subject: try row.decode("subject"), body: try row.decode("body")), webhookSecret: secret))
+        }
+    }
+
+    /// Records a successful send; a stale attempt (another worker took the lease over) changes nothing.
+    func recordSent(_ claim: Claim, now: Date, on connection: PostgresConnection, logger: Logger) throws {
+        let id = claim.notification.id
+        let table = ledger.table("notifications")
+        guard
+            let row = try connection.query(
+                """
+                UPDATE \(unescaped: table) SET state = 'sent', sent_at = \(now), attempts = attempts + 1, lease_until = NULL,
+                    last_error = NULL, last_error_code = NULL, updated_at = \(now)
+                WHERE id = \(id) AND attempt_id = \(claim.attemptID) AND state = 'sending'
+                RETURNING attempts, repeat_interval_s, repeats_left, event_key
+                """
+            ).rows.first
+        else {
+            logger.info("send outcome arrived for a superseded attempt; ignored", metadata: ["notifier.notification": "\(id)"])
+            return
+        }
+        let attempts: Int = try row.decode("attempts")
+        try ledger.log(id, state: "sent", attempt: attempts, detail: "delivered by \(claim.notification.channel.kind.rawValue)", at: now, on: connection)
+        let followers = try connection.query(
+            "UPDATE \(unescaped: table) SET state = 'sent', sent_at = \(now), updated_at = \(now) WHERE leader_id = \(id) AND state = 'grouped' RETURNING id"
+        ).rows.map { try $0.decode("id", as: Int64.self) }
+        for follower in followers {
+            try ledger.log(follower, state: "sent", attempt: 0, detail: "delivered inside notification \(id)", at: now, on: connection)
+        }
+        if let interval = try row.decode("repeat_interval_s", as: Int?.self), try row.decode("repeats_left", as: Int.self) > 0,
+            let event = try ledger.eventContext(try row.decode("event_key"), on: connection), event.caseRef != nil,
+            try !ledger.isAcknowledged(caseRefs: [event.caseNumber, event.intakeID].compactMap { $0 }, on: connection)
+        {
+            try DurableTimers.schedule(
+                kind: Self.repeatTimer, key: String(id), at: now.addingTimeInterval(TimeInterval(interval)), on: connection, schema: schema)
+        }
+    }
+
+    /// Records a failed send: a transient failure retries with back-off and jitter; the last
+    /// retry or a permanent failure falls back (next channel, deputy, superior) and is announced
+    /// as `notification.failed.v1`. Returns the messages to publish.
+    func recordFailed(_ claim: Claim, failure: DeliveryFailure, now: Date, on connection: PostgresConnection, logger: Logger) throws -> [OutboxMessage] {
+        let id = claim.notification.id
+        let table = ledger.table("notifications")
+        guard
+            let row = try connection.query(
+                """
+                UPDATE \(unescaped: table) SET attempts = attempts + 1, lease_until = NULL, last_error_code = \(failure.code),
+                    last_error = \(String(failure.detail.prefix(1000))), updated_at = \(now)
+                WHERE id = \(id) AND attempt_id = \(claim.attemptID) AND state = 'sending'
+                RETURNING attempts
+                """
+            ).rows.first
+        else { return [] }
+        let attempts: Int = try row.decode("attempts")
+        if failure.isTransient, attempts < settings.maxAttempts {
+            let delay = max(1, backoff.delay(attempt: attempts - 1).secondsValue)
+            try ledger.setState(id, "queued", now: now, on: connection)
+            try ledger.log(id, state: "queued", attempt: attempts, detail: "retry in \(Int(delay)) s after \(failure.code)", at: now, on: connection)
+            try DurableTimers.schedule(kind: Self.deliverTimer, key: String(id), at: now.addingTimeInterval(delay), on: connection, schema: schema)
+            logger.warning("send failed; retrying", metadata: ["notifier.notification": "\(id)", "error.code": "\(failure.code)", "notifier.attempt": "\(attempts)"])
+            return []
+        }
+        try ledger.setState(id, "failed", now: now, on: connection)
+        try ledger.log(id, state: "failed", attempt: attempts, detail: "\(failure.code): \(failure.detail.prefix(300))", at: now, on: connection)
+        logger.error("send failed for good; falling back", metadata: ["notifier.notification": "\(id)", "error.code": "\(failure.code)", "error": "\(failure.detail)"])
+        var messages = try fallback(id: id, errorCode: failure.code, attempts: attempts, now: now, on: connection, logger: logger)
+        let followers = try connection.query(
+            "UPDATE \(unescaped: table) SET state = 'failed', updated_at = \(now), last_error_code = \(failure.code) WHERE leader_id = \(id) AND state = 'grouped' RETURNING id"
+        ).rows.map { try $0.decode("id", as: Int64.self) }
+        for follower in followers {
+            try ledger.log(follower, state: "failed", attempt: 0, detail: "its group's message \(id) failed", at: now, on: connection)
+            messages += try fallback(id: follower, errorCode: failure.code, attempts: attempts, now: now, on: connection, logger: logger)
+        }
+        return messages
+    }
+
+    /// Next channel, then deputy, then superior; always announced.
+    func fallback(id: Int64, errorCode: String, attempts: Int, now: Date, on connection: PostgresConnection, logger: Logger) throws -> [OutboxMessage] {
+        guard let record = try ledger.record(id: id, on: connection), let event = try ledger.eventContext(record.eventKey, on: connection) else { return [] }
+        let channelIndex = try connection.query("SELECT channel_index FROM \(unescaped: ledger.table("notifications")) WHERE id = \(id)").rows.first?
+            .decode("channel_index", as: Int.self) ?? 0
+        var route = routing.allRoutes.first { $0.path == record.route } ?? routing.root
+        route.template = try connection.query("SELECT template FROM \(unescaped: ledger.table("notifications")) WHERE id = \(id)").rows.first?
+            .decode("template", as: String.self)
+        var kind = NotificationFailed.Fallback.none
+        var to: String?
+        if let recipient = try recipientOf(record, on: connection) {
+            if channelIndex + 1 < recipient.channels.count {
+                if try enqueue(
+                    event, route: route, recipient: recipient, channelIndex: channelIndex + 1, reason: "next-channel",
+                    onBehalfOf: record.onBehalfOf, sequence: record.sequence, silences: [], grouping: false, now: now, on: connection, logger: logger)
+                    != nil
+                {
+                    kind = .nextChannel
+                    to = recipient.personID
+                }
+            }
+            if kind == .none, let personID = recipient.personID {
+                (kind, to) = try escalate(personID: personID, event: event, route: route, record: record, now: now, on: connection, logger: logger)
+            }
+        }
+        if kind == .none {
+            logger.critical(
+                "a recipient cannot be reached on any channel, nor their deputy or superior",
+                metadata: ["notifier.notification": "\(id)", "notifier.recipient": "\(record.recipient)", "notifier.event": "\(record.eventKey)"])
+        }
+        try ledger.log(id, state: "failed", attempt: attempts, detail: "fallback: \(kind.rawValue)\(to.map { " to \($0)" } ?? "")", at: now, on: connection)
+        // A failure notice about a failure notice is logged, not announced again: no loops.
+        guard event.typeKey != MessageTypes.notificationFailed.routingKey else { return [] }
+        let failed = NotificationFailed(
+            notificationID: id, eventType: event.type, eventSource: event.source, eventID: event.id,
+            recipientID: record.recipient.hasPrefix("person:") ? String(record.recipient.dropFirst(7)) : nil,
+            channel: record.channelKind, attempts: attempts, errorCode: errorCode, fallback: kind, fallbackRecipientID: to, failedAt: now)
+        let envelope = Envelope(
+            source: ServiceName.notifier.source, time: now,
+            causedBy: Causation(messageID: event.id, correlationID: event.correlationID ?? event.id, traceParent: nil), data: failed)
+        return [OutboxMessage(try envelope.amqpMessage(appID: ServiceName.notifier.rawValue))]
+    }
+
+    private func escalate(
+        personID: String, event: StoredEvent, route: NotificationRouting.Route, record: NotificationRecord, now: Date,
+        on connection: PostgresConnection, logger: Logger
+    ) throws -> (NotificationFailed.Fallback, String?) {
+        let onBehalfOf = record.onBehalfOf ?? personID
+        if let deputyID = try directory.person(id: personID, on: connection)?.deputyID, let deputy = try directory.person(id: deputyID, on: connection),
+            !deputy.deliveryChannels.isEmpty
+        {
+            try enqueue(
+                event, route: route, recipient: NotifierRecipient(person: deputy), channelIndex: 0, reason: "deputy", onBehalfOf: onBehalfOf,
+                sequence: record.sequence, silences: [], grouping: false, now: now, on: connection, logger: logger)
+            return (.deputy, deputy.id)
+        }
+        let superiors = try resolver.superiors(of: onBehalfOf, sectionCode: event.sectionCode, on: connection).filter { !$0.deliveryChannels.isEmpty }
+        for superior in superiors {
+            try enqueue(
+                event, route: route, recipient: NotifierRecipient(person: superior), channelIndex: 0, reason: "superior", onBehalfOf: onBehalfOf,
+                sequence: record.sequence, silences: [], grouping: false, now: now, on: connection, logger: logger)
+        }
+        return superiors.isEmpty ? (.none, nil) : (.superior, superiors[0].id)
+    }
+
+    /// A recipient without any channel: recorded as a failed row, then their deputy or superior
+    /// is told instead, and it is announced.
+    private func unreachable(
+        _ recipient: NotifierRecipient, event: StoredEvent, route: NotificationRouting.Route, now: Date, on connection: PostgresConnection,
+        logger: Logger
+    ) throws -> [OutboxMessage] {
+        let result = try connection.query(
+            """
+            INSERT INTO \(unescaped: ledger.table("notifications"))
+                (event_key, route, recipient, recipient_name, reason, channel_kind, channel_address, language, state, template, subject,
+                 body, last_error_code, last_error, created_at, updated_at)
+            VALUES (\(event.key), \(route.path), \(recipient.key), \(recipient.name), 'route', 'email', '', \(recipient.language.rawValue),
+                    'failed', \(route.template ?? event.typeKey), '', '', 'no-channel', 'the directory lists no channel for this person',
+                    \(now), \(now))
+            ON CONFLICT DO NOTHING
+            RETURNING id
+            """
+        )
+        guard let id = try result.rows.first?.decode("id", as: Int64.self) else { return [] }
+        try ledger.log(id, state: "failed", attempt: 0, detail: "no-channel: the directory lists no channel", at: now, on: connection)
+        return try fallback(id: id, errorCode: "no-channel", attempts: 0, now: now, on: connection, logger: logger)
+    }
+}

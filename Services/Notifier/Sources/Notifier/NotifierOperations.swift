@@ -1,0 +1,123 @@
+public import Foundation
+public import Postgres
+import PostgresMigrations
+import ServiceRuntime
+
+/// What operators do with the ledger and silences (issue #5 item 9): the functions behind the
+/// HTTP API and `isms notifications|silences`. Each runs inside the caller's transaction.
+public struct NotifierOperations: Sendable {
+    public let schema: String
+    let ledger: NotificationLedger
+
+    public init(schema: String = NotifierService.schema) {
+        self.schema = schema
+        self.ledger = NotificationLedger(schema: schema)
+    }
+
+    /// Ledger rows, newest first, optionally filtered by state, event id and recipient.
+    public func notifications(
+        state: String? = nil, eventID: String? = nil, recipient: String? = nil, limit: Int = 50, on connection: PostgresConnection
+    ) throws -> [NotificationRecord] {
+        try connection.query(
+            """
+            SELECT \(unescaped: NotificationRecord.columns) FROM \(unescaped: ledger.table("notifications")) n
+            JOIN \(unescaped: ledger.table("events")) e USING (event_key)
+            WHERE (\(state)::text IS NULL OR n.state = \(state))
+              AND (\(eventID)::text IS NULL OR e.event_id = \(eventID))
+              AND (\(recipient)::text IS NULL OR n.recipient = \(recipient) OR n.recipient = 'person:' || \(recipient))
+            ORDER BY n.id DESC LIMIT \(max(1, min(limit, 1000)))
+            """
+        ).rows.map(NotificationRecord.init(row:))
+    }
+
+    /// One row and its delivery log.
+    public func notification(id: Int64, on connection: PostgresConnection) throws -> (record: NotificationRecord, log: [DeliveryLogEntry])? {
+        guard let record = try ledger.record(id: id, on: connection) else { return nil }
+        let log = try connection.query(
+            "SELECT seq, notification_id, state, attempt, detail, at, hash FROM \(unescaped: ledger.table("delivery_log")) WHERE notification_id = \(id) ORDER BY seq"
+        ).rows.map { row in
+            DeliveryLogEntry(
+                seq: try row.decode("seq"), notificationID: try row.decode("notification_id"), state: try row.decode("state"),
+                attempt: try row.decode("attempt"), detail: try row.decode("detail"), at: try row.decode("at"), hash: try row.decode("hash"))
+        }
+        return (record, log)
+    }
+
+    /// Sends a failed, silenced or cancelled row again now, with fresh attempts.
+    public func retry(id: Int64, by who: String, now: Date = .now, on connection: PostgresConnection) throws -> NotificationRecord {
+        guard let record = try ledger.lockedRecord(id: id, on: connection) else { throw NotifierError(.notFound, detail: "no notification \(id)") }
+        guard ["failed", "silenced", "cancelled"].contains(record.state) else {
+            throw NotifierError(.invalidState, detail: "notification \(id) is \(record.state); only failed, silenced or cancelled ones are retried")
+        }
+        guard !record.channelAddress.isEmpty else { throw NotifierError(.invalidState, detail: "notification \(id) has no channel to retry") }
+        _ = try connection.query(
+            "UPDATE \(unescaped: ledger.table("notifications")) SET state = 'queued', attempts = 0, updated_at = \(now), leader_id = NULL WHERE id = \(id)"
+        )
+        try ledger.log(id, state: "queued", attempt: 0, detail: "retry requested by \(who)", at: now, on: connection)
+        try DurableTimers.schedule(kind: NotifierEngine.deliverTimer, key: String(id), at: now, on: connection, schema: schema)
+        return try ledger.record(id: id, on: connection)!
+    }
+
+    /// Creates a silence; severity-1 events are muted only with `includeSeverity1`.
+    public func addSilence(
+        matchers: [NotificationRouting.Matcher], startsAt: Date? = nil, endsAt: Date, reason: String, createdBy: String, includeSeverity1: Bool = false,
+        now: Date = .now, on connection: PostgresConnection
+    ) throws -> NotifierSilence {
+        guard !matchers.isEmpty else { throw NotifierError(.invalidRequest, detail: "a silence needs at least one matcher") }
+        guard endsAt > now else { throw NotifierError(.invalidRequest, detail: "a silence must end in the future") }
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw NotifierError(.invalidRequest, detail: "a silence needs a reason") }
+        let id = UUID()
+        // Stored to the microsecond: floor to the millisecond so "now" is already inside it.
+        let starts = Date(timeIntervalSince1970: ((startsAt ?? now).timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        let row = try connection.query(
+            """
+            INSERT INTO \(unescaped: ledger.table("silences")) (id, matchers, starts_at, ends_at, reason, created_by, include_severity1, created_at)
+            VALUES (\(id), \(PostgresJSON(matchers)), \(starts), \(endsAt), \(reason), \(createdBy), \(includeSeverity1), \(now))
+            RETURNING *
+            """
+        ).rows.first!
+        return try NotifierSilence(row: row)
+    }
+
+    /// Silences, newest first; expired and ended ones only with `includeExpired`.
+    public func silences(includeExpired: Bool = false, now: Date = .now, on connection: PostgresConnection) throws -> [NotifierSilence] {
+        try connection.query(
+            """
+            SELECT * FROM \(unescaped: ledger.table("silences"))
+            WHERE \(includeExpired) OR (expired_at IS NULL AND ends_at > \(now)) ORDER BY created_at DESC
+            """
+        ).rows.map(NotifierSilence.init(row:))
+    }
+
+    /// Ends a silence now; the row stays as the record.
+    public func expireSilence(id: UUID, by who: String, now: Date = .now, on connection: PostgresConnection) throws -> NotifierSilence {
+        guard
+            let row = try connection.query(
+                "UPDATE \(unescaped: ledger.table("silences")) SET expired_at = \(now), expired_by = \(who) WHERE id = \(id) AND expired_at IS NULL RETURNING *"
+            ).rows.first
+        else { throw NotifierError(.notFound, detail: "no active silence \(id.uuidString.lowercased())") }
+        return try NotifierSilence(row: row)
+    }
+
+    /// Checks the delivery log's hash chain; returns the number of entries and the first broken
+    /// sequence number, if any.
+    public func verifyDeliveryLog(on connection: PostgresConnection) throws -> (entries: Int, firstBroken: Int64?) {
+        let rows = try connection.query(
+            """
+            SELECT seq, notification_id, state, attempt, detail, at, prev_hash, hash,
+                   encode(sha256(convert_to(prev_hash || '|' || notification_id || '|' || state || '|' || attempt || '|' || detail || '|' ||
+                       to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'UTF8')), 'hex') AS recomputed
+            FROM \(unescaped: ledger.table("delivery_log")) ORDER BY seq
+            """
+        ).rows
+        var previous = ""
+        for row in rows {
+            let seq: Int64 = try row.decode("seq")
+            if try row.decode("prev_hash", as: String.self) != previous || row.decode("hash", as: String.self) != row.decode("recomputed", as: String.self) {
+                return (rows.count, seq)
+            }
+            previous = try row.decode("hash")
+        }
+        return (rows.count, nil)
+    }
+}

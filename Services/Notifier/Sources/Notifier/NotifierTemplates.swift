@@ -1,0 +1,94 @@
+public import Directory
+import Foundation
+import Mustache
+import MyNumber
+
+/// A rendered message: what every channel sends.
+public struct RenderedMessage: Sendable, Hashable, Codable {
+    public var subject: String
+    public var body: String
+
+    public init(subject: String, body: String) {
+        self.subject = subject
+        self.body = body
+    }
+}
+
+/// The message templates (issue #5 item 6): `<name>.<ja|en>.mustache` in one folder, where the
+/// name is the event type's routing key (`incident.reported.v1`) or a route's `template`. The
+/// first line is the subject, the rest (after one blank line) the body. `_group.<lang>.mustache`
+/// wraps several events of one group into one message.
+///
+/// Templates render plain text (no HTML escaping). Every rendered subject and body passes
+/// ``MyNumberMasking/mask(_:)`` before it leaves (issue #5 item 7).
+public struct NotifierTemplates: Sendable {
+    private let templates: [String: MustacheTemplate]
+    public let directory: String
+
+    /// Loads every `*.mustache` file of `directory`.
+    public init(directory: String) throws(NotifierError) {
+        self.directory = directory
+        var templates: [String: MustacheTemplate] = [:]
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw NotifierError(.missingTemplate, detail: "cannot read the template folder \(directory): \(error)")
+        }
+        var problems: [NotifierError.Problem] = []
+        for name in names.sorted() where name.hasSuffix(".mustache") {
+            let path = (directory as NSString).appendingPathComponent(name)
+            do {
+                let text = try String(contentsOfFile: path, encoding: .utf8)
+                templates[String(name.dropLast(".mustache".count))] = try MustacheTemplate(string: "{{%CONTENT_TYPE:TEXT}}" + text)
+            } catch {
+                problems.append(.init(file: path, line: 0, column: 0, message: "template does not parse: \(error)"))
+            }
+        }
+        if !problems.isEmpty { throw NotifierError(.invalidTemplate, detail: "templates do not parse", problems: problems) }
+        self.templates = templates
+    }
+
+    /// Templates given as text, keyed `<name>.<lang>` (tests).
+    public init(texts: [String: String]) throws {
+        directory = "(memory)"
+        templates = try texts.mapValues { try MustacheTemplate(string: "{{%CONTENT_TYPE:TEXT}}" + $0) }
+    }
+
+    /// Checks that every template the routing tree can use exists in both languages; a missing
+    /// one is a start-up error (issue #5 item 6).
+    public func check(_ routing: NotificationRouting) throws(NotifierError) {
+        var problems: [NotifierError.Problem] = []
+        var needed: [(String, NotificationRouting.Route)] = []
+        for route in routing.allRoutes where route.receiver != nil {
+            if let template = route.template { needed.append((template, route)) } else { needed += route.types.map { ($0, route) } }
+        }
+        for language in Organisation.Language.allCases {
+            if templates["_group.\(language.rawValue)"] == nil {
+                problems.append(.init(file: directory, line: 0, column: 0, message: "missing _group.\(language.rawValue).mustache (grouped messages)"))
+            }
+            for (name, route) in needed where templates["\(name).\(language.rawValue)"] == nil {
+                problems.append(.init(
+                    file: routing.file, line: route.line, column: 1,
+                    message: "\(route.path) needs template \(name).\(language.rawValue).mustache in \(directory)"))
+            }
+        }
+        if !problems.isEmpty {
+            throw NotifierError(.missingTemplate, detail: "routed events without templates", problems: Array(Set(problems)).sorted { $0.line < $1.line })
+        }
+    }
+
+    /// Renders `name` in `language`, masked. Throws when the template does not exist.
+    public func render(_ name: String, language: Organisation.Language, context: [String: Any]) throws(NotifierError) -> RenderedMessage {
+        guard let template = templates["\(name).\(language.rawValue)"] ?? templates["\(name).ja"] else {
+            throw NotifierError(.missingTemplate, detail: "no template \(name).\(language.rawValue)")
+        }
+        let text = template.render(context)
+        let lines = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+        let subject = lines.first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        var body = lines.count > 1 ? String(lines[1]) : ""
+        while body.hasPrefix("\n") { body.removeFirst() }
+        // Issue #5 item 7: the last line of defence, whatever the template or data did.
+        return RenderedMessage(subject: MyNumberMasking.mask(subject), body: MyNumberMasking.mask(body))
+    }
+}

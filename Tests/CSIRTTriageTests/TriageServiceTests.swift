@@ -1,0 +1,80 @@
+import AMQP
+import Configuration
+import Contracts
+import CSIRTTriage
+import Foundation
+import Postgres
+import PostgresMigrations
+import Prometheus
+import ServiceRuntime
+import Testing
+
+/// The service in-process against the real broker (`ISMS_TEST_AMQP_URL`, a vhost of its own) and
+/// database: `incident.reported` → one case and its events, however often it is delivered.
+@Suite(.serialized) struct TriageServiceTests {
+    @Test func aRedeliveredReportMakesNoSecondCase() async throws {
+        try await TriageFixture.with { fixture in
+            var configuration = ServiceConfiguration(reader: ConfigReader(provider: InMemoryProvider(values: [:])), defaultPort: Int.random(in: 30000...39000))
+            configuration.amqpURL = TestServers.amqpURL
+            configuration.databaseURL = TestServers.databaseURL
+            configuration.outboxPollInterval = .milliseconds(50)
+            configuration.timerPollInterval = .milliseconds(50)
+            configuration.batchSize = 10
+            let definition = CSIRTTriageService.definition(engine: fixture.engine)
+
+            // Listen to what triage emits, on a queue of our own.
+            let broker = try await AMQPConnection.connect(try TestServers.amqpConfiguration(name: "triage-tests"), logger: TestServers.logger("amqp"))
+            try await broker.enableConfirms()
+            try await broker.declare(AMQPExchange(name: Topology.eventsExchange, kind: .topic))
+            let listener = TestServers.uniqueName("triage_events")
+            _ = try await broker.declare(AMQPQueue(name: listener, durable: false, exclusive: true, autoDelete: true))
+            try await broker.bind(AMQPBinding(queue: listener, exchange: Topology.eventsExchange, routingKey: "incident.#"))
+
+            let service = Task {
+                try await ServiceRunner.run(definition, configuration: configuration, registry: PrometheusCollectorRegistry(), logger: TestServers.logger("csirt-triage"))
+            }
+            // The service declares its queue at start; wait for it.
+            #expect(await TestServers.eventually(timeout: .seconds(30)) { (try? await broker.queueState("csirt-triage.events")) != nil })
+
+            let payload = reported()
+            let envelope = Envelope(source: ServiceName.incidentIntake.source, time: Date(), data: payload)
+            let message = try envelope.amqpMessage(appID: ServiceName.incidentIntake.rawValue)
+            try await broker.publish(message)
+            try await broker.publish(message)  // the same message again: the inbox drops it
+            // The same report in a new envelope (intake re-announcing it): unique on the intake id.
+            let again = Envelope(source: ServiceName.incidentIntake.source, time: Date(), data: payload)
+            try await broker.publish(try again.amqpMessage(appID: ServiceName.incidentIntake.rawValue))
+
+            let cases = "\(Migrator.quoted(fixture.schema)).cases"
+            let inbox = "\(Migrator.quoted(fixture.schema)).inbox"
+            #expect(await TestServers.eventually(timeout: .seconds(30)) {
+                (try? await fixture.pool.query("SELECT count(*) AS n FROM \(unescaped: inbox)").rows.first?.decode("n", as: Int.self)) == 2
+            })
+            let count = try await fixture.pool.query("SELECT count(*) AS n FROM \(unescaped: cases) WHERE source_id = \(payload.intakeID.uuidString.lowercased())")
+            #expect(try count.rows.first?.decode("n", as: Int.self) == 1)
+
+            // case-opened and 7 escalations (CSIRT + the chain) reach the bus.
+            var received: [RawEnvelope] = []
+            let deadline = ContinuousClock.now + .seconds(30)
+            while received.count < 8, ContinuousClock.now < deadline {
+                guard let delivery = try await broker.get(queue: listener) else {
+                    try await Task.sleep(for: .milliseconds(50))
+                    continue
+                }
+                try await broker.ack(delivery.deliveryTag)
+                let raw = try RawEnvelope(delivery: delivery)
+                if raw.type != MessageTypes.incidentReported.wireName { received.append(raw) }
+            }
+            let types = received.map { $0.type }
+            #expect(types.filter { $0 == MessageTypes.incidentCaseOpened.wireName }.count == 1)
+            #expect(types.filter { $0 == MessageTypes.incidentEscalated.wireName }.count == 7)
+            let opened = try #require(received.first { $0.type == MessageTypes.incidentCaseOpened.wireName })
+            #expect(opened.correlationID == envelope.id)
+            #expect(opened.dataClassification == .restricted)
+            #expect(try Schemas.violations(in: opened).data.isEmpty)
+            await broker.close()
+            service.cancel()
+            _ = try? await service.value
+        }
+    }
+}

@@ -1,0 +1,272 @@
+import AMQP
+import Configuration
+import Contracts
+import Directory
+import Foundation
+@testable import IncidentIntake
+import ISMSTesting
+import Postgres
+import Prometheus
+import ServiceRuntime
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Intake through the real servers: the CLI (`isms report`, the built executable) and HTTP each
+/// end as one stored report and one `incident.reported` event.
+@Suite(.serialized) final class IntakeEndToEndTests {
+    let port = Int.random(in: 20_000..<60_000)
+    let pool = TestServers.pool()
+    var service: Task<Void, any Error>?
+    var events: AMQPConnection?
+    let eventQueue = TestServers.uniqueName("intake-events")
+    var sectionToken = ""
+
+    static let section = "family-registry"
+    static let otherSection = "personnel"
+
+    init() async throws {
+        let events = try await AMQPConnection.connect(TestServers.amqpConfiguration(name: "intake-tests"), logger: TestServers.logger("amqp"))
+        try await events.declare(Topology.forService(.incidentIntake))
+        try await events.declare(AMQPQueue(name: eventQueue, durable: false, exclusive: true, autoDelete: true))
+        try await events.bind(AMQPBinding(queue: eventQueue, exchange: Topology.eventsExchange, routingKey: MessageTypes.incidentReported.routingKey))
+        _ = try await events.consume(queue: eventQueue, prefetch: 100)
+        self.events = events
+
+        // The service migrates its schema and the directory's at start.
+        var configuration = ServiceConfiguration(reader: ConfigReader(provider: InMemoryProvider(values: [:])), defaultPort: port)
+        configuration.amqpURL = TestServers.amqpURL
+        configuration.databaseURL = TestServers.databaseURL
+        configuration.outboxPollInterval = .milliseconds(200)
+        let port = port
+        service = Task {
+            try await ServiceRunner.run(IncidentIntakeService.definition(), configuration: configuration, registry: PrometheusCollectorRegistry(), logger: TestServers.logger("intake"))
+        }
+        let ready = await TestServers.eventually(timeout: .seconds(30)) { await Self.status(port: port) == 200 }
+        precondition(ready, "incident-intake did not become ready on port \(port)")
+
+        // The organisation of the seed, a producer grant for the broker user, and a token.
+        let ward = try DirectoryDocument.load(path: TestServers.repositoryRoot.appendingPathComponent("deploy/config/ward.yaml").path)
+        let amqpUser = try TestServers.amqpConfiguration().user
+        sectionToken = try await pool.withTransaction { connection in
+            _ = try DirectoryStore().replace(with: ward, on: connection)
+            try ProducerGrants.grant(amqpUser: amqpUser, unitCode: nil, note: "tests", on: connection)
+            return try DirectoryTokens().issue(role: .sectionSecurityStaff, unitCode: Self.section, label: "intake tests", on: connection).token
+        }
+    }
+
+    deinit {
+        service?.cancel()
+        if let events { Task { await events.close() } }
+    }
+
+    // MARK: - Helpers
+
+    static func status(port: Int) async -> Int? {
+        guard let (_, response) = try? await URLSession.shared.data(for: URLRequest(url: URL(string: "http://127.0.0.1:\(port)/readyz")!, timeoutInterval: 2)) else { return nil }
+        return (response as? HTTPURLResponse)?.statusCode
+    }
+
+    func post(_ body: [UInt8], token: String?) async throws -> (status: Int, json: [String: Any], headers: [String: String]) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/incident-reports")!, timeoutInterval: 10)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = try #require(response as? HTTPURLResponse)
+        let json = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        var headers: [String: String] = [:]
+        for (key, value) in http.allHeaderFields { headers["\(key)".lowercased()] = "\(value)" }
+        return (http.statusCode, json, headers)
+    }
+
+    /// Runs the built `isms` executable.
+    func isms(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = TestServers.repositoryRoot.appendingPathComponent(".build/debug/isms")
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["ISMS_AMQP_URL"] = TestServers.amqpURL
+        environment["ISMS_DATABASE_URL"] = TestServers.databaseURL
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    func storedReports(reportID: UUID) async throws -> [(intakeID: UUID, description: String, myNumber: Bool)] {
+        try await pool.query("SELECT intake_id, description, my_number_detected FROM intake.reports WHERE report_id = \(reportID)").rows.map {
+            (try $0.decode("intake_id"), try $0.decode("description"), try $0.decode("my_number_detected"))
+        }
+    }
+
+    /// The `incident.reported` events of one report that arrive within `wait`.
+    func reportedEvents(reportID: UUID, wait: Duration = .seconds(3)) async throws -> [RawEnvelope] {
+        var found: [RawEnvelope] = []
+        let deadline = ContinuousClock.now + wait
+        while ContinuousClock.now < deadline {
+            for delivery in try await events!.nextDeliveries(max: 100, timeout: .milliseconds(200)) {
+                try await events!.ack(delivery.deliveryTag)
+                let raw = try RawEnvelope(delivery: delivery)
+                if let event = try? raw.decode(as: IncidentReported.self), event.data.reportID == reportID { found.append(raw) }
+            }
+        }
+        return found
+    }
+
+    static func report(reportID: UUID = UUID(), section: String = section, title: String = "USB メモリの紛失", description: String = "窓口で USB メモリを紛失した。", myNumber: String = "unknown") -> [UInt8] {
+        ReportValidatorTests.report { object in
+            object["reportId"] = reportID.uuidString.lowercased()
+            object["reporter"] = ["sectionCode": section, "name": "山田 太郎", "contact": "内線 1234"]
+            object["title"] = title
+            object["description"] = description
+            object["occurredAt"] = ContractsJSON.formatTimestamp(Date().addingTimeInterval(-3600))
+            object["detectedAt"] = ContractsJSON.formatTimestamp(Date().addingTimeInterval(-1800))
+            object["knownAt"] = ContractsJSON.formatTimestamp(Date().addingTimeInterval(-600))
+            var answers = object["answers"] as! [String: Any]
+            answers["myNumber"] = myNumber
+            object["answers"] = answers
+        }
+    }
+
+    // MARK: - Tests
+
+    @Test func aReportThroughTheCLIEndsAsOneStoredReportAndOneEvent() async throws {
+        let reportID = UUID()
+        let result = try isms([
+            "report", "--report-id", reportID.uuidString, "--section", Self.section, "--name", "山田 太郎", "--contact", "内線 1234",
+            "--category", "loss-or-theft", "--title", "USB メモリの紛失", "--description", "窓口で紛失", "--personal-data", "yes",
+            "--affected-persons", "150", "--asset", "住民記録システム=3A/2/2",
+        ])
+        #expect(result.status == 0, "\(result.output)")
+        let stored = try await storedReports(reportID: reportID)
+        #expect(stored.count == 1)
+        #expect(result.output.contains(stored.first?.intakeID.uuidString.lowercased() ?? "?"))
+        let events = try await reportedEvents(reportID: reportID)
+        #expect(events.count == 1)
+        #expect(events.first?.dataClassification == .confidential)
+    }
+
+    @Test func aRepeatedReportIDStaysOne() async throws {
+        let reportID = UUID()
+        let body = String(decoding: Self.report(reportID: reportID), as: UTF8.self)
+        let first = try isms(["report", "--ndjson"], stdin: body + "\n")
+        let second = try isms(["report", "--ndjson"], stdin: body + "\n" + body + "\n")
+        #expect(first.status == 0, "\(first.output)")
+        #expect(second.status == 0, "\(second.output)")
+        #expect(second.output.contains("already filed"))
+        #expect(try await storedReports(reportID: reportID).count == 1)
+        #expect(try await reportedEvents(reportID: reportID).count == 1)
+    }
+
+    @Test func aDifferentReportUnderAUsedReportIDIsAConflict() async throws {
+        let reportID = UUID()
+        #expect(try await post(Self.report(reportID: reportID), token: sectionToken).status == 202)
+        let conflict = try await post(Self.report(reportID: reportID, title: "別の件"), token: sectionToken)
+        #expect(conflict.status == 409)
+        #expect(conflict.headers["content-type"] == "application/problem+json")
+        #expect(try await storedReports(reportID: reportID).count == 1)
+    }
+
+    @Test func aReportThroughHTTPEndsAsOneStoredReportAndOneEvent() async throws {
+        let reportID = UUID()
+        let body = Self.report(reportID: reportID)
+        let response = try await post(body, token: sectionToken)
+        #expect(response.status == 202)
+        let intakeID = try #require(response.json["intakeId"] as? String)
+        #expect(response.headers["location"] == "/v1/incident-reports/\(intakeID)")
+        #expect(try await storedReports(reportID: reportID).map { $0.intakeID.uuidString.lowercased() } == [intakeID])
+        #expect(try await reportedEvents(reportID: reportID).count == 1)
+        // The same request again: the same intake id, nothing new.
+        let again = try await post(body, token: sectionToken)
+        #expect(again.status == 202)
+        #expect(again.json["intakeId"] as? String == intakeID)
+        #expect(again.json["duplicate"] as? Bool == true)
+    }
+
+    @Test func everyClassOfInvalidInputGetsItsPreciseErrorAndStoresNothing() async throws {
+        let reportID = UUID()
+        let missing = try await post(Self.report(reportID: reportID).replacing("\"title\"", with: "\"titel\""), token: sectionToken)
+        #expect(missing.status == 422)
+        let fields = (missing.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+        #expect(fields.contains("/title") || fields.contains(""))
+
+        let future = try await post(ReportValidatorTests.report { $0["reportId"] = reportID.uuidString.lowercased(); $0["reporter"] = ["sectionCode": Self.section, "name": "x", "contact": "y"]; $0["knownAt"] = "2099-01-01T00:00:00Z" }, token: sectionToken)
+        #expect(future.status == 422)
+        #expect((future.json["errors"] as? [[String: Any]])?.first?["code"] as? String == "future")
+
+        let unknown = try await post(Self.report(reportID: reportID, section: "no-such-section"), token: sectionToken)
+        #expect(unknown.status == 422)
+        #expect((unknown.json["errors"] as? [[String: Any]])?.first?["code"] as? String == "unknownSection")
+
+        let oversize = try await post(Self.report(reportID: reportID, description: String(repeating: "x", count: 300_000)), token: sectionToken)
+        #expect(oversize.status == 413)
+
+        let malformed = try await post(Array("{not json".utf8), token: sectionToken)
+        #expect(malformed.status == 400)
+
+        #expect(try await post(Self.report(reportID: reportID), token: nil).status == 401)
+        #expect(try await post(Self.report(reportID: reportID), token: "isms_forged").status == 401)
+        #expect(try await storedReports(reportID: reportID).isEmpty)
+    }
+
+    @Test func aTokenOfOneSectionCannotReportForAnother() async throws {
+        let reportID = UUID()
+        let response = try await post(Self.report(reportID: reportID, section: Self.otherSection), token: sectionToken)
+        #expect(response.status == 403)
+        #expect((response.json["errors"] as? [[String: Any]])?.first?["code"] as? String == "forbidden")
+        #expect(try await storedReports(reportID: reportID).isEmpty)
+    }
+
+    @Test func aFullWidthMyNumberNextToTheKeywordIsMaskedEverywhereDownstream() async throws {
+        let reportID = UUID()
+        let description = "住民の個人番号 １２３４－５６７８－９０１８ を記載した書類を誤送付した"
+        #expect(try await post(Self.report(reportID: reportID, description: description), token: sectionToken).status == 202)
+        let stored = try #require(try await storedReports(reportID: reportID).first)
+        #expect(stored.myNumber)
+        #expect(!stored.description.contains("９０１８"))
+        let event = try #require(try await reportedEvents(reportID: reportID).first)
+        #expect(event.dataClassification == .restricted)
+        let text = String(decoding: event.data ?? [], as: UTF8.self)
+        #expect(!text.contains("９０１８") && !text.contains("9018"))
+        // Only the restricted table keeps the original.
+        let original = try await pool.query("SELECT description FROM intake.report_originals WHERE intake_id = \(stored.intakeID)").rows.first?.decode("description", as: String.self)
+        #expect(original == description)
+    }
+
+    @Test func numbersWithoutContextOrWithAWrongCheckDigitAreNotFlagged() async throws {
+        for description in ["受付番号 123456789018 の件", "個人番号 123456789017 の件"] {
+            let reportID = UUID()
+            #expect(try await post(Self.report(reportID: reportID, description: description), token: sectionToken).status == 202)
+            let stored = try #require(try await storedReports(reportID: reportID).first)
+            #expect(!stored.myNumber, "\(description)")
+            #expect(stored.description == description)
+        }
+    }
+
+    @Test func aBrokerProducerWithoutAGrantIsRefused() async throws {
+        // The CLI publishes as the broker user; revoke its grant for the duration of the check.
+        let user = try TestServers.amqpConfiguration().user
+        _ = try await pool.query("DELETE FROM intake.producer_grants WHERE amqp_user = \(user)")
+        let result = try isms(["report", "--ndjson", "--timeout", "10"], stdin: String(decoding: Self.report(), as: UTF8.self) + "\n")
+        try await pool.withTransaction { connection in try ProducerGrants.grant(amqpUser: user, unitCode: nil, note: "tests", on: connection) }
+        #expect(result.status == 2, "\(result.output)")
+        #expect(result.output.contains("no reporting grant"))
+    }
+}
+
+extension [UInt8] {
+    func replacing(_ target: String, with replacement: String) -> [UInt8] {
+        Array(String(decoding: self, as: UTF8.self).replacingOccurrences(of: target, with: replacement).utf8)
+    }
+}

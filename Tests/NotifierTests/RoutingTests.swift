@@ -1,0 +1,150 @@
+import Contracts
+import Directory
+import Foundation
+import ISMSTesting
+@testable import Notifier
+import Testing
+
+@Suite("Routing file")
+struct RoutingTests {
+    static let root = NotifierFixture.repository
+
+    @Test("the shipped routing file and templates load and agree")
+    func shippedFileLoads() throws {
+        let routing = try NotificationRouting.load(path: Self.root.appendingPathComponent("deploy/config/notification-routes.yaml").path)
+        let templates = try NotifierTemplates(directory: Self.root.appendingPathComponent("deploy/config/templates").path)
+        try templates.check(routing)
+        let reported = routing.matches(["type": "incident.reported.v1", "sectionCode": "family-registry"])
+        #expect(reported.map(\.receiver.name) == ["incident-chain", "csirt-hook"])
+        #expect(routing.matches(["type": "incident.escalated.v1", "severity": "1"]).map(\.receiver.name) == ["escalation-recipients"])
+        #expect(routing.matches(["type": "incident.escalated.v1", "severity": "2"]).isEmpty)
+        #expect(routing.matches(["type": "directory.changed.v1"]).isEmpty)
+    }
+
+    @Test("the first matching child stops its siblings unless it says continue; settings are inherited")
+    func continueAndStop() throws {
+        let routing = try NotificationRouting.parse(yaml: """
+            receivers:
+              - { name: a, roles: [csirt] }
+              - { name: b, roles: [ciso] }
+              - { name: c, people: [x] }
+            route:
+              receiver: c
+              template: generic
+              groupWait: 10s
+              routes:
+                - matchers: ['category =~ "malware|data-leak"']
+                  receiver: a
+                  routes:
+                    - matchers: ['severity = 1']
+                      receiver: b
+                - matchers: ['category != other']
+                  receiver: b
+            """, file: "t.yaml")
+        #expect(routing.matches(["category": "malware"]).map(\.receiver.name) == ["a"])
+        #expect(routing.matches(["category": "malware", "severity": "1"]).map(\.receiver.name) == ["b"])
+        #expect(routing.matches(["category": "misdelivery"]).map(\.receiver.name) == ["b"])
+        #expect(routing.matches(["category": "other"]).map(\.receiver.name) == ["c"])
+        #expect(routing.allRoutes[1].groupWait == .seconds(10))
+    }
+
+    @Test("every problem names its line")
+    func problemsNameLines() {
+        #expect {
+            _ = try NotificationRouting.parse(yaml: """
+                receivers:
+                  - name: a
+                    roles: [csirt, chiefOfEverything]
+                route:
+                  routes:
+                    - matchers: ['type = incident.reported.v1']
+                      receiver: nobody
+                    - matchers: ['severity ~ 1']
+                      receiver: a
+                      groupWait: soon
+                      colour: blue
+                """, file: "bad.yaml")
+        } throws: { error in
+            guard let error = error as? NotifierError, error.code == .invalidRoutes else { return false }
+            let lines = Set(error.problems.map(\.line))
+            let text = error.description
+            return lines.isSuperset(of: [3, 7, 8, 10, 11]) && text.contains("bad.yaml:3:") && text.contains("chiefOfEverything")
+                && text.contains("no receiver named 'nobody'") && text.contains("unknown key 'colour'")
+        }
+    }
+
+    @Test("a routed event type without a template stops the start")
+    func missingTemplateIsAnError() throws {
+        let routing = try NotificationRouting.parse(yaml: """
+            receivers: [{ name: a, roles: [csirt] }]
+            route:
+              routes:
+                - matchers: ['type = duty.overdue.v1']
+                  receiver: a
+            """, file: "r.yaml")
+        let templates = try NotifierTemplates(texts: ["_group.ja": "g\n\nx", "_group.en": "g\n\nx", "duty.overdue.v1.ja": "s\n\nb"])
+        #expect {
+            try templates.check(routing)
+        } throws: { error in
+            (error as? NotifierError)?.code == .missingTemplate && "\(error)".contains("duty.overdue.v1.en.mustache") && "\(error)".contains("r.yaml:4:")
+        }
+    }
+
+    @Test("matchers: equality, inequality, anchored regular expressions")
+    func matchers() throws {
+        #expect(try NotificationRouting.Matcher(parsing: "severity = 1").matches(["severity": "1"]))
+        #expect(try !NotificationRouting.Matcher(parsing: "severity =~ \"1|2\"").matches(["severity": "12"]))
+        #expect(try NotificationRouting.Matcher(parsing: "sectionCode !~ test-.*").matches(["sectionCode": "family-registry"]))
+        #expect(try NotificationRouting.Matcher(parsing: "category != other").matches([:]))
+        #expect(throws: NotifierError.self) { try NotificationRouting.Matcher(parsing: "severity") }
+    }
+}
+
+@Suite("Signatures, tokens and templates")
+struct SigningTests {
+    @Test("Standard Webhooks: v1 signature over id.timestamp.body, verified with tolerance")
+    func standardWebhooks() {
+        let body = Array(#"{"a":1}"#.utf8)
+        let now = Date()
+        let timestamp = Int64(now.timeIntervalSince1970)
+        let signature = StandardWebhooks.signature(id: "ntf_1", timestamp: timestamp, body: body, secret: "whsec_c2VjcmV0")
+        #expect(signature.hasPrefix("v1,"))
+        #expect(StandardWebhooks.verify(id: "ntf_1", timestamp: String(timestamp), signatureHeader: "v1,xyz \(signature)", body: body, secret: "whsec_c2VjcmV0", now: now))
+        #expect(!StandardWebhooks.verify(id: "ntf_1", timestamp: String(timestamp), signatureHeader: signature, body: body, secret: "whsec_b3RoZXI=", now: now))
+        #expect(!StandardWebhooks.verify(id: "ntf_2", timestamp: String(timestamp), signatureHeader: signature, body: body, secret: "whsec_c2VjcmV0", now: now))
+        #expect(!StandardWebhooks.verify(id: "ntf_1", timestamp: String(timestamp), signatureHeader: signature, body: body, secret: "whsec_c2VjcmV0", now: now.addingTimeInterval(600)))
+        // The secret is the base64 after whsec_: "secret".
+        #expect(StandardWebhooks.key("whsec_c2VjcmV0") == Array("secret".utf8))
+    }
+
+    @Test("acknowledgement tokens: caseNumber.personId.expiry.signature, HMAC-SHA256, base64url")
+    func acknowledgementToken() throws {
+        let expires = Date(timeIntervalSince1970: 1_900_000_000)
+        let token = NotifierAcknowledgementToken.sign(caseNumber: "INC-2025-0001", personID: "csirt.lead", expires: expires, secret: "dev-ack-secret")
+        #expect(token.hasPrefix("INC-2025-0001.csirt.lead.1900000000."))
+        #expect(!token.contains("=") && !token.contains("+") && !token.contains("/"))
+        let verified = try #require(NotifierAcknowledgementToken.verify(token, secret: "dev-ack-secret", now: Date(timeIntervalSince1970: 1_800_000_000)))
+        #expect(verified.caseNumber == "INC-2025-0001" && verified.personID == "csirt.lead")
+        #expect(NotifierAcknowledgementToken.verify(token, secret: "other", now: Date(timeIntervalSince1970: 1_800_000_000)) == nil)
+        #expect(NotifierAcknowledgementToken.verify(token, secret: "dev-ack-secret", now: Date(timeIntervalSince1970: 1_950_000_000)) == nil)
+    }
+
+    @Test("a My Number is masked in the rendered subject and body, whatever the template shows")
+    func renderedMyNumberIsMasked() throws {
+        let templates = try NotifierTemplates(texts: ["x.ja": "件名 {{event.title}}\n\n本文 {{event.description}} {{raw}}"])
+        // 123456789018 has a valid check digit.
+        let message = try templates.render("x", language: .ja, context: ["event": ["title": "番号 123456789018", "description": "1234 5678 9018"], "raw": "123456789018"])
+        #expect(!message.subject.contains("123456789018") && !message.body.contains("123456789018") && !message.body.contains("1234 5678 9018"))
+        #expect(message.subject.contains("************"))
+    }
+
+    @Test("a restricted event exposes only the allowed, masked fields")
+    func restrictedFields() throws {
+        let envelope = TestEvents.reported(description: "個人番号 123456789018 を誤送付", myNumberDetected: true)
+        let event = try NotifierEvent(envelope: envelope, restrictedFields: NotificationRouting.defaultRestrictedFields)
+        #expect(event.classification == .restricted)
+        #expect(event.context["reporter"] == nil)
+        #expect(event.context["description"]?.stringValue?.contains("123456789018") == false)
+        #expect(event.attributes["sectionCode"] == "sec-a")
+    }
+}

@@ -1,0 +1,70 @@
+import Configuration
+import Contracts
+import Foundation
+import ISMSTesting
+import Postgres
+import Prometheus
+@testable import ServiceRuntime
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `/readyz` is true only with the broker and the database reachable (brief §7).
+@Suite(.serialized) struct ReadinessTests {
+    private func configuration(amqp: String, database: String, port: Int) -> ServiceConfiguration {
+        var configuration = ServiceConfiguration(reader: ConfigReader(provider: InMemoryProvider(values: [:])), defaultPort: port)
+        configuration.amqpURL = amqp
+        configuration.databaseURL = database
+        return configuration
+    }
+
+    private func status(port: Int, path: String) async -> Int? {
+        guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { return nil }
+        guard let (_, response) = try? await URLSession.shared.data(for: URLRequest(url: url, timeoutInterval: 3)) else { return nil }
+        return (response as? HTTPURLResponse)?.statusCode
+    }
+
+    private func withService(_ configuration: ServiceConfiguration, _ body: () async throws -> Void) async throws {
+        let schema = TestServers.uniqueName("ready")
+        _ = try await TestServers.pool(size: 1).query("CREATE SCHEMA \(unescaped: schema)")
+        let definition = ServiceDefinition(name: .notifier, schema: schema, defaultPort: configuration.httpPort)
+        let task = Task {
+            try await ServiceRunner.run(definition, configuration: configuration, registry: PrometheusCollectorRegistry(), logger: TestServers.logger("ready"))
+        }
+        try await body()
+        task.cancel()
+        _ = await task.result
+        _ = try? await TestServers.pool(size: 1).query("DROP SCHEMA \(unescaped: schema) CASCADE")
+    }
+
+    @Test func readyWithBrokerAndDatabase() async throws {
+        let port = Int.random(in: 20_000..<30_000)
+        try await withService(configuration(amqp: TestServers.amqpURL, database: TestServers.databaseURL, port: port)) {
+            let ready = await TestServers.eventually(timeout: .seconds(15)) { await status(port: port, path: "/readyz") == 200 }
+            #expect(ready)
+            #expect(await status(port: port, path: "/healthz") == 200)
+            #expect(await status(port: port, path: "/metrics") == 200)
+        }
+    }
+
+    @Test func notReadyWithoutTheBroker() async throws {
+        let port = Int.random(in: 30_000..<40_000)
+        // Nothing listens on port 9 (discard) here: the broker is unreachable.
+        try await withService(configuration(amqp: "amqp://isms:isms@127.0.0.1:9/%2F", database: TestServers.databaseURL, port: port)) {
+            let alive = await TestServers.eventually(timeout: .seconds(10)) { await status(port: port, path: "/healthz") == 200 }
+            #expect(alive)
+            try await Task.sleep(for: .seconds(1))
+            #expect(await status(port: port, path: "/readyz") == 503)
+        }
+    }
+
+    @Test func notReadyWithoutTheDatabase() async throws {
+        let port = Int.random(in: 40_000..<50_000)
+        try await withService(configuration(amqp: TestServers.amqpURL, database: "postgresql://nobody:nothing@127.0.0.1:9/none?connect_timeout=1", port: port)) {
+            let alive = await TestServers.eventually(timeout: .seconds(10)) { await status(port: port, path: "/healthz") == 200 }
+            #expect(alive)
+            #expect(await status(port: port, path: "/readyz") == 503)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The five services on this machine, in the background, against the dev stack:
+#
+#   services.sh start    start each service unless running; wait until each answers /healthz
+#   services.sh stop     SIGTERM each, wait up to 30 s (in-flight work commits and acks), then SIGKILL
+#   services.sh status   pid and /readyz of each
+#
+# Logs: deploy/local/run/logs/<service>.log; pid files: deploy/local/run/<service>.pid.
+# Binaries: $ISMS_BIN (default .build/debug). Each service gets ISMS_AMQP_URL from the dev stack,
+# its own ISMS_DATABASE_URL (its role, which can touch only its schema), ISMS_HTTP_PORT, and
+# ISMS_LOG_FORMAT=json.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+root=$(cd "$here/../.." && pwd -P)
+run="$here/run"
+bin=${ISMS_BIN:-$root/.build/debug}
+pg_port=55432
+
+# service:database-role:http-port
+services=(
+    incident-intake:intake:8081
+    csirt-triage:triage:8082
+    audit-scheduler:audit:8083
+    contractor-monitor:contractor:8084
+    notifier:notifier:8085
+)
+
+pid_of() { [[ -s $run/$1.pid ]] && cat "$run/$1.pid"; }
+alive() { local pid; pid=$(pid_of "$1") && kill -0 "$pid" 2>/dev/null; }
+
+start() {
+    mkdir -p "$run/logs"
+    eval "$("$here/stack.sh" --profile dev env)"
+    local entry name role port
+    for entry in "${services[@]}"; do
+        IFS=: read -r name role port <<<"$entry"
+        if alive "$name"; then
+            echo "$name already running (pid $(pid_of "$name"))"
+            continue
+        fi
+        [[ -x $bin/$name ]] || { echo "services.sh: $bin/$name not built" >&2; exit 1; }
+        ISMS_AMQP_URL="$ISMS_AMQP_URL" \
+            ISMS_DATABASE_URL="postgresql://$role:$role@127.0.0.1:$pg_port/isms" \
+            ISMS_HTTP_PORT="$port" ISMS_LOG_FORMAT=json \
+            setsid "$bin/$name" >>"$run/logs/$name.log" 2>&1 </dev/null &
+        echo $! >"$run/$name.pid"
+        echo "$name started (pid $!, http :$port, log deploy/local/run/logs/$name.log)"
+    done
+    for entry in "${services[@]}"; do
+        IFS=: read -r name role port <<<"$entry"
+        local deadline=$((SECONDS + 20))
+        until curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null; do
+            if ! alive "$name"; then
+                echo "services.sh: $name exited; last lines of its log:" >&2
+                tail -n 20 "$run/logs/$name.log" >&2
+                exit 1
+            fi
+            if (( SECONDS > deadline )); then
+                echo "services.sh: $name does not answer http://127.0.0.1:$port/healthz" >&2
+                exit 1
+            fi
+            sleep 0.25
+        done
+    done
+}
+
+stop() {
+    local entry name pid pids=()
+    for entry in "${services[@]}"; do
+        name=${entry%%:*}
+        pid=$(pid_of "$name") || continue
+        if kill -TERM "$pid" 2>/dev/null; then
+            pids+=("$pid")
+            echo "stopping $name (pid $pid)"
+        fi
+    done
+    local deadline=$((SECONDS + 30)) any
+    while :; do
+        any=no
+        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && any=yes; done
+        [[ $any == yes && $SECONDS -lt $deadline ]] || break
+        sleep 0.2
+    done
+    for pid in "${pids[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "pid $pid did not stop within 30 s: SIGKILL" >&2
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    done
+    rm -f "$run"/*.pid
+}
+
+status() {
+    local entry name role port code=0 ready
+    for entry in "${services[@]}"; do
+        IFS=: read -r name role port <<<"$entry"
+        if alive "$name"; then
+            ready=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz" || true)
+            printf '%-20s running  pid %-7s :%s  /readyz %s\n' "$name" "$(pid_of "$name")" "$port" "$ready"
+        else
+            printf '%-20s stopped\n' "$name"
+            code=3
+        fi
+    done
+    return $code
+}
+
+case ${1:-} in
+    start) start ;;
+    stop) stop ;;
+    status) status ;;
+    *) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac

@@ -1,0 +1,368 @@
+#!/usr/bin/env bash
+# PostgreSQL and RabbitMQ for development and tests: on loopback, private ports, data inside
+# this folder, no systemd. Runs as root (CI and the dev machines are root); PostgreSQL runs as
+# the `postgres` user, RabbitMQ as root with a private HOME and Erlang cookie.
+#
+#   stack.sh [--profile dev|test] install|up|down|status|env|reset [postgres|rabbitmq]
+#   stack.sh [--profile dev|test] psql [ARGS...]              psql as postgres on the profile's db
+#   stack.sh [--profile dev|test] rabbitmqctl|rabbitmq-diagnostics|rabbitmq-plugins [ARGS...]
+#
+# Profiles:   AMQP   management prometheus dist  epmd   PostgreSQL  database
+#   dev       56720  56721      56722      56723 56724  55432       isms
+#   test      46720  46721      46722      46723 46724  45432       isms_test
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+root=$(cd "$here/../.." && pwd -P)
+init_sql="$root/deploy/postgres/init.sql"
+
+profile=${ISMS_STACK_PROFILE:-dev}
+args=()
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --profile) profile=${2:?--profile needs dev or test}; shift 2 ;;
+        --profile=*) profile=${1#--profile=}; shift ;;
+        *) args+=("$1"); shift ;;
+    esac
+done
+set -- "${args[@]+"${args[@]}"}"
+command=${1:-}
+[[ $# -gt 0 ]] && shift
+
+case $profile in
+    dev) base=5672; pg_port=55432; database=isms ;;
+    test) base=4672; pg_port=45432; database=isms_test ;;
+    *) echo "stack.sh: unknown profile '$profile' (dev or test)" >&2; exit 2 ;;
+esac
+amqp_port=${base}0 mgmt_port=${base}1 prom_port=${base}2 dist_port=${base}3 epmd_port=${base}4
+
+data="$here/data/$profile"
+pg_data="$data/postgres/data"
+pg_log="$data/postgres/postgres.log"
+pg_socket="$data/postgres/socket"
+# A Unix socket path is limited to 107 bytes; a deep checkout falls back to /tmp.
+if (( ${#pg_socket} + 20 > 100 )); then pg_socket="/tmp/isms-stack-$profile-pg"; fi
+rmq="$data/rabbitmq"
+
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+
+say() { printf 'stack(%s): %s\n' "$profile" "$*"; }
+die() { printf 'stack(%s): error: %s\n' "$profile" "$*" >&2; exit 1; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# --- install -----------------------------------------------------------------------------
+
+apt_packages=(rabbitmq-server librabbitmq-dev postgresql libpq-dev pkg-config curl)
+pip_packages=(aiosmtpd check-jsonschema pyyaml jsonschema)
+
+deb_installed() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]; }
+
+install() {
+    local missing=() p
+    for p in "${apt_packages[@]}"; do deb_installed "$p" || missing+=("$p"); done
+    command -v python3 >/dev/null || missing+=(python3)
+    if command -v python3 >/dev/null && ! python3 -m pip --version >/dev/null 2>&1; then
+        missing+=(python3-pip)
+    fi
+    if [[ ${#missing[@]} -gt 0 ]]; then
+        say "installing ${missing[*]}"
+        [[ $(id -u) -eq 0 ]] || die "installing packages needs root"
+        # Debian's post-install scripts would start the servers on their default ports (and a
+        # failed start leaves the package half-configured): deny service starts meanwhile.
+        local policy=/usr/sbin/policy-rc.d created_policy=no
+        if [[ ! -e $policy ]]; then
+            printf '#!/bin/sh\nexit 101\n' >"$policy"
+            chmod 755 "$policy"
+            created_policy=yes
+        fi
+        local status=0
+        {
+            DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+                    "${missing[@]}" >/dev/null
+        } || status=$?
+        [[ $created_policy == yes ]] && rm -f "$policy"
+        [[ $status -eq 0 ]] || die "apt-get failed ($status)"
+        # The packages' own servers must not hold the default ports or the cookie.
+        pkill_by_pidfile /var/run/rabbitmq/pid || true
+    fi
+
+    local missing_py
+    read -r -a missing_py < <(python3 - <<'PY'
+import importlib.util
+modules = {"aiosmtpd": "aiosmtpd", "check_jsonschema": "check-jsonschema",
+           "yaml": "pyyaml", "jsonschema": "jsonschema"}
+print(" ".join(p for m, p in modules.items() if importlib.util.find_spec(m) is None))
+PY
+    )
+    if [[ ${#missing_py[@]} -gt 0 ]]; then
+        say "installing from PyPI: ${missing_py[*]}"
+        local flags=(--quiet --disable-pip-version-check)
+        # Debian's own python3 is "externally managed" (PEP 668); a pyenv or venv one is not.
+        if [[ -e $(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')/EXTERNALLY-MANAGED ]]; then
+            flags+=(--break-system-packages)
+        fi
+        python3 -m pip install "${flags[@]}" "${missing_py[@]}"
+        if command -v pyenv >/dev/null; then pyenv rehash || true; fi
+    fi
+}
+
+pkill_by_pidfile() { [[ -s $1 ]] && kill "$(cat "$1")" 2>/dev/null; }
+
+# --- PostgreSQL --------------------------------------------------------------------------
+
+as_postgres() { runuser -u postgres -- "$@"; }
+
+require_pg() {
+    [[ -n $pg_bin && -x $pg_bin/pg_ctl ]] || die "PostgreSQL server not installed (run: stack.sh install)"
+    id postgres >/dev/null 2>&1 || die "no postgres user (run: stack.sh install)"
+}
+
+pg_running() { [[ -f $pg_data/PG_VERSION ]] && as_postgres "$pg_bin/pg_ctl" status -D "$pg_data" >/dev/null 2>&1; }
+
+# Every parent of the data folder must be traversable by postgres (a 0700 parent such as
+# /root or a mktemp -d folder makes initdb fail with "Permission denied").
+make_traversable() {
+    local dir=$1
+    while [[ $dir != / ]]; do
+        if ! as_postgres test -x "$dir"; then
+            say "granting search permission on $dir to others (postgres must traverse it)"
+            chmod o+x "$dir"
+        fi
+        dir=$(dirname "$dir")
+    done
+}
+
+psql_admin() { # psql as the postgres superuser over the private socket
+    "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$pg_socket" -p "$pg_port" -U postgres "$@"
+}
+
+pg_up() {
+    require_pg
+    if pg_running; then return 0; fi
+    if port_open "$pg_port"; then die "port $pg_port is taken by another process"; fi
+    mkdir -p "$data/postgres" "$pg_socket"
+    make_traversable "$data/postgres"
+    chown postgres: "$data/postgres" "$pg_socket"
+    if [[ ! -f $pg_data/PG_VERSION ]]; then
+        rm -rf "$pg_data"
+        as_postgres "$pg_bin/initdb" -D "$pg_data" --username=postgres \
+            --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+        cat >>"$pg_data/postgresql.conf" <<EOF
+
+# --- deploy/local/stack.sh ($profile) ---
+listen_addresses = '127.0.0.1'
+port = $pg_port
+unix_socket_directories = '$pg_socket'
+max_connections = 200
+# An acknowledged message must never vanish: keep durability on.
+fsync = on
+synchronous_commit = on
+EOF
+    fi
+    as_postgres "$pg_bin/pg_ctl" start -D "$pg_data" -l "$pg_log" -w -t 60 -s \
+        || { tail -n 20 "$pg_log" >&2; die "PostgreSQL did not start (log: $pg_log)"; }
+}
+
+pg_bootstrap() {
+    # The superuser's password makes TCP connections (scram) possible for tests and tools.
+    psql_admin -d postgres -c "ALTER ROLE postgres PASSWORD 'postgres'"
+    psql_admin -d postgres <<EOF
+SELECT format('CREATE DATABASE %I ENCODING ''UTF8'' TEMPLATE template0', '$database')
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$database') \gexec
+EOF
+    psql_admin -d "$database" -f "$init_sql"
+}
+
+pg_down() { # [hard]: immediate shutdown (the data is about to be deleted)
+    [[ -n $pg_bin && -f $pg_data/PG_VERSION ]] || return 0
+    if pg_running; then
+        local mode=fast
+        if [[ ${1:-} == hard ]]; then mode=immediate; fi
+        as_postgres "$pg_bin/pg_ctl" stop -D "$pg_data" -m "$mode" -w -t 60 -s
+    fi
+}
+
+# --- RabbitMQ ----------------------------------------------------------------------------
+
+rmq_env() {
+    # Never the /usr/sbin wrappers: they switch to the rabbitmq user, whose cookie differs.
+    export PATH="/usr/lib/rabbitmq/bin:$PATH"
+    export HOME="$rmq/home"
+    export RABBITMQ_NODENAME=rabbit@localhost
+    export RABBITMQ_CONF_ENV_FILE="$rmq/rabbitmq-env.conf"
+    export RABBITMQ_CONFIG_FILE="$rmq/rabbitmq.conf"
+    export RABBITMQ_ADVANCED_CONFIG_FILE="$rmq/advanced.config"
+    export RABBITMQ_ENABLED_PLUGINS_FILE="$rmq/enabled_plugins"
+    export RABBITMQ_MNESIA_BASE="$rmq/mnesia"
+    export RABBITMQ_LOG_BASE="$rmq/log"
+    export RABBITMQ_PID_FILE="$rmq/rabbit.pid"
+    export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+    export RABBITMQ_NODE_PORT=$amqp_port
+    export RABBITMQ_DIST_PORT=$dist_port
+    export ERL_EPMD_ADDRESS=127.0.0.1
+    export ERL_EPMD_PORT=$epmd_port
+    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+}
+
+require_rmq() {
+    [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || die "RabbitMQ not installed (run: stack.sh install)"
+}
+
+rmq_pid() { [[ -s $rmq/rabbit.pid ]] && cat "$rmq/rabbit.pid"; }
+rmq_running() {
+    local pid
+    pid=$(rmq_pid) || return 1
+    kill -0 "$pid" 2>/dev/null
+}
+
+rmq_configure() {
+    mkdir -p "$rmq/home" "$rmq/mnesia" "$rmq/log"
+    if [[ ! -s $rmq/home/.erlang.cookie ]]; then
+        (umask 077; head -c 30 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$rmq/home/.erlang.cookie")
+        chmod 400 "$rmq/home/.erlang.cookie"
+    fi
+    : >"$rmq/rabbitmq-env.conf"
+    echo '[].' >"$rmq/advanced.config"
+    cat >"$rmq/rabbitmq.conf" <<EOF
+# written by deploy/local/stack.sh ($profile)
+listeners.tcp.1 = 127.0.0.1:$amqp_port
+management.tcp.ip = 127.0.0.1
+management.tcp.port = $mgmt_port
+prometheus.tcp.ip = 127.0.0.1
+prometheus.tcp.port = $prom_port
+log.console = false
+log.file.level = info
+EOF
+    if [[ ! -s $rmq/enabled_plugins ]]; then
+        rabbitmq-plugins enable --offline rabbitmq_management rabbitmq_prometheus >/dev/null
+    fi
+}
+
+rmq_up() {
+    require_rmq
+    rmq_env
+    if ! rmq_running; then
+        for p in "$amqp_port" "$mgmt_port" "$prom_port" "$dist_port"; do
+            if port_open "$p"; then die "port $p is taken by another process"; fi
+        done
+        rmq_configure
+        rm -f "$rmq/rabbit.pid"
+        # setsid: the broker must outlive this script and its caller's process group.
+        setsid rabbitmq-server >>"$rmq/log/server.out" 2>&1 </dev/null &
+        local deadline=$((SECONDS + 90))
+        # An await_startup right after the start fails: ping until the node answers first.
+        until rabbitmq-diagnostics -q ping >/dev/null 2>&1; do
+            if (( SECONDS > deadline )); then
+                tail -n 30 "$rmq/log/server.out" >&2
+                die "RabbitMQ did not answer within 90 s (logs: $rmq/log)"
+            fi
+            sleep 0.5
+        done
+        rabbitmqctl -q await_startup --timeout 60 >/dev/null
+    fi
+    if [[ ! -f $rmq/users.done ]]; then
+        if ! rabbitmqctl -q list_users 2>/dev/null | grep -q '^isms\b'; then
+            rabbitmqctl -q add_user isms isms >/dev/null
+        fi
+        rabbitmqctl -q set_user_tags isms administrator >/dev/null
+        rabbitmqctl -q set_permissions -p / isms '.*' '.*' '.*' >/dev/null
+        touch "$rmq/users.done"
+    fi
+}
+
+rmq_down() { # [hard]: kill at once (the data is about to be deleted)
+    [[ -d $rmq ]] || return 0
+    require_rmq
+    rmq_env
+    if rmq_running; then
+        local pid
+        pid=$(rmq_pid)
+        if [[ ${1:-} == hard ]]; then
+            kill -9 "$pid" 2>/dev/null || true
+        else
+            rabbitmqctl -q shutdown --timeout 60 >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
+        fi
+        local deadline=$((SECONDS + 60))
+        while kill -0 "$pid" 2>/dev/null; do
+            if (( SECONDS > deadline )); then kill -9 "$pid" 2>/dev/null || true; break; fi
+            sleep 0.2
+        done
+    fi
+    rm -f "$rmq/rabbit.pid"
+    # epmd outlives the broker.
+    if port_open "$epmd_port"; then epmd -port "$epmd_port" -kill >/dev/null 2>&1 || true; fi
+}
+
+# --- commands ----------------------------------------------------------------------------
+
+component=${1:-all}
+case $component in all | postgres | rabbitmq) ;; *) component=all ;; esac
+want() { [[ $component == all || $component == "$1" ]]; }
+
+case $command in
+    install)
+        install
+        ;;
+    up)
+        start=$(now)
+        want postgres && pg_up
+        want rabbitmq && rmq_up
+        want postgres && pg_bootstrap
+        say "up in $(elapsed "$start") s (AMQP 127.0.0.1:$amqp_port, management :$mgmt_port, PostgreSQL :$pg_port/$database)"
+        ;;
+    down)
+        start=$(now)
+        want rabbitmq && rmq_down
+        want postgres && pg_down
+        say "down in $(elapsed "$start") s"
+        ;;
+    reset)
+        want rabbitmq && rmq_down hard
+        want postgres && pg_down hard
+        if [[ $component == all ]]; then rm -rf "$data"
+        elif [[ $component == postgres ]]; then rm -rf "$data/postgres"
+        else rm -rf "$rmq"; fi
+        say "reset ($component)"
+        ;;
+    status)
+        code=0
+        if [[ -n $pg_bin ]] && pg_running; then
+            say "postgres  running  127.0.0.1:$pg_port  database $database  data $pg_data"
+        else
+            say "postgres  stopped"; code=3
+        fi
+        if rmq_running && port_open "$amqp_port"; then
+            say "rabbitmq  running  amqp 127.0.0.1:$amqp_port  management :$mgmt_port  prometheus :$prom_port  pid $(rmq_pid)"
+        else
+            say "rabbitmq  stopped"; code=3
+        fi
+        exit $code
+        ;;
+    env)
+        amqp="amqp://isms:isms@127.0.0.1:$amqp_port/%2F"
+        echo "export ISMS_AMQP_URL='$amqp'"
+        echo "export ISMS_DATABASE_ADMIN_URL='postgresql://isms_admin:isms_admin@127.0.0.1:$pg_port/$database'"
+        echo "export ISMS_MANAGEMENT_URL='http://isms:isms@127.0.0.1:$mgmt_port'"
+        if [[ $profile == test ]]; then
+            echo "export ISMS_TEST_AMQP_URL='$amqp'"
+            echo "export ISMS_TEST_DATABASE_URL='postgresql://postgres:postgres@127.0.0.1:$pg_port/$database'"
+            echo "export ISMS_TEST_MANAGEMENT_URL='http://isms:isms@127.0.0.1:$mgmt_port'"
+        fi
+        ;;
+    psql)
+        require_pg
+        exec "$pg_bin/psql" -X -h "$pg_socket" -p "$pg_port" -U postgres -d "$database" "$@"
+        ;;
+    rabbitmqctl | rabbitmq-diagnostics | rabbitmq-plugins | rabbitmq-queues)
+        require_rmq
+        rmq_env
+        exec "/usr/lib/rabbitmq/bin/$command" "$@"
+        ;;
+    *)
+        sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+        exit 2
+        ;;
+esac
