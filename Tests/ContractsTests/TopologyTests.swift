@@ -46,19 +46,52 @@ import Testing
             bindings == [
                 AMQPBinding(queue: "incident-intake.commands", exchange: "isms.commands", routingKey: "incident-report.submit.v1"),
                 AMQPBinding(queue: "csirt-triage.events", exchange: "isms.events", routingKey: "incident.reported.v1"),
-                AMQPBinding(queue: "notifier.events", exchange: "isms.events", routingKey: "incident.reported.v1"),
+                AMQPBinding(queue: "csirt-triage.events", exchange: "isms.events", routingKey: "contractor.violation.detected.v1"),
+                AMQPBinding(queue: "notifier.events", exchange: "isms.events", routingKey: "#"),
                 AMQPBinding(queue: "audit-scheduler.events", exchange: "isms.events", routingKey: "directory.changed.v1"),
                 AMQPBinding(queue: "contractor-monitor.events", exchange: "isms.events", routingKey: "directory.changed.v1"),
             ]
         )
-        #expect(Topology.all.bindings.count == 10)
+        // One dead-letter binding per work queue.
+        #expect(Topology.all.bindings.filter { $0.exchange == "isms.dead-letter" }.count == Topology.workQueues.count)
     }
 
     @Test func everyCommandAndEventReachesAQueue() {
         for type in MessageTypes.all {
             guard let route = type.route else { continue }
-            #expect(Topology.all.bindings.contains { $0.exchange == route.exchange && $0.routingKey == route.routingKey }, "\(type) is unroutable")
+            #expect(
+                Topology.all.bindings.contains { $0.exchange == route.exchange && Self.topic($0.routingKey, matches: route.routingKey) },
+                "\(type) is unroutable"
+            )
         }
+    }
+
+    @Test func everyCommandHasExactlyOneConsumingQueue() {
+        for type in MessageTypes.all where type.kind == .command {
+            let queues = Topology.all.bindings.filter { $0.exchange == Topology.commandsExchange && $0.routingKey == type.routingKey }
+            #expect(queues.count == 1, "\(type) goes to \(queues.map(\.queue))")
+        }
+    }
+
+    @Test func topicPatternsMatchLikeRabbitMQ() {
+        #expect(Self.topic("#", matches: "incident.reported.v1"))
+        #expect(Self.topic("incident.*.v1", matches: "incident.reported.v1"))
+        #expect(!Self.topic("incident.*", matches: "incident.reported.v1"))
+        #expect(Self.topic("incident.#", matches: "incident.reported.v1"))
+        #expect(!Self.topic("duty.#", matches: "incident.reported.v1"))
+    }
+
+    /// AMQP topic matching: `*` is one word, `#` zero or more.
+    static func topic(_ pattern: String, matches key: String) -> Bool {
+        func match(_ pattern: ArraySlice<Substring>, _ key: ArraySlice<Substring>) -> Bool {
+            guard let head = pattern.first else { return key.isEmpty }
+            if head == "#" {
+                return (0...key.count).contains { match(pattern.dropFirst(), key.dropFirst($0)) }
+            }
+            guard let word = key.first, head == "*" || head == word else { return false }
+            return match(pattern.dropFirst(), key.dropFirst())
+        }
+        return match(ArraySlice(pattern.split(separator: ".", omittingEmptySubsequences: false)), ArraySlice(key.split(separator: ".", omittingEmptySubsequences: false)))
     }
 
     @Test func eachServiceDeclaresWhatItUses() {
@@ -117,7 +150,7 @@ import Testing
         let exchanges = try #require(document["exchanges"]?.arrayValue)
         #expect(exchanges.first { $0["name"] == "isms.events" }?["type"] == "topic")
         let bindings = try #require(document["bindings"]?.arrayValue)
-        #expect(bindings.count == 10)
+        #expect(bindings.count == Topology.all.bindings.count)
         #expect(bindings.allSatisfy { $0["destination_type"] == "queue" })
     }
 }

@@ -46,6 +46,7 @@ extension MessageTypes {
 
 extension Topology {
     static let csirtTriageQueues: [WorkQueue] = [
-        WorkQueue(name: "csirt-triage.events", consumer: .csirtTriage, messageTypes: [MessageTypes.incidentReported]),
+        // Art. 3(13)(イ): a contractor's violation of the policy is a security incident too.
+        WorkQueue(name: "csirt-triage.events", consumer: .csirtTriage, messageTypes: [MessageTypes.incidentReported, MessageTypes.contractorViolationDetected]),
     ]
 }

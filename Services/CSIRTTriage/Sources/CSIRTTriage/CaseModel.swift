@@ -207,3 +207,54 @@ public struct CaseSummary: Sendable, Hashable, Codable {
     public var openedAt: Date
     public var acknowledgedAt: Date?
 }
+
+extension CaseSource {
+    public static func contractorViolation(_ violationID: UUID) -> CaseSource {
+        CaseSource(kind: "contractor-violation", id: violationID.uuidString.lowercased())
+    }
+}
+
+extension NewCase {
+    /// A case from the contractor monitor's `contractor.violation.detected`: a contractor's
+    /// violation of the policy is a security incident (Art. 3(13)(イ)).
+    ///
+    /// Nothing is known yet about a leak, so the verdicts are "no" except that a contract
+    /// handling My Number data leaves the My Number question open for CSIRT to decide.
+    public init(violation: ContractorViolationDetected) {
+        let myNumber: Verdict = violation.handlesMyNumber ? .unknown : .no
+        self.init(
+            source: .contractorViolation(violation.violationID),
+            sectionCode: violation.sectionCode,
+            departmentCode: violation.departmentCode,
+            category: .contractorViolation,
+            title: "委託先の違反 (\(violation.kind.rawValue)): \(violation.contractorName) / \(violation.contractReference)",
+            description: violation.details,
+            reporter: nil,
+            myNumberDetected: false,
+            facts: SeverityInput(
+                category: .contractorViolation,
+                classifications: [],
+                personalData: violation.handlesMyNumber ? .unknown : .no,
+                myNumber: myNumber,
+                sensitivePersonalData: .no,
+                wrongfulIntent: .unknown,
+                affectedPersons: .unknown
+            ),
+            verdicts: StatutoryVerdicts(
+                personalData: violation.handlesMyNumber ? .unknown : .no,
+                myNumber: myNumber,
+                sensitiveData: .no,
+                propertyDamage: .no,
+                wrongfulIntent: .unknown,
+                unspecifiedViewers: .no,
+                moreThan100Persons: .no,
+                strongEncryption: .unknown
+            ),
+            occurredAt: nil,
+            detectedAt: violation.detectedAt,
+            knownAt: violation.detectedAt,
+            reportedAt: violation.detectedAt,
+            recordedAt: violation.detectedAt
+        )
+    }
+}

@@ -17,6 +17,12 @@ struct CaseSourceHandler: MessageHandler {
             } catch {
                 throw PermanentFailure(code: "invalid-payload", reason: "\(error)")
             }
+        case MessageTypes.contractorViolationDetected.wireName:
+            do {
+                new = NewCase(violation: try envelope.decode(as: ContractorViolationDetected.self).data)
+            } catch {
+                throw PermanentFailure(code: "invalid-payload", reason: "\(error)")
+            }
         default:
             throw PermanentFailure(code: "unexpected-type", reason: "csirt-triage.events does not take \(envelope.type)")
         }
