@@ -14,6 +14,12 @@ struct ISMS: AsyncParsableCommand {
             """,
         subcommands: [
             ReportCommand.self,
+            IncidentsCommand.self,
+            DutiesCommand.self,
+            FindingsCommand.self,
+            ContractorsCommand.self,
+            NotificationsCommand.self,
+            SilencesCommand.self,
             StatusCommand.self,
             MigrateCommand.self,
             TopologyCommand.self,

@@ -39,7 +39,7 @@ import Testing
                 contentType: "application/cloudevents+json", contentEncoding: "identity", headers: headers,
                 deliveryMode: .persistent, priority: 3, correlationID: "corr-1", replyTo: "reply.queue",
                 expiration: "600000", messageID: "msg-1", timestamp: Date(timeIntervalSince1970: 1_700_000_200),
-                type: "jp.example.isms.incident.reported.v1", userID: "guest", appID: "amqp-tests"
+                type: "jp.example.isms.incident.reported.v1", userID: try AMQPTestBroker.configuration().user, appID: "amqp-tests"
             )
             let body = Array("{\"hello\":\"world\"}".utf8)
             try await connection.publish(AMQPOutgoingMessage(exchange: "", routingKey: queue, body: body, properties: properties))

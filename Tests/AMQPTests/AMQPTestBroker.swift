@@ -6,7 +6,7 @@ import Logging
 /// test stack. An unreachable broker fails the tests; nothing is skipped.
 enum AMQPTestBroker {
     static var url: String {
-        ProcessInfo.processInfo.environment["ISMS_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:46720/%2F"
+        ProcessInfo.processInfo.environment["ISMS_TEST_AMQP_URL"] ?? "amqp://isms:isms@127.0.0.1:46720/%2F"
     }
 
     static let logger: Logger = {
