@@ -56,26 +56,7 @@ run:
 	"$(ISMS)" directory import "$(WARD)"
 	"$(ISMS)" producer grant --amqp-user isms --ward --note "local operator (make run)"
 	$(SERVICES) start
-	cat <<-EOF
-
-	The system is running (logs: deploy/local/run/logs/, stop it with: make down).
-	  services    incident-intake :8081  csirt-triage :8082  audit-scheduler :8083
-	              contractor-monitor :8084  notifier :8085   (each: /healthz /readyz /metrics)
-	  RabbitMQ    amqp://isms:isms@127.0.0.1:56720/%2F  management http://127.0.0.1:56721 (isms/isms)
-	  PostgreSQL  postgresql://isms_admin:isms_admin@127.0.0.1:55432/isms
-
-	File a first report through the broker (it waits for intake's answer):
-	  eval "\$$(deploy/local/stack.sh env)"
-	  .build/debug/isms report --section family-registry --name "山田 太郎" --contact "内線 1234" \\
-	      --category loss-or-theft --title "USB メモリの紛失" --personal-data yes --my-number yes \\
-	      --affected-persons 150 --asset "住民記録システム=3A/2/2"
-	and one over HTTP with a bearer token for a section:
-	  export ISMS_DATABASE_URL="\$$ISMS_DATABASE_ADMIN_URL"
-	  TOKEN=\$$(.build/debug/isms token issue --role sectionSecurityStaff --unit family-registry)
-	  curl -i -H "Authorization: Bearer \$$TOKEN" -H 'Content-Type: application/json' \\
-	       --data @deploy/config/examples/report.json http://127.0.0.1:8081/v1/incident-reports
-	  make status
-	EOF
+	cat "$(ROOT)/deploy/local/welcome.txt"
 
 down:
 	@$(SERVICES) stop
@@ -112,7 +93,9 @@ bench:
 	$(STACK) install
 	$(STACK) --profile test up
 	eval "$$($(STACK) --profile test env)"
-	swift run -c release isms-bench
+	# The services run as their own release executables (their memory is measured per process).
+	for product in incident-intake csirt-triage notifier isms-bench; do swift build -c release --product $$product $(SWIFT_BUILD_FLAGS); done
+	"$$(swift build -c release --show-bin-path)/isms-bench"
 
 status:
 	@$(SERVICES) status || true

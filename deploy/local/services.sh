@@ -26,11 +26,43 @@ services=(
     notifier:notifier:8085
 )
 
+# Local stand-ins for the ward's mail server and CSIRT's webhook endpoint, so notifications have
+# somewhere real to go: an SMTP sink (aiosmtpd) and a receiver that checks Standard Webhooks
+# signatures. Each writes what it receives under deploy/local/run/.
+smtp_port=8025
+webhook_port=8090
+webhook_secret=whsec_ZGV2LXdlYmhvb2stc2VjcmV0
+sinks=(smtp-sink webhook-receiver)
+
+start_sinks() {
+    local support="$root/Tests/NotifierTests/Support"
+    if ! alive smtp-sink; then
+        setsid python3 "$support/smtp_sink.py" --daemon --dir "$run/mail" --port "$smtp_port" >>"$run/logs/smtp-sink.log" 2>&1 </dev/null &
+        echo $! >"$run/smtp-sink.pid"
+        echo "smtp-sink started (pid $!, smtp :$smtp_port, mail in deploy/local/run/mail/)"
+    fi
+    if ! alive webhook-receiver; then
+        setsid python3 "$support/webhook_receiver.py" --daemon --dir "$run/webhooks" --port "$webhook_port" --secret "$webhook_secret" \
+            >>"$run/logs/webhook-receiver.log" 2>&1 </dev/null &
+        echo $! >"$run/webhook-receiver.pid"
+        echo "webhook-receiver started (pid $!, http :$webhook_port, deliveries in deploy/local/run/webhooks/)"
+    fi
+}
+
+stop_sinks() {
+    local name pid
+    for name in "${sinks[@]}"; do
+        pid=$(pid_of "$name") || continue
+        kill -TERM "$pid" 2>/dev/null && echo "stopping $name (pid $pid)"
+    done
+}
+
 pid_of() { [[ -s $run/$1.pid ]] && cat "$run/$1.pid"; }
 alive() { local pid; pid=$(pid_of "$1") && kill -0 "$pid" 2>/dev/null; }
 
 start() {
-    mkdir -p "$run/logs"
+    mkdir -p "$run/logs" "$run/mail" "$run/webhooks"
+    start_sinks
     eval "$("$here/stack.sh" --profile dev env)"
     local entry name role port
     for entry in "${services[@]}"; do
@@ -43,6 +75,7 @@ start() {
         ISMS_AMQP_URL="$ISMS_AMQP_URL" \
             ISMS_DATABASE_URL="postgresql://$role:$role@127.0.0.1:$pg_port/isms" \
             ISMS_HTTP_PORT="$port" ISMS_LOG_FORMAT=json \
+            ISMS_NOTIFIER_SMTP_URL="smtp://127.0.0.1:$smtp_port?starttls=never" \
             setsid "$bin/$name" >>"$run/logs/$name.log" 2>&1 </dev/null &
         echo $! >"$run/$name.pid"
         echo "$name started (pid $!, http :$port, log deploy/local/run/logs/$name.log)"
@@ -88,6 +121,8 @@ stop() {
             kill -KILL "$pid" 2>/dev/null || true
         fi
     done
+    # After the services: a notification still being sent can reach its sink.
+    stop_sinks
     rm -f "$run"/*.pid
 }
 

@@ -53,6 +53,8 @@ def main():
     parser.add_argument("--tempfail", type=int, default=0)
     parser.add_argument("--reject", action="append", default=[])
     parser.add_argument("--auth", default=None)
+    # Tests stop the sink by closing its stdin; `make run` keeps it as a daemon instead.
+    parser.add_argument("--daemon", action="store_true", help="ignore stdin; stop on SIGTERM only")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
 
@@ -78,7 +80,8 @@ def main():
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+    if not args.daemon:
+        threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
     stop.wait()
     controller.stop()
 

@@ -46,6 +46,8 @@ def main():
     parser.add_argument("--secret", required=True)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--fail", type=int, default=0)
+    # Tests stop the sink by closing its stdin; `make run` keeps it as a daemon instead.
+    parser.add_argument("--daemon", action="store_true", help="ignore stdin; stop on SIGTERM only")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     state = {"count": 0, "rejected": 0, "fail": args.fail, "seen": set()}
@@ -88,7 +90,8 @@ def main():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+    if not args.daemon:
+        threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
     stop.wait()
     server.shutdown()
 
