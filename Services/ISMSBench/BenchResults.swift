@@ -72,6 +72,8 @@ struct HopResult: Codable, Sendable {
     var latencyCase: LatencySummary?
     var latencyLedger: LatencySummary?
     var latencyCaseAtNotifier: LatencySummary?
+    /// Cores used by each kind of process during the run (utime + stime from /proc).
+    var cpuCores: [String: Double]?
 
     init(name: String, reports: Int) {
         self.name = name
@@ -86,6 +88,7 @@ struct HopResult: Codable, Sendable {
         if let eventPerSecond { parts.append(String(format: "events out %.0f/s", eventPerSecond)) }
         if let casePerSecond { parts.append(String(format: "cases %.0f/s", casePerSecond)) }
         if let ledgerPerSecond { parts.append(String(format: "notifier %.0f/s", ledgerPerSecond)) }
+        if let cpuCores { parts.append("cpu " + cpuCores.sorted { $0.value > $1.value }.prefix(4).map { String(format: "%@ %.2f", $0.key, $0.value) }.joined(separator: " ")) }
         for (label, latency) in [("stored", latencyStored), ("event", latencyEvent), ("case", latencyCase), ("ledger", latencyLedger)] {
             if let latency { parts.append(String(format: "%@ p50/p95/p99 %.1f/%.1f/%.1f ms", label, latency.p50, latency.p95, latency.p99)) }
         }
@@ -181,6 +184,13 @@ struct BenchResults: Codable, Sendable {
         lines.append("|---|---|---|---|---|---|---|")
         for hop in hops {
             lines.append("| \(hop.name) | \(hop.reports) | \(ms(hop.latencyStored)) | \(ms(hop.latencyEvent)) | \(ms(hop.latencyCase)) | \(ms(hop.latencyLedger)) | \(ms(hop.latencyCaseAtNotifier)) |")
+        }
+        lines.append("")
+        lines.append("## Where the CPU went (cores used during each run, from /proc/<pid>/stat; 2.00 = both cores)")
+        lines.append("")
+        for hop in hops {
+            guard let cpu = hop.cpuCores else { continue }
+            lines.append("- \(hop.name): " + cpu.sorted { $0.value > $1.value }.map { String(format: "%@ %.2f", $0.key, $0.value) }.joined(separator: ", "))
         }
         if !memory.isEmpty {
             lines.append("")

@@ -2,8 +2,8 @@
 //
 //   eval "$(deploy/local/stack.sh --profile test env)"; swift run -c release isms-bench
 //
-// Environment: ISMS_BENCH_REPORTS (saturation run, default 30000), ISMS_BENCH_PIPELINE_REPORTS
-// (default 10000), ISMS_BENCH_RATE (fixed load, default 200/s) for ISMS_BENCH_SECONDS (15),
+// Environment: ISMS_BENCH_REPORTS (saturation run, default 20000), ISMS_BENCH_PIPELINE_REPORTS
+// (default 3000), ISMS_BENCH_RATE (fixed load, default 200/s) for ISMS_BENCH_SECONDS (15),
 // ISMS_BENCH_BROKER_MESSAGES (100000), ISMS_BENCH_DB_SECONDS (5), ISMS_BENCH_BIN (folder of
 // the built service executables; default this executable's folder; none found: in-process),
 // ISMS_BENCH_SKIP (comma list of: ceilings, pipeline), ISMS_BENCH_OUT (default bench/results),
@@ -122,10 +122,11 @@ func benchmark(logger: Logger) async throws {
         _ = try await Progress.wait(pool: pool, sql: "SELECT count(*) FROM intake.reports", targets: [base.reports + 2000], from: .now, timeout: .seconds(120))
 
         // MARK: Intake at saturation
-        let reports = setting("ISMS_BENCH_REPORTS", 30_000)
+        let reports = setting("ISMS_BENCH_REPORTS", 20_000)
         say("intake hop at saturation: \(reports) reports, confirms per 100")
         base = try await counts()
         let start = ContinuousClock.now
+        let cpuStart = CPUAccount.now()
         async let publishing = load.saturate(count: reports, on: publisher)
         let samples = try await Progress.wait(
             pool: pool,
@@ -137,6 +138,7 @@ func benchmark(logger: Logger) async throws {
         let (sent, publishSeconds) = try await publishing
         let final = samples.last!.values
         var hop = HopResult(name: "intake (saturation)", reports: sent.count)
+        hop.cpuCores = CPUAccount.now().cores(since: cpuStart)
         hop.publishPerSecond = Double(sent.count) / publishSeconds
         if let stored = Progress.time(samples, index: 0, reaching: base.reports + sent.count) { hop.storedPerSecond = Double(sent.count) / stored; hop.storedSeconds = stored }
         if let published = Progress.time(samples, index: 1, reaching: base.published + sent.count) { hop.eventPerSecond = Double(sent.count) / published }
@@ -161,9 +163,12 @@ func benchmark(logger: Logger) async throws {
         let rate = Double(setting("ISMS_BENCH_RATE", 200))
         let seconds = Double(setting("ISMS_BENCH_SECONDS", 15))
         say("intake hop at \(Int(rate)) reports/s for \(Int(seconds)) s")
+        let fixedCPU = CPUAccount.now()
         let fixed = try await load.paced(rate: rate, seconds: seconds, on: publisher)
+        let fixedCores = CPUAccount.now().cores(since: fixedCPU)
         try await Task.sleep(for: .seconds(3))
         var fixedHop = HopResult(name: "intake (\(Int(rate))/s)", reports: fixed.count)
+        fixedHop.cpuCores = fixedCores
         fixedHop.offeredPerSecond = rate
         fixedHop.latencyStored = LatencySummary(milliseconds: try await storedLatencies(fixed))
         fixedHop.latencyEvent = LatencySummary(milliseconds: eventLatencies(fixed))
@@ -188,10 +193,13 @@ func benchmark(logger: Logger) async throws {
 
             say("pipeline at \(Int(rate)) reports/s for \(Int(seconds)) s")
             var pipelineBase = try await pipelineCounts()
+            let pacedCPU = CPUAccount.now()
             let paced = try await load.paced(rate: rate, seconds: seconds, on: publisher)
+            let pacedCores = CPUAccount.now().cores(since: pacedCPU)
             _ = try await Progress.wait(pool: pool, sql: pipelineSQL, targets: [pipelineBase[0] + paced.count, pipelineBase[1] + 2 * paced.count], from: .now, timeout: .seconds(120))
             var fixedPipeline = HopResult(name: "pipeline (\(Int(rate))/s)", reports: paced.count)
             fixedPipeline.offeredPerSecond = rate
+            fixedPipeline.cpuCores = pacedCores
             fixedPipeline.latencyStored = LatencySummary(milliseconds: try await storedLatencies(paced))
             fixedPipeline.latencyCase = LatencySummary(milliseconds: try await pipelineLatencies(paced, pool: pool).cases)
             fixedPipeline.latencyLedger = LatencySummary(milliseconds: try await pipelineLatencies(paced, pool: pool).ledger)
@@ -199,11 +207,12 @@ func benchmark(logger: Logger) async throws {
             results.hops.append(fixedPipeline)
             say(fixedPipeline.summary)
 
-            let pipelineReports = setting("ISMS_BENCH_PIPELINE_REPORTS", 10_000)
+            let pipelineReports = setting("ISMS_BENCH_PIPELINE_REPORTS", 3_000)
             say("pipeline at saturation: \(pipelineReports) reports")
             pipelineBase = try await pipelineCounts()
             let intakeBase = try await counts()
             let pipelineStart = ContinuousClock.now
+            let pipelineCPU = CPUAccount.now()
             async let pipelinePublishing = load.saturate(count: pipelineReports, on: publisher)
             let pipelineSamples = try await Progress.wait(
                 pool: pool,
@@ -215,6 +224,7 @@ func benchmark(logger: Logger) async throws {
             )
             let (pipelineSent, pipelinePublishSeconds) = try await pipelinePublishing
             var pipeline = HopResult(name: "pipeline (saturation)", reports: pipelineSent.count)
+            pipeline.cpuCores = CPUAccount.now().cores(since: pipelineCPU)
             pipeline.publishPerSecond = Double(pipelineSent.count) / pipelinePublishSeconds
             if let t = Progress.time(pipelineSamples, index: 0, reaching: intakeBase.reports + pipelineSent.count) { pipeline.storedPerSecond = Double(pipelineSent.count) / t; pipeline.storedSeconds = t }
             if let t = Progress.time(pipelineSamples, index: 1, reaching: pipelineBase[0] + pipelineSent.count) { pipeline.casePerSecond = Double(pipelineSent.count) / t }

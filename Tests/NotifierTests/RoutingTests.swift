@@ -17,8 +17,15 @@ struct RoutingTests {
         let reported = routing.matches(["type": "incident.reported.v1", "sectionCode": "family-registry"])
         #expect(reported.map(\.receiver.name) == ["incident-chain", "csirt-hook"])
         #expect(routing.matches(["type": "incident.escalated.v1", "severity": "1"]).map(\.receiver.name) == ["escalation-recipients"])
-        #expect(routing.matches(["type": "incident.escalated.v1", "severity": "2"]).isEmpty)
+        // Lower severities escalate step by step; each step tells whom the event names.
+        #expect(routing.matches(["type": "incident.escalated.v1", "severity": "2"]).map(\.receiver.name) == ["escalation-recipients"])
         #expect(routing.matches(["type": "directory.changed.v1"]).isEmpty)
+        // A duty forced overdue reaches the department security officer (Art. 17).
+        let overdue = routing.matches(["type": "duty.escalated.v1", "recipient.role": "departmentSecurityOfficer", "recipient.unitCode": "general-affairs-dept"])
+        #expect(overdue.map(\.receiver.name) == ["duty-department-officer"])
+        #expect(routing.matches(["type": "duty.completed.v1", "recipient.role": "departmentSecurityOfficer"]).isEmpty)
+        #expect(routing.matches(["type": "contractor.violation.detected.v1"]).map(\.receiver.name) == ["contractor-violation"])
+        #expect(routing.matches(["type": "contractor.attestation-overdue.v1"]).map(\.receiver.name) == ["contract-section-officer"])
     }
 
     @Test("the first matching child stops its siblings unless it says continue; settings are inherited")

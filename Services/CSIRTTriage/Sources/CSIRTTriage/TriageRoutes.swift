@@ -64,6 +64,21 @@ struct TriageRoutes: Sendable {
         router.post("/v1/acknowledgements/:token") { _, context in
             try await respond { try await acknowledgeByLink(context.parameters.get("token") ?? "") }
         }
+        // Opening the link from a mail is a GET, and mail scanners fetch links on their own:
+        // the GET only shows a page whose button POSTs, so nothing is acknowledged by a preview.
+        router.get("/v1/acknowledgements/:token") { _, context in
+            Self.acknowledgementPage(token: context.parameters.get("token") ?? "")
+        }
+    }
+
+    static func acknowledgementPage(token: String) -> Response {
+        let escaped = token.filter { $0.isLetter || $0.isNumber || "-_.".contains($0) }
+        let html = """
+            <!doctype html><html lang="ja"><head><meta charset="utf-8"><title>インシデントの確認 / Acknowledge</title></head>
+            <body><p>このインシデントを確認し、エスカレーションを止めますか？ / Acknowledge this incident and stop its escalation?</p>
+            <form method="post" action="/v1/acknowledgements/\(escaped)"><button type="submit">確認する / Acknowledge</button></form></body></html>
+            """
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     // MARK: Handlers
