@@ -30,6 +30,11 @@ import Testing
             _ = try await broker.declare(AMQPQueue(name: listener, durable: false, exclusive: true, autoDelete: true))
             try await broker.bind(AMQPBinding(queue: listener, exchange: Topology.eventsExchange, routingKey: "incident.#"))
 
+            // The queue is shared with other suites on this broker (intake's tests announce
+            // reports into it): start from an empty queue so only this test's messages count.
+            try await broker.declare(Topology.forService(.csirtTriage))
+            try await broker.purgeQueue("csirt-triage.events")
+
             let service = Task {
                 try await ServiceRunner.run(definition, configuration: configuration, registry: PrometheusCollectorRegistry(), logger: TestServers.logger("csirt-triage"))
             }
