@@ -74,7 +74,7 @@ test:
 	$(STACK) --profile test up
 	eval "$$($(STACK) --profile test env)"
 	status=0
-	swift test --skip-build --no-parallel $(SWIFT_TEST_FLAGS) || status=$$?
+	ISMS_TEST_STACK_CONTROL=1 swift test --skip-build --no-parallel $(SWIFT_TEST_FLAGS) || status=$$?
 	( $(CHECK_DEPLOY) ) || { rc=$$?; [[ $$status -ne 0 ]] || status=$$rc; }
 	exit $$status
 
