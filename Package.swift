@@ -37,13 +37,13 @@ func service(_ name: String, executable: String, dependencies: [Target.Dependenc
 
 let services: [(library: String, executable: String, dependencies: [Target.Dependency])] = [
     ("IncidentIntake", "incident-intake", ["Directory", "MyNumber", hummingbird]),
-    ("CSIRTTriage", "csirt-triage", ["Directory", "WardCalendar", hummingbird, yams, crypto]),
+    ("CSIRTTriage", "csirt-triage", ["Acknowledgement", "Directory", "WardCalendar", hummingbird, yams, crypto]),
     ("AuditScheduler", "audit-scheduler", ["Directory", "WardCalendar", hummingbird, yams, crypto]),
     ("ContractorMonitor", "contractor-monitor", ["Directory", hummingbird, yams, crypto]),
     (
         "Notifier", "notifier",
         [
-            "Directory", "MyNumber", "ClientSupport", "PostgresMigrations", hummingbird, yams, crypto,
+            "Acknowledgement", "Directory", "MyNumber", "ClientSupport", "PostgresMigrations", hummingbird, yams, crypto,
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -97,6 +97,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "MyNumber", path: "Shared/MyNumber", swiftSettings: swiftSettings),
+        // The signed link that acknowledges a case: the notifier signs it, triage verifies it.
+        .target(name: "Acknowledgement", dependencies: [crypto], path: "Shared/Acknowledgement", swiftSettings: swiftSettings),
         .target(name: "WardCalendar", path: "Shared/WardCalendar", swiftSettings: swiftSettings),
         .target(
             name: "ServiceRuntime",
@@ -150,7 +152,7 @@ let package = Package(
             .testTarget(
                 name: "CSIRTTriageTests",
                 dependencies: [
-                    "CSIRTTriage", "ServiceRuntime", "Contracts", "Directory", "WardCalendar", "Postgres", "PostgresMigrations", "AMQP",
+                    "CSIRTTriage", "Acknowledgement", "ServiceRuntime", "Contracts", "Directory", "WardCalendar", "Postgres", "PostgresMigrations", "AMQP",
                     logging, hummingbird,
                     .product(name: "HummingbirdTesting", package: "hummingbird"),
                     .product(name: "Configuration", package: "swift-configuration"),
@@ -174,7 +176,7 @@ let package = Package(
             ),
             .testTarget(
                 name: "NotifierTests",
-                dependencies: ["Notifier", "ServiceRuntime", "ISMSTesting", "Directory", "Contracts", "Postgres", "PostgresMigrations", "MyNumber", logging],
+                dependencies: ["Notifier", "Acknowledgement", "ServiceRuntime", "ISMSTesting", "Directory", "Contracts", "Postgres", "PostgresMigrations", "MyNumber", logging],
                 exclude: ["Support"],
                 swiftSettings: swiftSettings
             ),

@@ -1,3 +1,4 @@
+import Acknowledgement
 import Contracts
 import CSIRTTriage
 import Directory

@@ -1,3 +1,4 @@
+import Acknowledgement
 import Contracts
 import Directory
 import Foundation
@@ -57,7 +58,7 @@ struct DeliveryTests {
         // The acknowledgement link carries a token triage can verify.
         let link = try #require(staff.body.split(separator: "\n").first { $0.contains("/v1/acknowledgements/") })
         let token = String(link.split(separator: "/").last!).trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(NotifierAcknowledgementToken.verify(token, secret: "dev-ack-secret")?.personID == "staff-a")
+        #expect(AcknowledgementToken.verify(token, secret: "dev-ack-secret", now: Date())?.personID == "staff-a")
 
         let hooks = hook.files()
         #expect(hooks.count == 1)

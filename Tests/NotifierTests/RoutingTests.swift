@@ -124,18 +124,6 @@ struct SigningTests {
         #expect(StandardWebhooks.key("whsec_c2VjcmV0") == Array("secret".utf8))
     }
 
-    @Test("acknowledgement tokens: caseNumber.personId.expiry.signature, HMAC-SHA256, base64url")
-    func acknowledgementToken() throws {
-        let expires = Date(timeIntervalSince1970: 1_900_000_000)
-        let token = NotifierAcknowledgementToken.sign(caseNumber: "INC-2025-0001", personID: "csirt.lead", expires: expires, secret: "dev-ack-secret")
-        #expect(token.hasPrefix("INC-2025-0001.csirt.lead.1900000000."))
-        #expect(!token.contains("=") && !token.contains("+") && !token.contains("/"))
-        let verified = try #require(NotifierAcknowledgementToken.verify(token, secret: "dev-ack-secret", now: Date(timeIntervalSince1970: 1_800_000_000)))
-        #expect(verified.caseNumber == "INC-2025-0001" && verified.personID == "csirt.lead")
-        #expect(NotifierAcknowledgementToken.verify(token, secret: "other", now: Date(timeIntervalSince1970: 1_800_000_000)) == nil)
-        #expect(NotifierAcknowledgementToken.verify(token, secret: "dev-ack-secret", now: Date(timeIntervalSince1970: 1_950_000_000)) == nil)
-    }
-
     @Test("a My Number is masked in the rendered subject and body, whatever the template shows")
     func renderedMyNumberIsMasked() throws {
         let templates = try NotifierTemplates(texts: ["x.ja": "件名 {{event.title}}\n\n本文 {{event.description}} {{raw}}"])

@@ -105,8 +105,9 @@ wait_ready() {
     since "$start"
 }
 
-queue_depth() { # NAME -> ready+unacked
-    api "http://$mgmt_host/api/queues/$vhost/$1" | python3 -c 'import json,sys; q=json.load(sys.stdin); print(q.get("messages", 0) + q.get("messages_unacknowledged", 0) if "messages" in q else -1)'
+queue_depth() { # NAME -> ready+unacked, from the broker itself (the management API's figures lag by seconds)
+    "$stack" --profile test rabbitmqctl -q list_queues -p "$vhost" --no-table-headers name messages_ready messages_unacknowledged 2>/dev/null |
+        awk -v q="$1" '$1 == q { print $2 + $3; found = 1 } END { if (!found) print -1 }'
 }
 
 # Waits until the work queue and the outbox are empty; prints the seconds it took.

@@ -1,3 +1,4 @@
+import Acknowledgement
 import ClientSupport
 public import Contracts
 import Directory
@@ -206,7 +207,7 @@ public struct NotifierEngine: Sendable {
             }
         }
         if acknowledgementLink, let caseRef = event.caseRef, let personID = recipient.personID {
-            let token = NotifierAcknowledgementToken.sign(
+            let token = AcknowledgementToken.sign(
                 caseNumber: caseRef, personID: personID,
                 expires: Date().addingTimeInterval(settings.acknowledgementLifetime.secondsValue), secret: settings.acknowledgementSecret)
             let base = settings.triagePublicURL.hasSuffix("/") ? String(settings.triagePublicURL.dropLast()) : settings.triagePublicURL
