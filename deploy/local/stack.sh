@@ -34,6 +34,10 @@ case $profile in
     test) base=4672; pg_port=45432; database=isms_test ;;
     *) echo "stack.sh: unknown profile '$profile' (dev or test)" >&2; exit 2 ;;
 esac
+# Two checkouts on one machine (a CI run beside a developer's stack) can move a profile:
+# ISMS_STACK_PORT_BASE=3672 gives AMQP 36720, management 36721, ...; ISMS_STACK_PG_PORT the database.
+base=${ISMS_STACK_PORT_BASE:-$base}
+pg_port=${ISMS_STACK_PG_PORT:-$pg_port}
 amqp_port=${base}0 mgmt_port=${base}1 prom_port=${base}2 dist_port=${base}3 epmd_port=${base}4
 
 data="$here/data/$profile"
