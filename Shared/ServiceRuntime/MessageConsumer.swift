@@ -125,13 +125,16 @@ public struct MessageConsumer: Service {
                 )
             }
         }
-        var retried = 0
-        for (delivery, outcome) in zip(deliveries, outcomes) {
-            if case .retry = outcome {
+        let retries = zip(deliveries, outcomes).filter { $0.1.isRetry }.map(\.0)
+        if let mostTried = retries.map(\.deliveryCount).max() {
+            // Back off before handing them back: a transient cause gets time to pass, and a poison
+            // message does not spin; the delivery limit still ends it in the dead-letter queue.
+            try await wait(options.backoff.delay(attempt: mostTried), servicing: connection)
+            for delivery in retries {
                 try await connection.nack(delivery.deliveryTag, requeue: true)
-                retried += 1
             }
         }
+        let retried = retries.count
         if retried == 0, let last = deliveries.last {
             try await connection.ack(last.deliveryTag, multiple: true)
         } else {
@@ -163,14 +166,19 @@ public struct MessageConsumer: Service {
                     metrics.connectionLost(peer: "database")
                     logger.warning("database unavailable; holding the batch", metadata: ["amqp.queue": "\(options.queue)", "error": "\(error)"])
                 }
-                let until = ContinuousClock.now + options.backoff.delay(attempt: attempt)
-                // Keep the broker connection alive (heartbeats) while waiting.
-                while ContinuousClock.now < until {
-                    try await connection.serviceHeartbeats()
-                    try await Task.sleep(for: .milliseconds(200))
-                }
+                try await wait(options.backoff.delay(attempt: attempt), servicing: connection)
                 attempt += 1
             }
+        }
+    }
+
+    /// Sleeps for `duration` while keeping the broker connection alive: librabbitmq answers
+    /// heartbeats only inside library calls.
+    private func wait(_ duration: Duration, servicing connection: AMQPConnection) async throws {
+        let until = ContinuousClock.now + duration
+        while ContinuousClock.now < until {
+            try await connection.serviceHeartbeats()
+            try await Task.sleep(for: min(.milliseconds(200), until - ContinuousClock.now))
         }
     }
 
