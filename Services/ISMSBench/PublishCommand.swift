@@ -8,7 +8,7 @@ import Logging
 ///
 ///   isms-bench publish --amqp-url URL --count N [--rate R] [--window W] --log FILE
 ///   isms-bench publish --amqp-url URL --repeat-from FILE --log FILE     (the same reports again)
-///   isms-bench publish --amqp-url URL --invalid schema|garbage --log FILE
+///   isms-bench publish --amqp-url URL --invalid schema|garbage|oversize --log FILE
 ///
 /// Every report is written to FILE as `attempt <id>` before its window is published and as
 /// `confirmed <id>` once the broker confirmed it. A lost connection is retried with back-off
@@ -63,6 +63,7 @@ enum PublishCommand {
                 """
             switch options["invalid"] {
             case "schema": data = #"{"reportId":"\#(reportID)","title":42}"#
+            case "oversize": data = data.replacingOccurrences(of: "fault-injection report", with: String(repeating: "x", count: 300_000))
             default: break
             }
             let envelope = RawEnvelope(

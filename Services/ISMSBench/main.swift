@@ -40,9 +40,9 @@ func benchmark(logger: Logger) async throws {
     func setting(_ key: String, _ fallback: Int) -> Int { environment[key].flatMap(Int.init) ?? fallback }
     let skip = Set((environment["ISMS_BENCH_SKIP"] ?? "").split(separator: ",").map(String.init))
     func say(_ text: String) {
-        print("isms-bench: \(text)")
-        FileHandle.standardOutput.synchronizeFile()
-        }
+        // Unbuffered, so progress shows when the output is a pipe (make, tee).
+        FileHandle.standardOutput.write(Data("isms-bench: \(text)\n".utf8))
+    }
 
     let setup = try BenchSetup.fromEnvironment()
     let binDirectory = environment["ISMS_BENCH_BIN"] ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
@@ -263,7 +263,7 @@ func benchmark(logger: Logger) async throws {
     results.finishedAt = Date()
     let out = environment["ISMS_BENCH_OUT"] ?? setup.root + "/bench/results"
     let paths = try results.write(to: out)
-    print(results.markdown())
+    FileHandle.standardOutput.write(Data((results.markdown() + "\n").utf8))
     say("wrote \(paths.json) and \(paths.markdown)")
 
 }

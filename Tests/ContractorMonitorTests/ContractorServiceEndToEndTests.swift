@@ -49,9 +49,14 @@ import FoundationNetworking
         defer { Task { await pool.close() } }
         // The directory: tables, the ward's organisation, and tokens.
         let directory = DirectoryStore()
-        _ = try await pool.query("CREATE SCHEMA IF NOT EXISTS directory")
-        // As incident intake migrates it: the directory's tables and its outbox.
-        try await Migrator.apply(directory.migrations.appending(MessagingSchema.migrations(schema: directory.schema)), on: pool, logger: TestServers.logger("migrations"))
+        // As incident intake migrates it (the schema comes from deploy/postgres/init.sql): the
+        // directory's tables and its outbox, owned by directory_owner, or intake cannot use them.
+        try await Migrator.apply(
+            directory.migrations.appending(MessagingSchema.migrations(schema: directory.schema)),
+            on: pool,
+            as: "directory_owner",
+            logger: TestServers.logger("migrations")
+        )
         let ward = try DirectoryDocument.load(path: Fixture.wardPath)
         let (officer, otherOfficer, manager) = try await pool.withTransaction { connection in
             _ = try directory.replace(with: ward, on: connection)

@@ -44,7 +44,7 @@ import FoundationNetworking
             try await ServiceRunner.run(IncidentIntakeService.definition(), configuration: configuration, registry: PrometheusCollectorRegistry(), logger: TestServers.logger("intake"))
         }
         let ready = await TestServers.eventually(timeout: .seconds(30)) { await Self.status(port: port) == 200 }
-        precondition(ready, "incident-intake did not become ready on port \(port)")
+        guard ready else { throw StartFailure(description: "incident-intake did not become ready on port \(port)") }
 
         // The organisation of the seed, a producer grant for the broker user, and a token.
         let ward = try DirectoryDocument.load(path: TestServers.repositoryRoot.appendingPathComponent("deploy/config/ward.yaml").path)
@@ -263,6 +263,10 @@ import FoundationNetworking
         #expect(result.status == 2, "\(result.output)")
         #expect(result.output.contains("no reporting grant"))
     }
+}
+
+struct StartFailure: Error, CustomStringConvertible {
+    var description: String
 }
 
 extension [UInt8] {
