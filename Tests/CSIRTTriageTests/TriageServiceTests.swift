@@ -82,4 +82,48 @@ import Testing
             _ = try? await service.value
         }
     }
+
+    /// Art. 3(13)(イ): a contractor's violation from the contractor monitor becomes a case too,
+    /// once, through the real broker and database.
+    @Test func aContractorViolationBecomesACase() async throws {
+        try await TriageFixture.with { fixture in
+            var configuration = ServiceConfiguration(reader: ConfigReader(provider: InMemoryProvider(values: [:])), defaultPort: Int.random(in: 30000...39000))
+            configuration.amqpURL = TestServers.amqpURL
+            configuration.databaseURL = TestServers.databaseURL
+            configuration.outboxPollInterval = .milliseconds(50)
+            configuration.timerPollInterval = .milliseconds(50)
+            let broker = try await AMQPConnection.connect(try TestServers.amqpConfiguration(name: "triage-tests"), logger: TestServers.logger("amqp"))
+            try await broker.enableConfirms()
+            try await broker.declare(Topology.forService(.csirtTriage))
+            try await broker.purgeQueue("csirt-triage.events")
+            let service = Task {
+                try await ServiceRunner.run(
+                    CSIRTTriageService.definition(engine: fixture.engine), configuration: configuration, registry: PrometheusCollectorRegistry(),
+                    logger: TestServers.logger("csirt-triage"))
+            }
+            let violation = ContractorViolationDetected(
+                violationID: UUID(), contractID: UUID(), contractReference: "R8-TEST-0001", contractorID: UUID(), contractorName: "株式会社テスト",
+                sectionCode: "koseki-jumin", departmentCode: "kumin", kind: .attestationMissing, handlesMyNumber: true,
+                details: "The attestation for period 1 was not received by the end of its grace period.", detectedAt: Date())
+            let message = try Envelope(source: ServiceName.contractorMonitor.source, time: Date(), data: violation).amqpMessage(appID: ServiceName.contractorMonitor.rawValue)
+            try await broker.publish(message)
+            try await broker.publish(message)
+
+            let cases = "\(Migrator.quoted(fixture.schema)).cases"
+            let sourceID = violation.violationID.uuidString.lowercased()
+            let opened = await TestServers.eventually(timeout: .seconds(30)) {
+                (try? await fixture.pool.query("SELECT count(*) AS n FROM \(unescaped: cases) WHERE source_id = \(sourceID)").rows.first?.decode("n", as: Int.self)) == 1
+            }
+            #expect(opened)
+            let row = try #require(try await fixture.pool.query("SELECT source_kind, category FROM \(unescaped: cases) WHERE source_id = \(sourceID)").rows.first)
+            #expect(try row.decode("source_kind", as: String.self) == "contractor-violation")
+            #expect(try row.decode("category", as: String.self) == IncidentCategory.contractorViolation.rawValue)
+            // Delivered twice, still one case.
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await fixture.pool.query("SELECT count(*) AS n FROM \(unescaped: cases) WHERE source_id = \(sourceID)").rows.first?.decode("n", as: Int.self) == 1)
+            await broker.close()
+            service.cancel()
+            _ = try? await service.value
+        }
+    }
 }
