@@ -56,6 +56,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: services.map { .executable(name: $0.executable, targets: [$0.executable]) } + [
         .executable(name: "isms", targets: ["isms"]),
+        .executable(name: "isms-bench", targets: ["isms-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -131,6 +132,17 @@ let package = Package(
                     "ServiceRuntime", "Contracts", "Directory", "AMQP", "Postgres", argumentParser, logging,
                 ],
                 path: "Services/ISMSCommand",
+                swiftSettings: swiftSettings
+            ),
+            // The benchmark of issue #8 (`make bench`, release build): ceilings, hops, latency, memory.
+            .executableTarget(
+                name: "isms-bench",
+                dependencies: [
+                    "IncidentIntake", "CSIRTTriage", "Notifier", "ServiceRuntime", "Contracts", "Directory", "AMQP", "Postgres", "ClientSupport",
+                    "PostgresMigrations", logging, .product(name: "Configuration", package: "swift-configuration"),
+                    .product(name: "Prometheus", package: "swift-prometheus"),
+                ],
+                path: "Services/ISMSBench",
                 swiftSettings: swiftSettings
             ),
             .testTarget(name: "ClientSupportTests", dependencies: ["ClientSupport"], swiftSettings: swiftSettings),

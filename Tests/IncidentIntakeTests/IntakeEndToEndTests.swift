@@ -43,7 +43,7 @@ import FoundationNetworking
         service = Task {
             try await ServiceRunner.run(IncidentIntakeService.definition(), configuration: configuration, registry: PrometheusCollectorRegistry(), logger: TestServers.logger("intake"))
         }
-        let ready = await TestServers.eventually(timeout: .seconds(30)) { await Self.status(port: port) == 200 }
+        let ready = await TestServers.eventually(timeout: .seconds(60), interval: .milliseconds(200)) { await Self.status(port: port) == 200 }
         guard ready else { throw StartFailure(description: "incident-intake did not become ready on port \(port)") }
 
         // The organisation of the seed, a producer grant for the broker user, and a token.
@@ -64,8 +64,7 @@ import FoundationNetworking
     // MARK: - Helpers
 
     static func status(port: Int) async -> Int? {
-        guard let (_, response) = try? await URLSession.shared.data(for: URLRequest(url: URL(string: "http://127.0.0.1:\(port)/readyz")!, timeoutInterval: 2)) else { return nil }
-        return (response as? HTTPURLResponse)?.statusCode
+        await TestServers.httpStatus("http://127.0.0.1:\(port)/readyz")
     }
 
     func post(_ body: [UInt8], token: String?) async throws -> (status: Int, json: [String: Any], headers: [String: String]) {

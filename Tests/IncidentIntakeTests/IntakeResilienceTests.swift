@@ -59,10 +59,7 @@ final class IntakeResilienceTests {
         func waitReady(timeout: Duration = .seconds(60)) async throws {
             let port = port
             let ready = await TestServers.eventually(timeout: timeout, interval: .milliseconds(200)) {
-                guard let url = URL(string: "http://127.0.0.1:\(port)/readyz"),
-                      let (_, response) = try? await URLSession.shared.data(for: URLRequest(url: url, timeoutInterval: 2))
-                else { return false }
-                return (response as? HTTPURLResponse)?.statusCode == 200
+                await TestServers.httpStatus("http://127.0.0.1:\(port)/readyz") == 200
             }
             if !ready { throw TestFailure("incident-intake did not become ready on :\(port)") }
         }

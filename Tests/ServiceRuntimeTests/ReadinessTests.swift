@@ -20,9 +20,7 @@ import FoundationNetworking
     }
 
     private func status(port: Int, path: String) async -> Int? {
-        guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { return nil }
-        guard let (_, response) = try? await URLSession.shared.data(for: URLRequest(url: url, timeoutInterval: 3)) else { return nil }
-        return (response as? HTTPURLResponse)?.statusCode
+        await TestServers.httpStatus("http://127.0.0.1:\(port)\(path)")
     }
 
     private func withService(_ configuration: ServiceConfiguration, _ body: () async throws -> Void) async throws {
