@@ -3,6 +3,9 @@ import ClientSupport
 import Contracts
 import Directory
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import IncidentIntake
 import ISMSTesting
 import Postgres
@@ -115,14 +118,19 @@ final class IntakeResilienceTests {
         try await pool.query("SELECT count(*) AS n FROM intake.reports WHERE report_id = ANY(\(ids))").rows.first?.decode("n", as: Int.self) ?? -1
     }
 
+    /// Runs `deploy/local/stack.sh --profile test ARGUMENTS` and waits for it with waitpid:
+    /// Foundation's `Process.waitUntilExit` can miss the exit of a script that leaves a server
+    /// running in the background, and hang.
     func stack(_ arguments: String...) throws {
-        let process = Process()
-        process.executableURL = root.appendingPathComponent("deploy/local/stack.sh")
-        process.arguments = ["--profile", "test"] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        if process.terminationStatus != 0 { throw TestFailure("stack.sh \(arguments) failed") }
+        let path = root.appendingPathComponent("deploy/local/stack.sh").path
+        let argv = ([path, "--profile", "test"] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, path, nil, nil, argv, environ) == 0 else { throw TestFailure("cannot run stack.sh") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        // WEXITSTATUS: the exit code lives in bits 8-15.
+        if (status >> 8) & 0xff != 0 { throw TestFailure("stack.sh \(arguments) failed (status \(status))") }
     }
 
     func commandQueue() async throws -> (ready: UInt32, dead: UInt32) {
