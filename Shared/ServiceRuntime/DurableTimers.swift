@@ -172,10 +172,12 @@ public struct TimerRunner: Service {
     private func sleepDuration() async throws -> Duration {
         let now = clock()
         let schema = schema
-        let next: Date? = try await database.withConnection { connection in
-            let rows = try connection.query("SELECT min(due_at) AS next, count(*) FILTER (WHERE due_at <= \(now)) AS due FROM \(unescaped: quoted(schema)).timers")
-            return try rows.rows.first?.decode("next", as: Date?.self)
+        let (next, due): (Date?, Int) = try await database.withConnection { connection in
+            let row = try connection.query("SELECT min(due_at) AS next, count(*) FILTER (WHERE due_at <= \(now)) AS due FROM \(unescaped: quoted(schema)).timers").rows.first
+            return (try row?.decode("next", as: Date?.self), try row?.decode("due", as: Int.self) ?? 0)
         }
+        // Brief §7: timers that are due and not yet fired (a runner that falls behind shows here).
+        metrics.timerBacklog(schema: schema, due)
         guard let next else { return pollInterval }
         let untilNext = Duration.milliseconds(max(0, Int(next.timeIntervalSince(now) * 1000)))
         return min(pollInterval, max(.milliseconds(5), untilNext))
