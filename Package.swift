@@ -37,7 +37,7 @@ func service(_ name: String, executable: String, dependencies: [Target.Dependenc
 
 let services: [(library: String, executable: String, dependencies: [Target.Dependency])] = [
     ("IncidentIntake", "incident-intake", ["Directory", "MyNumber", hummingbird]),
-    ("CSIRTTriage", "csirt-triage", ["Acknowledgement", "Directory", "WardCalendar", hummingbird, yams, crypto]),
+    ("CSIRTTriage", "csirt-triage", ["Acknowledgement", "Directory", "MyNumber", "WardCalendar", hummingbird, yams, crypto]),
     ("AuditScheduler", "audit-scheduler", ["Directory", "WardCalendar", hummingbird, yams, crypto]),
     ("ContractorMonitor", "contractor-monitor", ["Directory", hummingbird, yams, crypto]),
     (

@@ -10,13 +10,16 @@ import ServiceRuntime
 struct IncidentsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "incidents",
-        abstract: "CSIRT cases: list, show, qualify, acknowledge, move through the life cycle, verify the history chain.",
+        abstract: "CSIRT cases: list, show, qualify, acknowledge, move, comment, assign, restrict use, obligations, original, digest, verify.",
         discussion: """
             Runs against ISMS_DATABASE_URL with the triage rules of deploy/config (or \
             ISMS_TRIAGE_* files). Changes go through the same engine as the HTTP API: guarded by \
             role, written to the hash-chained history, announced through the triage outbox.
             """,
-        subcommands: [List.self, Show.self, Qualify.self, Ack.self, Transition.self, Comment.self, Obligations.self, Verify.self]
+        subcommands: [
+            List.self, Show.self, Qualify.self, Ack.self, Transition.self, Comment.self, Assign.self, Restrict.self, Obligations.self, Original.self,
+            Digest.self, Verify.self,
+        ]
     )
 
     struct Actor: ParsableArguments {
@@ -66,11 +69,13 @@ struct IncidentsCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One case with its severity decision, time stamps, obligations and history (JSON).")
+        static let configuration = CommandConfiguration(abstract: "One case with its severity decision, time stamps, handlers, restrictions, obligations and history (JSON).")
         @Argument(help: "The case number, e.g. INC-2026-000001.") var caseNumber: String
 
         struct Detail: Encodable {
             var `case`: CaseRecord
+            var assignees: [CaseAssignee]
+            var restrictions: [UseRestriction]
             var obligations: [CaseObligation]
             var history: [CaseHistoryEntry]
         }
@@ -82,7 +87,10 @@ struct IncidentsCommand: AsyncParsableCommand {
                 try await pool.withConnection { connection -> Detail? in
                     let store = TriageStore()
                     guard let record = try store.find(caseNumber: caseNumber, on: connection) else { return nil }
-                    return Detail(case: record, obligations: try engine.obligations(caseID: record.id, on: connection), history: try store.history(caseID: record.id, on: connection))
+                    return Detail(
+                        case: record, assignees: try engine.assignees(caseID: record.id, on: connection),
+                        restrictions: try engine.restrictions(caseID: record.id, on: connection),
+                        obligations: try engine.obligations(caseID: record.id, on: connection), history: try store.history(caseID: record.id, on: connection))
                 }
             }
             guard let detail else {

@@ -107,6 +107,15 @@ public enum MessageTypes {
         summary: "An incident report was recorded by intake (My Numbers masked); CSIRT triages it, the notifier tells the chain."
     )
 
+    /// A designated handler of My Number data read a report's restricted original; triage records it in the case history. Event.
+    public static let incidentReportOriginalViewed = MessageType(
+        wireName: "jp.ward.isms.incident-report.original-viewed.v1",
+        kind: .event,
+        schemaFile: "incident-report.original-viewed.v1.schema.json",
+        defaultClassification: .internal,
+        summary: "A designated handler of the reporting section read the restricted original of a report (which token, when); the text stays in intake."
+    )
+
     /// The organisation directory was re-imported. Event.
     public static let directoryChanged = MessageType(
         wireName: "jp.ward.isms.directory.changed.v1",

@@ -126,4 +126,58 @@ import Testing
             _ = try? await service.value
         }
     }
+
+    /// Issue #4 item 11: triage is stopped between two escalation steps and the step falls due
+    /// while it is down; the restarted service tells the next level once, and the chain goes on.
+    @Test func restartingTriageInTheMiddleOfAnEscalationKeepsItsTimers() async throws {
+        let step = EscalationPolicy.Step(immediateThrough: 1, delay: .seconds(3), stopAt: 5)
+        let policy = EscalationPolicy(version: "test", steps: [1: .init(immediateThrough: 5, delay: .zero, stopAt: 5), 2: step, 3: step, 4: step])
+        try await TriageFixture.with(policy: policy) { fixture in
+            var configuration = ServiceConfiguration(reader: ConfigReader(provider: InMemoryProvider(values: [:])), defaultPort: Int.random(in: 30000...39000))
+            configuration.amqpURL = TestServers.amqpURL
+            configuration.databaseURL = TestServers.databaseURL
+            configuration.outboxPollInterval = .milliseconds(50)
+            configuration.timerPollInterval = .milliseconds(100)
+            let broker = try await AMQPConnection.connect(try TestServers.amqpConfiguration(name: "triage-tests"), logger: TestServers.logger("amqp"))
+            try await broker.enableConfirms()
+            try await broker.declare(Topology.forService(.csirtTriage))
+            try await broker.purgeQueue("csirt-triage.events")
+            let settings = configuration
+            let engine = fixture.engine
+            func start() -> Task<Void, any Error> {
+                Task {
+                    try await ServiceRunner.run(
+                        CSIRTTriageService.definition(engine: engine), configuration: settings, registry: PrometheusCollectorRegistry(),
+                        logger: TestServers.logger("csirt-triage"))
+                }
+            }
+            var service = start()
+            let payload = reported(persons: .count(3))  // severity 2: CSIRT, section staff and officer at once
+            try await broker.publish(try Envelope(source: ServiceName.incidentIntake.source, time: Date(), data: payload).amqpMessage(appID: "incident-intake"))
+            #expect(await TestServers.eventually(timeout: .seconds(30)) { (try? await fixture.escalations().map(\.level)) == [0, 0, 1] })
+
+            // Stop before the next step is due, and stay down past it.
+            service.cancel()
+            _ = try? await service.value
+            try await Task.sleep(for: .seconds(4))
+            #expect(try await fixture.escalations().count == 3)
+            let timers = "\(Migrator.quoted(fixture.schema)).timers"
+            let pending = try await fixture.pool.query("SELECT count(*) AS n FROM \(unescaped: timers) WHERE kind = 'escalation' AND due_at <= now()")
+            #expect(try pending.rows.first?.decode("n", as: Int.self) == 1)
+
+            service = start()
+            #expect(await TestServers.eventually(timeout: .seconds(30)) { (try? await fixture.escalations().count) ?? 0 >= 4 })
+            let resumed = try await fixture.escalations()
+            #expect(resumed[3].role == "departmentSecurityOfficer")
+            #expect(resumed[3].reason == "timeout")
+            // The step after it was scheduled by the restarted service and fires in its turn.
+            #expect(await TestServers.eventually(timeout: .seconds(30)) { (try? await fixture.escalations().count) ?? 0 >= 5 })
+            let levels = try await fixture.escalations().map(\.level)
+            #expect(levels.prefix(5) == [0, 0, 1, 2, 3])
+            #expect(Set(levels).count == levels.count - 1, "each level is told once (level 0 twice: CSIRT and the section staff)")
+            await broker.close()
+            service.cancel()
+            _ = try? await service.value
+        }
+    }
 }

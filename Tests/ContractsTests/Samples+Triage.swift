@@ -59,6 +59,54 @@ extension Samples {
         remindedAt: date("2025-04-05T15:00:00.000Z")
     )
 
+    static let restrictionID = uuid("6c7d8e9f-0a1b-4c2d-9e3f-4a5b6c7d8e9f")
+
+    static let assigned = IncidentAssigned(
+        caseNumber: "INC-2025-000042",
+        caseId: caseID,
+        source: .init(kind: "incident-report", id: intakeID.uuidString.lowercased()),
+        change: "assigned",
+        personId: "p-csirt-1",
+        assignees: ["p-csirt-1"],
+        actor: "person:p-csirt-lead",
+        role: "csirt",
+        severity: 1,
+        sectionCode: "koseki-jumin",
+        changedAt: date("2025-04-01T01:40:00.000Z")
+    )
+
+    static let restrictionChanged = IncidentRestrictionChanged(
+        caseNumber: "INC-2025-000042",
+        caseId: caseID,
+        restrictionId: restrictionID,
+        status: "in-force",
+        targets: [.init(kind: "system", name: "住民記録システム 外部媒体書込み"), .init(kind: "account", name: "koseki-temp-07")],
+        reason: "紛失したUSBメモリと同型の媒体への書込みを調査完了まで停止する",
+        effectiveFrom: date("2025-04-01T02:00:00.000Z"),
+        effectiveUntil: date("2025-04-15T15:00:00.000Z"),
+        actor: "person:p-ciso",
+        role: "ciso",
+        decisionReason: "承認",
+        severity: 1,
+        sectionCode: "koseki-jumin",
+        departmentCode: "kumin",
+        changedAt: date("2025-04-01T02:10:00.000Z")
+    )
+
+    static let digest = IncidentDigest(
+        periodStart: date("2025-03-31T00:00:00.000Z"),
+        periodEnd: date("2025-04-07T00:00:00.000Z"),
+        total: 2,
+        bySeverity: ["1": 1, "3": 1],
+        byCategory: ["loss-or-theft": 1, "misdelivery": 1],
+        cases: [
+            .init(caseNumber: "INC-2025-000042", severity: 1, category: .lossOrTheft, state: "contained", departmentCode: "kumin", openedOn: "2025-04-01"),
+            .init(caseNumber: "INC-2025-000043", severity: 3, category: .misdelivery, state: "closed", departmentCode: "fukushi", openedOn: "2025-04-03"),
+        ],
+        recipients: ["p-koseki-staff", "p-hoken-staff"],
+        generatedAt: date("2025-04-07T00:00:00.000Z")
+    )
+
     static func triageEnvelope<Payload: MessagePayload>(_ id: String, _ payload: Payload, time: String) -> Envelope<Payload> {
         Envelope(
             id: id,
@@ -78,6 +126,9 @@ extension Samples {
             (MessageTypes.incidentEscalated, try triageEnvelope("1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", escalated, time: "2025-04-01T02:00:02.000Z").raw()),
             (MessageTypes.incidentAcknowledged, try triageEnvelope("2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f60", acknowledged, time: "2025-04-01T02:05:00.000Z").raw()),
             (MessageTypes.incidentObligationReminder, try triageEnvelope("3e4f5a6b-7c8d-4e9f-8a0b-2c3d4e5f6071", obligationReminder, time: "2025-04-05T15:00:00.000Z").raw()),
+            (MessageTypes.incidentAssigned, try triageEnvelope("5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d", assigned, time: "2025-04-01T01:40:00.000Z").raw()),
+            (MessageTypes.incidentRestrictionChanged, try triageEnvelope("6b7c8d9e-0f1a-4b2c-9d3e-4f5a6b7c8d9e", restrictionChanged, time: "2025-04-01T02:10:00.000Z").raw()),
+            (MessageTypes.incidentDigest, try triageEnvelope("7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f", digest, time: "2025-04-07T00:00:00.000Z").raw()),
         ]
     }
 }

@@ -160,6 +160,23 @@ enum Samples {
         data: directoryChanged
     )
 
+    static let originalViewed = IncidentReportOriginalViewed(
+        intakeId: intakeID,
+        tokenId: uuid("9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"),
+        tokenLabel: "戸籍住民課 事務取扱担当者 山田",
+        role: "designatedHandler",
+        unitCode: "koseki-jumin",
+        viewedAt: date("2025-04-01T03:12:45.000Z")
+    )
+
+    static let originalViewedEnvelope = Envelope(
+        id: "4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f5a6b7c",
+        source: ServiceName.incidentIntake.source,
+        time: date("2025-04-01T03:12:45.010Z"),
+        traceParent: trace,
+        data: originalViewed
+    )
+
     /// Every sample as a raw envelope, keyed by its message type.
     static func all() throws -> [(type: MessageType, envelope: RawEnvelope)] {
         [
@@ -168,6 +185,7 @@ enum Samples {
             (MessageTypes.incidentReportRejected, try rejectedEnvelope.raw()),
             (MessageTypes.incidentReported, try reportedEnvelope.raw()),
             (MessageTypes.directoryChanged, try directoryChangedEnvelope.raw()),
+            (MessageTypes.incidentReportOriginalViewed, try originalViewedEnvelope.raw()),
         ] + (try triageSamples()) + (try notifierSamples()) + (try auditSchedulerSamples()) + (try contractorMonitorSamples())
     }
 }

@@ -47,6 +47,7 @@ import Testing
                 AMQPBinding(queue: "incident-intake.commands", exchange: "isms.commands", routingKey: "incident-report.submit.v1"),
                 AMQPBinding(queue: "csirt-triage.events", exchange: "isms.events", routingKey: "incident.reported.v1"),
                 AMQPBinding(queue: "csirt-triage.events", exchange: "isms.events", routingKey: "contractor.violation.detected.v1"),
+                AMQPBinding(queue: "csirt-triage.events", exchange: "isms.events", routingKey: "incident-report.original-viewed.v1"),
                 AMQPBinding(queue: "notifier.events", exchange: "isms.events", routingKey: "#"),
                 AMQPBinding(queue: "audit-scheduler.events", exchange: "isms.events", routingKey: "directory.changed.v1"),
                 AMQPBinding(queue: "contractor-monitor.events", exchange: "isms.events", routingKey: "directory.changed.v1"),

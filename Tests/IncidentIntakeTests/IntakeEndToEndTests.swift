@@ -31,6 +31,7 @@ import FoundationNetworking
         try await events.declare(Topology.forService(.incidentIntake))
         try await events.declare(AMQPQueue(name: eventQueue, durable: false, exclusive: true, autoDelete: true))
         try await events.bind(AMQPBinding(queue: eventQueue, exchange: Topology.eventsExchange, routingKey: MessageTypes.incidentReported.routingKey))
+        try await events.bind(AMQPBinding(queue: eventQueue, exchange: Topology.eventsExchange, routingKey: MessageTypes.incidentReportOriginalViewed.routingKey))
         _ = try await events.consume(queue: eventQueue, prefetch: 100)
         self.events = events
 
@@ -111,16 +112,34 @@ import FoundationNetworking
 
     /// The `incident.reported` events of one report that arrive within `wait`.
     func reportedEvents(reportID: UUID, wait: Duration = .seconds(3)) async throws -> [RawEnvelope] {
+        try await receivedEvents(wait: wait) { raw in
+            guard raw.type == MessageTypes.incidentReported.wireName, let event = try? raw.decode(as: IncidentReported.self) else { return false }
+            return event.data.reportID == reportID
+        }
+    }
+
+    /// The events on the test's queue that arrive within `wait` and match.
+    func receivedEvents(wait: Duration = .seconds(3), where matches: (RawEnvelope) -> Bool) async throws -> [RawEnvelope] {
         var found: [RawEnvelope] = []
         let deadline = ContinuousClock.now + wait
         while ContinuousClock.now < deadline {
             for delivery in try await events!.nextDeliveries(max: 100, timeout: .milliseconds(200)) {
                 try await events!.ack(delivery.deliveryTag)
                 let raw = try RawEnvelope(delivery: delivery)
-                if let event = try? raw.decode(as: IncidentReported.self), event.data.reportID == reportID { found.append(raw) }
+                if matches(raw) { found.append(raw) }
             }
         }
         return found
+    }
+
+    func get(_ path: String, token: String) async throws -> (status: Int, body: String, headers: [String: String]) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!, timeoutInterval: 10)
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = try #require(response as? HTTPURLResponse)
+        var headers: [String: String] = [:]
+        for (key, value) in http.allHeaderFields { headers["\(key)".lowercased()] = "\(value)" }
+        return (http.statusCode, String(decoding: data, as: UTF8.self), headers)
     }
 
     static func report(reportID: UUID = UUID(), section: String = section, title: String = "USB メモリの紛失", description: String = "窓口で USB メモリを紛失した。", myNumber: String = "unknown") -> [UInt8] {
@@ -241,6 +260,45 @@ import FoundationNetworking
         // Only the restricted table keeps the original.
         let original = try await pool.query("SELECT description FROM intake.report_originals WHERE intake_id = \(stored.intakeID)").rows.first?.decode("description", as: String.self)
         #expect(original == description)
+    }
+
+    /// Issue #4 item 9: only a designated handler of My Number data of the reporting section reads
+    /// the original; every reading is logged and announced for the case history.
+    @Test func theRestrictedOriginalIsForTheSectionsDesignatedHandlersOnlyAndEveryViewingIsLogged() async throws {
+        let reportID = UUID()
+        let description = "住民の個人番号 １２３４－５６７８－９０１８ を記載した書類を誤送付した"
+        #expect(try await post(Self.report(reportID: reportID, description: description), token: sectionToken).status == 202)
+        let stored = try #require(try await storedReports(reportID: reportID).first)
+        let (handler, handlerID, csirt, otherHandler) = try await pool.withTransaction { connection in
+            let handler = try DirectoryTokens().issue(role: .designatedHandler, unitCode: Self.section, label: "事務取扱担当者 戸籍", on: connection)
+            let csirt = try DirectoryTokens().issue(role: .csirt, unitCode: nil, label: "csirt", on: connection).token
+            let other = try DirectoryTokens().issue(role: .designatedHandler, unitCode: Self.otherSection, label: "事務取扱担当者 人事", on: connection).token
+            return (handler.token, handler.id, csirt, other)
+        }
+        let path = "/v1/incident-reports/\(stored.intakeID.uuidString.lowercased())/original"
+
+        #expect(try await get(path, token: csirt).status == 403)
+        #expect(try await get(path, token: sectionToken).status == 403)
+        #expect(try await get(path, token: otherHandler).status == 404)
+        let read = try await get(path, token: handler)
+        #expect(read.status == 200)
+        #expect(read.body.contains("９０１８"))
+        #expect(read.headers["cache-control"] == "no-store")
+
+        // Only the successful reading is logged, with the token, and announced without the text.
+        let views = try await pool.query("SELECT token_id, role FROM intake.original_views WHERE intake_id = \(stored.intakeID)").rows
+        #expect(views.count == 1)
+        #expect(try views.first?.decode("token_id", as: UUID.self) == handlerID)
+        let announced = try await receivedEvents { $0.type == MessageTypes.incidentReportOriginalViewed.wireName }
+        let viewed = try #require(announced.first { (try? $0.decode(as: IncidentReportOriginalViewed.self).data.intakeId) == stored.intakeID })
+        #expect(try viewed.decode(as: IncidentReportOriginalViewed.self).data.tokenId == handlerID)
+        #expect(!String(decoding: viewed.data ?? [], as: UTF8.self).contains("9018"))
+
+        // A report without a My Number has no restricted original.
+        let plainID = UUID()
+        #expect(try await post(Self.report(reportID: plainID), token: sectionToken).status == 202)
+        let plain = try #require(try await storedReports(reportID: plainID).first)
+        #expect(try await get("/v1/incident-reports/\(plain.intakeID.uuidString.lowercased())/original", token: handler).status == 404)
     }
 
     @Test func numbersWithoutContextOrWithAWrongCheckDigitAreNotFlagged() async throws {

@@ -174,3 +174,161 @@ public struct IncidentObligationReminder: MessagePayload {
 
     public var subject: String? { caseNumber }
 }
+
+/// `jp.ward.isms.incident.assigned.v1`: the designated handlers of a case changed (issue #4
+/// item 9). Intake keeps the list so that only these people may read the restricted original
+/// of the report; the notifier tells the person assigned.
+public struct IncidentAssigned: MessagePayload {
+    public static var messageType: MessageType { MessageTypes.incidentAssigned }
+
+    public var caseNumber: String
+    public var caseId: UUID
+    public var source: IncidentCaseOpened.Source
+    /// `assigned` or `unassigned`.
+    public var change: String
+    /// The person the change is about.
+    public var personId: String
+    /// Every designated handler after the change (directory person ids).
+    public var assignees: [String]
+    /// `person:<id>`, `token:<id>` or a CLI operator.
+    public var actor: String
+    public var role: String?
+    public var severity: Int
+    public var sectionCode: String
+    /// Orders changes of one case: a consumer ignores one older than what it holds.
+    public var changedAt: Date
+
+    public init(
+        caseNumber: String, caseId: UUID, source: IncidentCaseOpened.Source, change: String, personId: String, assignees: [String], actor: String,
+        role: String?, severity: Int, sectionCode: String, changedAt: Date
+    ) {
+        self.caseNumber = caseNumber
+        self.caseId = caseId
+        self.source = source
+        self.change = change
+        self.personId = personId
+        self.assignees = assignees
+        self.actor = actor
+        self.role = role
+        self.severity = severity
+        self.sectionCode = sectionCode
+        self.changedAt = changedAt
+    }
+
+    public var subject: String? { caseNumber }
+}
+
+/// `jp.ward.isms.incident.restriction-changed.v1`: a use restriction of a case (Art. 27(3))
+/// was ordered, approved (in force), rejected, or lifted.
+public struct IncidentRestrictionChanged: MessagePayload {
+    public static var messageType: MessageType { MessageTypes.incidentRestrictionChanged }
+
+    /// What is restricted.
+    public struct Target: Sendable, Hashable, Codable {
+        /// `asset`, `system` or `account`.
+        public var kind: String
+        public var name: String
+
+        public init(kind: String, name: String) {
+            self.kind = kind
+            self.name = name
+        }
+    }
+
+    public var caseNumber: String
+    public var caseId: UUID
+    public var restrictionId: UUID
+    /// `awaiting-approval`, `in-force`, `rejected` or `lifted`.
+    public var status: String
+    public var targets: [Target]
+    /// Why the use is restricted (screened: My Numbers masked).
+    public var reason: String
+    public var effectiveFrom: Date
+    public var effectiveUntil: Date?
+    /// Who ordered, approved, rejected or lifted it.
+    public var actor: String
+    public var role: String?
+    /// The approver's or lifter's reason.
+    public var decisionReason: String?
+    public var severity: Int
+    public var sectionCode: String
+    public var departmentCode: String
+    public var changedAt: Date
+
+    public init(
+        caseNumber: String, caseId: UUID, restrictionId: UUID, status: String, targets: [Target], reason: String, effectiveFrom: Date,
+        effectiveUntil: Date?, actor: String, role: String?, decisionReason: String?, severity: Int, sectionCode: String,
+        departmentCode: String, changedAt: Date
+    ) {
+        self.caseNumber = caseNumber
+        self.caseId = caseId
+        self.restrictionId = restrictionId
+        self.status = status
+        self.targets = targets
+        self.reason = reason
+        self.effectiveFrom = effectiveFrom
+        self.effectiveUntil = effectiveUntil
+        self.actor = actor
+        self.role = role
+        self.decisionReason = decisionReason
+        self.severity = severity
+        self.sectionCode = sectionCode
+        self.departmentCode = departmentCode
+        self.changedAt = changedAt
+    }
+
+    public var subject: String? { caseNumber }
+}
+
+/// `jp.ward.isms.incident.digest.v1`: the periodic sharing of recent incidents with every
+/// section's security staff (Art. 10, 16(7)). Masked: no titles, descriptions, reporters or
+/// people, only what happened where and how it stands.
+public struct IncidentDigest: MessagePayload {
+    public static var messageType: MessageType { MessageTypes.incidentDigest }
+
+    public struct Case: Sendable, Hashable, Codable {
+        public var caseNumber: String
+        public var severity: Int
+        public var category: IncidentCategory
+        public var state: String
+        public var departmentCode: String
+        /// The day it was opened (Japan), `YYYY-MM-DD`.
+        public var openedOn: String
+
+        public init(caseNumber: String, severity: Int, category: IncidentCategory, state: String, departmentCode: String, openedOn: String) {
+            self.caseNumber = caseNumber
+            self.severity = severity
+            self.category = category
+            self.state = state
+            self.departmentCode = departmentCode
+            self.openedOn = openedOn
+        }
+    }
+
+    public var periodStart: Date
+    public var periodEnd: Date
+    /// Cases opened in the period (discarded ones excluded).
+    public var total: Int
+    /// Count per severity ("1"..."4") and per category.
+    public var bySeverity: [String: Int]
+    public var byCategory: [String: Int]
+    /// The cases, most severe first, at most 200.
+    public var cases: [Case]
+    /// Every section's security staff (person ids).
+    public var recipients: [String]
+    public var generatedAt: Date
+
+    public init(
+        periodStart: Date, periodEnd: Date, total: Int, bySeverity: [String: Int], byCategory: [String: Int], cases: [Case], recipients: [String],
+        generatedAt: Date
+    ) {
+        self.periodStart = periodStart
+        self.periodEnd = periodEnd
+        self.total = total
+        self.bySeverity = bySeverity
+        self.byCategory = byCategory
+        self.cases = cases
+        self.recipients = recipients
+        self.generatedAt = generatedAt
+    }
+}

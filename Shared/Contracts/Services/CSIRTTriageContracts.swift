@@ -38,15 +38,45 @@ extension MessageTypes {
         summary: "A statutory obligation of a case is due soon, due today or overdue; `status` to-decide means a verdict is still unknown."
     )
 
+    /// The designated handlers of a case changed; intake lets only them read the original report. Event.
+    public static let incidentAssigned = MessageType(
+        wireName: "jp.ward.isms.incident.assigned.v1",
+        kind: .event,
+        schemaFile: "incident.assigned.v1.schema.json",
+        defaultClassification: .internal,
+        summary: "A person was assigned to or unassigned from a case; `assignees` is the whole list after the change."
+    )
+
+    /// A use restriction (Art. 27(3)) was ordered, approved, rejected or lifted. Event.
+    public static let incidentRestrictionChanged = MessageType(
+        wireName: "jp.ward.isms.incident.restriction-changed.v1",
+        kind: .event,
+        schemaFile: "incident.restriction-changed.v1.schema.json",
+        defaultClassification: .internal,
+        summary: "A use restriction of assets, systems or accounts changed status: awaiting-approval, in-force (approved by the CISO or general security officer), rejected, lifted."
+    )
+
+    /// The periodic, masked digest of recent incidents for every section's security staff (Art. 10, 16(7)). Event.
+    public static let incidentDigest = MessageType(
+        wireName: "jp.ward.isms.incident.digest.v1",
+        kind: .event,
+        schemaFile: "incident.digest.v1.schema.json",
+        defaultClassification: .internal,
+        summary: "Recent incidents by severity and category, masked, with the section security staff as recipients."
+    )
+
     /// The types CSIRT triage originates.
     public static let csirtTriage: [MessageType] = [
-        incidentCaseOpened, incidentEscalated, incidentAcknowledged, incidentObligationReminder,
+        incidentCaseOpened, incidentEscalated, incidentAcknowledged, incidentObligationReminder, incidentAssigned, incidentRestrictionChanged,
+        incidentDigest,
     ]
 }
 
 extension Topology {
     static let csirtTriageQueues: [WorkQueue] = [
         // Art. 3(13)(イ): a contractor's violation of the policy is a security incident too.
-        WorkQueue(name: "csirt-triage.events", consumer: .csirtTriage, messageTypes: [MessageTypes.incidentReported, MessageTypes.contractorViolationDetected]),
+        WorkQueue(name: "csirt-triage.events", consumer: .csirtTriage, messageTypes: [
+            MessageTypes.incidentReported, MessageTypes.contractorViolationDetected, MessageTypes.incidentReportOriginalViewed,
+        ]),
     ]
 }

@@ -3,7 +3,7 @@
 extension MessageTypes {
     /// The types incident intake originates or answers with, and the command it consumes.
     public static let incidentIntake: [MessageType] = [
-        submitIncidentReport, incidentReportAccepted, incidentReportRejected, incidentReported,
+        submitIncidentReport, incidentReportAccepted, incidentReportRejected, incidentReported, incidentReportOriginalViewed,
     ]
 
     /// The organisation directory's events (published by `isms directory import`).

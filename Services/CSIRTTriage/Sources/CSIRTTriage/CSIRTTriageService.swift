@@ -19,14 +19,17 @@ import WardCalendar
 /// - `ISMS_TRIAGE_ESCALATION_POLICY` (path, default `deploy/config/escalation-policy.yaml`)
 /// - `ISMS_TRIAGE_STATUTORY_RULES` (path, default `deploy/config/statutory-rules.yaml`)
 /// - `ISMS_ACK_SECRET` (string, default `dev-ack-secret`): signs acknowledgement links.
+/// - `ISMS_TRIAGE_DIGEST_HOURS` (int, default 168): how often the masked incident digest goes to
+///   every section's security staff (Art. 10, 16(7)).
 /// Every file is loaded and validated at start; an error names the file and line and stops the
 /// service before it consumes anything.
 public enum CSIRTTriageService {
     public static let schema = "triage"
 
     /// The service; `engine` replaces the configuration files (tests), `ackSecret` the environment's.
-    public static func definition(engine: TriageEngine? = nil, ackSecret: String? = nil) -> ServiceDefinition {
+    public static func definition(engine: TriageEngine? = nil, ackSecret: String? = nil, digestInterval: Duration? = nil) -> ServiceDefinition {
         let schema = engine?.store.schema ?? Self.schema
+        let digestInterval = digestInterval ?? Self.digestInterval()
         return ServiceDefinition(
             name: .csirtTriage,
             schema: schema,
@@ -38,7 +41,7 @@ public enum CSIRTTriageService {
                 },
             ],
             timers: { _ in
-                timerHandlers(engine: try engine ?? loadEngine())
+                timerHandlers(engine: try engine ?? loadEngine(), digestInterval: digestInterval)
             },
             routes: { router, environment in
                 addRoutes(
@@ -47,6 +50,9 @@ public enum CSIRTTriageService {
             },
             prepare: { environment in
                 let loaded = try engine ?? loadEngine()
+                try await environment.database.withConnection { connection in
+                    try loaded.scheduleFirstDigest(every: digestInterval, now: Date(), on: connection)
+                }
                 environment.logger.info(
                     "triage rules loaded",
                     metadata: [
@@ -67,9 +73,17 @@ public enum CSIRTTriageService {
         CaseSourceHandler(engine: engine)
     }
 
-    /// The timers: escalation steps and statutory reminders.
-    public static func timerHandlers(engine: TriageEngine) -> [any TimerHandler] {
-        [EscalationTimerHandler(engine: engine), ObligationTimerHandler(engine: engine)]
+    /// The timers: escalation steps, statutory reminders, the end of use restrictions, the digest.
+    public static func timerHandlers(engine: TriageEngine, digestInterval: Duration = .seconds(168 * 3600)) -> [any TimerHandler] {
+        [
+            EscalationTimerHandler(engine: engine), ObligationTimerHandler(engine: engine), RestrictionTimerHandler(engine: engine),
+            DigestTimerHandler(engine: engine, interval: digestInterval),
+        ]
+    }
+
+    /// `ISMS_TRIAGE_DIGEST_HOURS`, at least one hour.
+    static func digestInterval(environment: [String: String] = ProcessInfo.processInfo.environment) -> Duration {
+        .seconds(max(1, environment["ISMS_TRIAGE_DIGEST_HOURS"].flatMap(Int.init) ?? 168) * 3600)
     }
 
     /// The migrations `isms migrate` applies for this service, with the role that owns them.

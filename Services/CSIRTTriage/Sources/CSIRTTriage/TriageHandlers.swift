@@ -2,7 +2,8 @@ import Contracts
 import Foundation
 import ServiceRuntime
 
-/// Opens cases from the events of `csirt-triage.events`. Each source type maps its payload to a
+/// Opens cases from the events of `csirt-triage.events`, and records in their history when a
+/// report's restricted original was read. Each source type maps its payload to a
 /// ``NewCase``; adding `contractor.violation.detected` means one more case in the switch.
 struct CaseSourceHandler: MessageHandler {
     let engine: TriageEngine
@@ -23,6 +24,14 @@ struct CaseSourceHandler: MessageHandler {
             } catch {
                 throw PermanentFailure(code: "invalid-payload", reason: "\(error)")
             }
+        case MessageTypes.incidentReportOriginalViewed.wireName:
+            let viewed: IncidentReportOriginalViewed
+            do {
+                viewed = try envelope.decode(as: IncidentReportOriginalViewed.self).data
+            } catch {
+                throw PermanentFailure(code: "invalid-payload", reason: "\(error)")
+            }
+            return try engine.recordOriginalViewed(viewed, context: &context)
         default:
             throw PermanentFailure(code: "unexpected-type", reason: "csirt-triage.events does not take \(envelope.type)")
         }
@@ -50,5 +59,16 @@ struct ObligationTimerHandler: TimerHandler {
     func fire(_ timer: DurableTimer, context: inout TransactionContext) throws {
         guard let id = UUID(uuidString: timer.key) else { return }
         try engine.remind(obligationID: id, context: &context)
+    }
+}
+
+/// Lifts a use restriction when its period ends.
+struct RestrictionTimerHandler: TimerHandler {
+    let engine: TriageEngine
+    var kind: String { TriageEngine.restrictionTimer }
+
+    func fire(_ timer: DurableTimer, context: inout TransactionContext) throws {
+        guard let id = UUID(uuidString: timer.key) else { return }
+        try engine.expireRestriction(id: id, context: &context)
     }
 }

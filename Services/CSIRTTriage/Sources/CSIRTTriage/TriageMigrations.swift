@@ -120,6 +120,45 @@ enum TriageMigrations {
                     );
                     """
             ),
+            Migration(
+                version: 11,
+                name: "case assignees, use restrictions",
+                sql: """
+                    -- Issue #4 item 9: who handles a case (`isms incidents assign`).
+                    CREATE TABLE \(s).case_assignees (
+                        case_id uuid NOT NULL REFERENCES \(s).cases (id),
+                        person_id text NOT NULL,
+                        assigned_by text NOT NULL,
+                        assigned_at timestamptz NOT NULL,
+                        PRIMARY KEY (case_id, person_id)
+                    );
+
+                    -- Issue #4 item 8, Art. 27(3): use restrictions, in force only once approved by the
+                    -- CISO or the general security officer; a decision or the end of the period lifts them.
+                    CREATE TABLE \(s).use_restrictions (
+                        id uuid PRIMARY KEY,
+                        case_id uuid NOT NULL REFERENCES \(s).cases (id),
+                        targets jsonb NOT NULL,
+                        reason text NOT NULL,
+                        effective_from timestamptz NOT NULL,
+                        effective_until timestamptz,
+                        status text NOT NULL CHECK (status IN ('awaiting-approval', 'in-force', 'rejected', 'lifted')),
+                        ordered_by text NOT NULL,
+                        ordered_at timestamptz NOT NULL,
+                        decided_by text,
+                        decided_role text,
+                        decided_at timestamptz,
+                        decision_reason text,
+                        lifted_by text,
+                        lifted_at timestamptz,
+                        lift_reason text,
+                        CHECK (effective_until IS NULL OR effective_until > effective_from),
+                        CHECK (status = 'awaiting-approval' OR decided_at IS NOT NULL),
+                        CHECK (status <> 'lifted' OR lifted_at IS NOT NULL)
+                    );
+                    CREATE INDEX use_restrictions_by_case ON \(s).use_restrictions (case_id, ordered_at);
+                    """
+            ),
         ]
     }
 }

@@ -21,6 +21,10 @@ import ServiceRuntime
 /// - `PUT  /v1/cases/{caseNumber}/verdicts` `{"verdicts": {...}, "reason"}`
 /// - `GET  /v1/cases/{caseNumber}/obligations`
 /// - `POST /v1/cases/{caseNumber}/obligations/{id}/filing` `{"reference"}`
+/// - `POST /v1/cases/{caseNumber}/assignees` `{"personId", "reason"?}`; `DELETE .../assignees/{personId}`
+/// - `POST /v1/cases/{caseNumber}/restrictions` `{"targets": [{"kind", "name"}], "reason", "from"?, "until"?}`
+/// - `POST /v1/cases/{caseNumber}/restrictions/{id}/decision` `{"decision": "approve"|"reject", "reason"?}`
+/// - `POST /v1/cases/{caseNumber}/restrictions/{id}/lifting` `{"reason"}`
 /// - `GET  /v1/history/verification` — checks the hash chain (handlers only)
 /// - `POST /v1/acknowledgements/{token}` — acknowledge from a notification link (no bearer)
 struct TriageRoutes: Sendable {
@@ -57,6 +61,27 @@ struct TriageRoutes: Sendable {
         router.post("/v1/cases/:number/obligations/:id/filing") { request, context in
             try await respond {
                 try await file(request, number: context.parameters.get("number") ?? "", obligation: context.parameters.get("id") ?? "")
+            }
+        }
+        router.post("/v1/cases/:number/assignees") { request, context in
+            try await respond { try await assign(request, number: context.parameters.get("number") ?? "") }
+        }
+        router.delete("/v1/cases/:number/assignees/:person") { request, context in
+            try await respond {
+                try await unassign(request, number: context.parameters.get("number") ?? "", person: context.parameters.get("person") ?? "")
+            }
+        }
+        router.post("/v1/cases/:number/restrictions") { request, context in
+            try await respond { try await restrict(request, number: context.parameters.get("number") ?? "") }
+        }
+        router.post("/v1/cases/:number/restrictions/:id/decision") { request, context in
+            try await respond {
+                try await decide(request, number: context.parameters.get("number") ?? "", restriction: context.parameters.get("id") ?? "")
+            }
+        }
+        router.post("/v1/cases/:number/restrictions/:id/lifting") { request, context in
+            try await respond {
+                try await lift(request, number: context.parameters.get("number") ?? "", restriction: context.parameters.get("id") ?? "")
             }
         }
         router.get("/v1/history/verification") { request, _ in
@@ -100,6 +125,8 @@ struct TriageRoutes: Sendable {
 
     struct CaseDetail: Encodable {
         var `case`: CaseRecord
+        var assignees: [CaseAssignee]
+        var restrictions: [UseRestriction]
         var obligations: [CaseObligation]
         var history: [CaseHistoryEntry]
     }
@@ -112,7 +139,9 @@ struct TriageRoutes: Sendable {
                   Self.visibility(grant).allows(sectionCode: record.sectionCode, departmentCode: record.departmentCode)
             else { throw TriageError(code: .notFound, detail: "no case \(number)") }
             return CaseDetail(
-                case: record, obligations: try engine.obligations(caseID: record.id, on: connection),
+                case: record, assignees: try engine.assignees(caseID: record.id, on: connection),
+                restrictions: try engine.restrictions(caseID: record.id, on: connection),
+                obligations: try engine.obligations(caseID: record.id, on: connection),
                 history: try engine.store.history(caseID: record.id, on: connection))
         }
         return try json(detail)
@@ -200,6 +229,68 @@ struct TriageRoutes: Sendable {
             try engine.fileObligation(caseNumber: number, obligationID: id, reference: body.reference, actor: Self.actor(grant), context: &context)
         }
         return try json(filed)
+    }
+
+    struct AssignBody: Decodable {
+        var personId: String
+        var reason: String?
+    }
+
+    private func assign(_ request: Request, number: String) async throws -> Response {
+        let grant = try await authenticate(request)
+        let body = try await decode(AssignBody.self, request)
+        let assignees = try await transaction { engine, context in
+            try engine.assign(personID: body.personId, caseNumber: number, actor: Self.actor(grant), reason: body.reason, context: &context)
+        }
+        return try json(["assignees": assignees], status: .created)
+    }
+
+    private func unassign(_ request: Request, number: String, person: String) async throws -> Response {
+        let grant = try await authenticate(request)
+        let assignees = try await transaction { engine, context in
+            try engine.assign(personID: person, assign: false, caseNumber: number, actor: Self.actor(grant), reason: nil, context: &context)
+        }
+        return try json(["assignees": assignees])
+    }
+
+    private func restrict(_ request: Request, number: String) async throws -> Response {
+        let grant = try await authenticate(request)
+        let order = try await decode(UseRestrictionOrder.self, request)
+        let restriction = try await transaction { engine, context in
+            try engine.orderRestriction(order, caseNumber: number, actor: Self.actor(grant), context: &context)
+        }
+        return try json(restriction, status: .created)
+    }
+
+    struct DecisionBody: Decodable {
+        enum Decision: String, Decodable { case approve, reject }
+        var decision: Decision
+        var reason: String?
+    }
+
+    private func decide(_ request: Request, number: String, restriction: String) async throws -> Response {
+        let grant = try await authenticate(request)
+        let body = try await decode(DecisionBody.self, request)
+        guard let id = UUID(uuidString: restriction) else { throw TriageError(code: .notFound, detail: "no restriction \(restriction)") }
+        let decided = try await transaction { engine, context in
+            try engine.decideRestriction(
+                id: id, caseNumber: number, approve: body.decision == .approve, reason: body.reason, actor: Self.actor(grant), context: &context)
+        }
+        return try json(decided)
+    }
+
+    struct LiftBody: Decodable {
+        var reason: String
+    }
+
+    private func lift(_ request: Request, number: String, restriction: String) async throws -> Response {
+        let grant = try await authenticate(request)
+        let body = try await decode(LiftBody.self, request)
+        guard let id = UUID(uuidString: restriction) else { throw TriageError(code: .notFound, detail: "no restriction \(restriction)") }
+        let lifted = try await transaction { engine, context in
+            try engine.liftRestriction(id: id, caseNumber: number, reason: body.reason, actor: Self.actor(grant), context: &context)
+        }
+        return try json(lifted)
     }
 
     private func verify(_ request: Request) async throws -> Response {

@@ -64,5 +64,23 @@ enum IntakeMigrations {
                 );
                 """
         ),
+        Migration(
+            version: 11,
+            name: "viewings of restricted originals",
+            sql: """
+                -- Issue #4 item 9: every reading of a restricted original, by whom (token) and when.
+                -- The same fact goes to triage, which chains it into the case history.
+                CREATE TABLE intake.original_views (
+                    id bigserial PRIMARY KEY,
+                    intake_id uuid NOT NULL REFERENCES intake.reports (intake_id),
+                    token_id uuid NOT NULL,
+                    token_label text NOT NULL,
+                    role text NOT NULL,
+                    unit_code text,
+                    viewed_at timestamptz NOT NULL
+                );
+                CREATE INDEX original_views_by_report ON intake.original_views (intake_id, viewed_at);
+                """
+        ),
     ]
 }

@@ -8,9 +8,9 @@ import Postgres
 import ServiceRuntime
 
 /// The producers' HTTP API (issue #3 item 6, documented in docs/openapi.yaml):
-/// `POST /v1/incident-reports`, `GET /v1/incident-reports`, `GET /v1/incident-reports/{intakeId}`.
-/// Every request carries a bearer token bound to a role and an org unit; a department sees and
-/// files only its own reports.
+/// `POST /v1/incident-reports`, `GET /v1/incident-reports`, `GET /v1/incident-reports/{intakeId}`,
+/// and `GET /v1/incident-reports/{intakeId}/original` (issue #4 item 9). Every request carries a
+/// bearer token bound to a role and an org unit; a department sees and files only its own reports.
 struct IntakeRoutes: Sendable {
     let processor: IntakeProcessor
     let database: PostgresPool
@@ -29,6 +29,9 @@ struct IntakeRoutes: Sendable {
         }
         router.get("/v1/incident-reports/:intakeId") { request, context in
             try await show(request, intakeID: context.parameters.get("intakeId", as: UUID.self))
+        }
+        router.get("/v1/incident-reports/:intakeId/original") { request, context in
+            try await original(request, intakeID: context.parameters.get("intakeId", as: UUID.self))
         }
     }
 
@@ -111,6 +114,53 @@ struct IntakeRoutes: Sendable {
             return notFound.response
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try ContractsJSON.encoder().encode(summary))))
+    }
+
+    /// The unmasked text of a report in which a My Number was found. Only a designated handler of
+    /// My Number data (事務取扱担当者, Art. 3(9), 18(8)) of the reporting section may read it; each
+    /// reading is logged here and announced, in the same transaction, for the case's history.
+    private func original(_ request: Request, intakeID: UUID?) async throws -> Response {
+        let grant: TokenGrant
+        switch try await authenticate(request) {
+        case .success(let found): grant = found
+        case .failure(let problem): return problem.response
+        }
+        let notFound = Problem(status: .notFound, title: "No such report", detail: "No report with this intake id is visible to this token.")
+        guard let intakeID else { return notFound.response }
+        let result = try await database.withTransaction { connection -> Result<ReportStore.Original, Problem> in
+            guard let summary = try ReportStore.summary(intakeID: intakeID, on: connection),
+                  grant.unitCode == nil || grant.unitCode == summary.sectionCode || grant.unitCode == summary.departmentCode
+            else { return .failure(notFound) }
+            guard grant.role == .designatedHandler, grant.unitCode == summary.sectionCode else {
+                return .failure(Problem(
+                    status: .forbidden, title: "Not a designated handler of this section",
+                    detail: "Only a designated handler of My Number data (事務取扱担当者) of section \(summary.sectionCode) may read the original."))
+            }
+            let now = Date()
+            guard let original = try ReportStore.readOriginal(intakeID: intakeID, grant: grant, now: now, on: connection) else {
+                return .failure(Problem(
+                    status: .notFound, title: "No restricted original",
+                    detail: "No My Number was found in this report: its stored text is the original."))
+            }
+            let viewed = IncidentReportOriginalViewed(
+                intakeId: intakeID, tokenId: grant.id, tokenLabel: grant.label, role: grant.role.rawValue, unitCode: grant.unitCode, viewedAt: now)
+            let message = try Envelope(source: ServiceName.incidentIntake.source, time: now, data: viewed)
+                .amqpMessage(appID: ServiceName.incidentIntake.rawValue)
+            try Outbox.enqueue([OutboxMessage(message)], schema: IncidentIntakeService.schema, on: connection)
+            return .success(original)
+        }
+        switch result {
+        case .failure(let problem):
+            return problem.response
+        case .success(let original):
+            logger.notice(
+                "restricted original read",
+                metadata: ["intake.id": "\(intakeID)", "token.id": "\(grant.id)", "token.role": "\(grant.role.rawValue)"])
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            headers[.cacheControl] = "no-store"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try ContractsJSON.encoder().encode(original))))
+        }
     }
 
     private func authenticate(_ request: Request) async throws -> Result<TokenGrant, Problem> {

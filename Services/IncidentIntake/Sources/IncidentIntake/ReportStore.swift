@@ -137,4 +137,30 @@ enum ReportStore {
             submission: withSubmission ? try row.decode("submission", as: PostgresJSON<SubmitIncidentReport>.self).value : nil
         )
     }
+
+    /// The restricted original of a report in which a My Number was found.
+    struct Original: Codable, Sendable {
+        var intakeId: UUID
+        var title: String
+        var description: String
+        var assetNames: [String]
+        var viewedAt: Date
+    }
+
+    /// Reads a report's original and logs the reading, in the caller's transaction; nil when the
+    /// report has no original (nothing was masked: its stored text is the original).
+    static func readOriginal(intakeID: UUID, grant: TokenGrant, now: Date, on connection: PostgresConnection) throws -> Original? {
+        guard let row = try connection.query(
+            "SELECT title, description, asset_names FROM intake.report_originals WHERE intake_id = \(intakeID)"
+        ).rows.first else { return nil }
+        _ = try connection.query(
+            """
+            INSERT INTO intake.original_views (intake_id, token_id, token_label, role, unit_code, viewed_at)
+            VALUES (\(intakeID), \(grant.id), \(grant.label), \(grant.role.rawValue), \(grant.unitCode), \(now))
+            """
+        )
+        return Original(
+            intakeId: intakeID, title: try row.decode("title"), description: try row.decode("description"),
+            assetNames: try row.decode("asset_names"), viewedAt: now)
+    }
 }
