@@ -140,7 +140,8 @@ enum ReportStore {
 
     /// The restricted original of a report in which a My Number was found.
     struct Original: Codable, Sendable {
-        var intakeId: UUID
+        /// Lowercase, as in the events (Swift's UUID encodes uppercase outside the contracts).
+        var intakeId: String
         var title: String
         var description: String
         var assetNames: [String]
@@ -160,7 +161,7 @@ enum ReportStore {
             """
         )
         return Original(
-            intakeId: intakeID, title: try row.decode("title"), description: try row.decode("description"),
+            intakeId: intakeID.uuidString.lowercased(), title: try row.decode("title"), description: try row.decode("description"),
             assetNames: try row.decode("asset_names"), viewedAt: now)
     }
 }
