@@ -38,12 +38,12 @@ func service(_ name: String, executable: String, dependencies: [Target.Dependenc
 let services: [(library: String, executable: String, dependencies: [Target.Dependency])] = [
     ("IncidentIntake", "incident-intake", ["Directory", "MyNumber", hummingbird]),
     ("CSIRTTriage", "csirt-triage", ["Acknowledgement", "Directory", "MyNumber", "WardCalendar", hummingbird, yams, crypto]),
-    ("AuditScheduler", "audit-scheduler", ["Directory", "WardCalendar", hummingbird, yams, crypto]),
+    ("AuditScheduler", "audit-scheduler", ["ConfigFiles", "Directory", "WardCalendar", hummingbird, yams, crypto]),
     ("ContractorMonitor", "contractor-monitor", ["Directory", hummingbird, yams, crypto]),
     (
         "Notifier", "notifier",
         [
-            "Acknowledgement", "Directory", "MyNumber", "ClientSupport", "PostgresMigrations", hummingbird, yams, crypto,
+            "Acknowledgement", "ConfigFiles", "Directory", "MyNumber", "ClientSupport", "PostgresMigrations", hummingbird, yams, crypto,
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -99,6 +99,7 @@ let package = Package(
         ),
         .target(name: "MyNumber", path: "Shared/MyNumber", swiftSettings: swiftSettings),
         // The signed link that acknowledges a case: the notifier signs it, triage verifies it.
+        .target(name: "ConfigFiles", path: "Shared/ConfigFiles", swiftSettings: swiftSettings),
         .target(name: "Acknowledgement", dependencies: [crypto], path: "Shared/Acknowledgement", swiftSettings: swiftSettings),
         .target(name: "WardCalendar", path: "Shared/WardCalendar", swiftSettings: swiftSettings),
         .target(
@@ -113,7 +114,7 @@ let package = Package(
         ),
         .target(
             name: "Directory",
-            dependencies: ["Postgres", "PostgresMigrations", yams, crypto],
+            dependencies: ["ConfigFiles", "Postgres", "PostgresMigrations", yams, crypto],
             path: "Shared/Directory",
             swiftSettings: swiftSettings
         ),

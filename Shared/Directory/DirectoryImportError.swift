@@ -1,28 +1,9 @@
+public import ConfigFiles
+
 /// Everything wrong with an organisation file (or an ``Organisation`` built in code), all at once.
 public struct DirectoryImportError: Error, CustomStringConvertible, Sendable, Hashable {
     /// One thing wrong, with where it is.
-    public struct Problem: Sendable, Hashable, CustomStringConvertible {
-        /// The file name given to the parser.
-        public var file: String
-        /// 1-based line; 0 when the problem has no position (an organisation built in code).
-        public var line: Int
-        /// 1-based column in Unicode scalars; 0 when unknown.
-        public var column: Int
-        /// What is wrong, and where the rule comes from when the guideline sets it.
-        public var message: String
-
-        public init(file: String, line: Int, column: Int, message: String) {
-            self.file = file
-            self.line = line
-            self.column = column
-            self.message = message
-        }
-
-        /// `file:line:column: message`, the form compilers use, so editors can jump to it.
-        public var description: String {
-            line > 0 ? "\(file):\(line):\(column): \(message)" : "\(file): \(message)"
-        }
-    }
+    public typealias Problem = FileProblem
 
     /// The problems, in file order.
     public var problems: [Problem]
@@ -31,10 +12,7 @@ public struct DirectoryImportError: Error, CustomStringConvertible, Sendable, Ha
         self.problems = problems
     }
 
-    public var description: String {
-        let count = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
-        return (["organisation data has \(count):"] + problems.map { "  " + $0.description }).joined(separator: "\n")
-    }
+    public var description: String { FileProblem.report(problems, subject: "organisation data") }
 }
 
 /// An error from the directory's storage or tokens.

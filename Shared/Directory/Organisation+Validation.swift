@@ -1,3 +1,4 @@
+public import ConfigFiles
 extension Organisation {
     /// What is wrong with this organisation, by the rules ``DirectoryDocument`` applies to a file
     /// after reading it; positions are 0 since a value built in code has none.

@@ -1,3 +1,4 @@
+import ConfigFiles
 import AuditScheduler
 import Directory
 import Foundation

@@ -1,3 +1,4 @@
+import ConfigFiles
 import Contracts
 import Directory
 import Foundation

@@ -1,3 +1,4 @@
+public import ConfigFiles
 import Directory
 import Foundation
 import WardCalendar
@@ -32,25 +33,7 @@ public enum DutyCalendarDocument {
 /// Everything wrong with a duty calendar file.
 public struct DutyCalendarError: Error, Sendable, Hashable, CustomStringConvertible {
     /// One problem and where it is.
-    public struct Problem: Sendable, Hashable, CustomStringConvertible {
-        public var file: String
-        /// 1-based; 0 when unknown.
-        public var line: Int
-        public var column: Int
-        public var message: String
-
-        public init(file: String, line: Int, column: Int, message: String) {
-            self.file = file
-            self.line = line
-            self.column = column
-            self.message = message
-        }
-
-        /// `file:line:column: message`, so editors can jump to it.
-        public var description: String {
-            line > 0 ? "\(file):\(line):\(column): \(message)" : "\(file): \(message)"
-        }
-    }
+    public typealias Problem = FileProblem
 
     public var problems: [Problem]
 
@@ -58,9 +41,7 @@ public struct DutyCalendarError: Error, Sendable, Hashable, CustomStringConverti
         self.problems = problems
     }
 
-    public var description: String {
-        (["duty calendar has \(problems.count) problem(s):"] + problems.map { "  \($0)" }).joined(separator: "\n")
-    }
+    public var description: String { FileProblem.report(problems, subject: "duty calendar") }
 }
 
 private struct CalendarReader {

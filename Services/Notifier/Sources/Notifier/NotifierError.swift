@@ -1,3 +1,4 @@
+public import ConfigFiles
 /// An error of the notifier: a bad routing file or template folder, a bad API request, a storage
 /// problem. New codes may be added.
 public struct NotifierError: Error, CustomStringConvertible, Sendable, Hashable {
@@ -35,22 +36,7 @@ public struct NotifierError: Error, CustomStringConvertible, Sendable, Hashable 
     }
 
     /// One problem at a place in a file: `file:line:column: message`.
-    public struct Problem: Sendable, Hashable, CustomStringConvertible {
-        public var file: String
-        /// 1-based; 0 when there is no position.
-        public var line: Int
-        public var column: Int
-        public var message: String
-
-        public init(file: String, line: Int, column: Int, message: String) {
-            self.file = file
-            self.line = line
-            self.column = column
-            self.message = message
-        }
-
-        public var description: String { line > 0 ? "\(file):\(line):\(column): \(message)" : "\(file): \(message)" }
-    }
+    public typealias Problem = FileProblem
 
     public var code: Code
     public var detail: String

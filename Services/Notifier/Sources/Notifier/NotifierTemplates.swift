@@ -1,3 +1,4 @@
+import ConfigFiles
 public import Directory
 import Foundation
 import Mustache
