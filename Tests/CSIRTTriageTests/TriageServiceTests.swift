@@ -12,13 +12,19 @@ import Testing
 /// The service in-process against the real broker (`ISMS_TEST_AMQP_URL`, a vhost of its own) and
 /// database: `incident.reported` → one case and its events, however often it is delivered.
 @Suite(.serialized) struct TriageServiceTests {
+    /// The real test servers, a random HTTP port, and fast outbox and timer polling.
+    static func configuration() -> ServiceConfiguration {
+        var configuration = ServiceConfiguration(reader: ConfigReader(provider: InMemoryProvider(values: [:])), defaultPort: Int.random(in: 30000...39000))
+        configuration.amqpURL = TestServers.amqpURL
+        configuration.databaseURL = TestServers.databaseURL
+        configuration.outboxPollInterval = .milliseconds(50)
+        configuration.timerPollInterval = .milliseconds(50)
+        return configuration
+    }
+
     @Test func aRedeliveredReportMakesNoSecondCase() async throws {
         try await TriageFixture.with { fixture in
-            var configuration = ServiceConfiguration(reader: ConfigReader(provider: InMemoryProvider(values: [:])), defaultPort: Int.random(in: 30000...39000))
-            configuration.amqpURL = TestServers.amqpURL
-            configuration.databaseURL = TestServers.databaseURL
-            configuration.outboxPollInterval = .milliseconds(50)
-            configuration.timerPollInterval = .milliseconds(50)
+            var configuration = Self.configuration()
             configuration.batchSize = 10
             let definition = CSIRTTriageService.definition(engine: fixture.engine)
 
@@ -87,11 +93,7 @@ import Testing
     /// once, through the real broker and database.
     @Test func aContractorViolationBecomesACase() async throws {
         try await TriageFixture.with { fixture in
-            var configuration = ServiceConfiguration(reader: ConfigReader(provider: InMemoryProvider(values: [:])), defaultPort: Int.random(in: 30000...39000))
-            configuration.amqpURL = TestServers.amqpURL
-            configuration.databaseURL = TestServers.databaseURL
-            configuration.outboxPollInterval = .milliseconds(50)
-            configuration.timerPollInterval = .milliseconds(50)
+            let configuration = Self.configuration()
             let broker = try await AMQPConnection.connect(try TestServers.amqpConfiguration(name: "triage-tests"), logger: TestServers.logger("amqp"))
             try await broker.enableConfirms()
             try await broker.declare(Topology.forService(.csirtTriage))
@@ -133,21 +135,16 @@ import Testing
         let step = EscalationPolicy.Step(immediateThrough: 1, delay: .seconds(3), stopAt: 5)
         let policy = EscalationPolicy(version: "test", steps: [1: .init(immediateThrough: 5, delay: .zero, stopAt: 5), 2: step, 3: step, 4: step])
         try await TriageFixture.with(policy: policy) { fixture in
-            var configuration = ServiceConfiguration(reader: ConfigReader(provider: InMemoryProvider(values: [:])), defaultPort: Int.random(in: 30000...39000))
-            configuration.amqpURL = TestServers.amqpURL
-            configuration.databaseURL = TestServers.databaseURL
-            configuration.outboxPollInterval = .milliseconds(50)
-            configuration.timerPollInterval = .milliseconds(100)
+            let configuration = Self.configuration()
             let broker = try await AMQPConnection.connect(try TestServers.amqpConfiguration(name: "triage-tests"), logger: TestServers.logger("amqp"))
             try await broker.enableConfirms()
             try await broker.declare(Topology.forService(.csirtTriage))
             try await broker.purgeQueue("csirt-triage.events")
-            let settings = configuration
             let engine = fixture.engine
             func start() -> Task<Void, any Error> {
                 Task {
                     try await ServiceRunner.run(
-                        CSIRTTriageService.definition(engine: engine), configuration: settings, registry: PrometheusCollectorRegistry(),
+                        CSIRTTriageService.definition(engine: engine), configuration: configuration, registry: PrometheusCollectorRegistry(),
                         logger: TestServers.logger("csirt-triage"))
                 }
             }
