@@ -74,7 +74,7 @@ public enum CSIRTTriageService {
     }
 
     /// The timers: escalation steps, statutory reminders, the end of use restrictions, the digest.
-    public static func timerHandlers(engine: TriageEngine, digestInterval: Duration = .seconds(168 * 3600)) -> [any TimerHandler] {
+    public static func timerHandlers(engine: TriageEngine, digestInterval: Duration = digestInterval()) -> [any TimerHandler] {
         [
             EscalationTimerHandler(engine: engine), ObligationTimerHandler(engine: engine), RestrictionTimerHandler(engine: engine),
             DigestTimerHandler(engine: engine, interval: digestInterval),
@@ -82,7 +82,7 @@ public enum CSIRTTriageService {
     }
 
     /// `ISMS_TRIAGE_DIGEST_HOURS`, at least one hour.
-    static func digestInterval(environment: [String: String] = ProcessInfo.processInfo.environment) -> Duration {
+    public static func digestInterval(environment: [String: String] = ProcessInfo.processInfo.environment) -> Duration {
         .seconds(max(1, environment["ISMS_TRIAGE_DIGEST_HOURS"].flatMap(Int.init) ?? 168) * 3600)
     }
 

@@ -13,29 +13,24 @@ struct CaseSourceHandler: MessageHandler {
         let new: NewCase
         switch envelope.type {
         case MessageTypes.incidentReported.wireName:
-            do {
-                new = NewCase(reported: try envelope.decode(as: IncidentReported.self).data)
-            } catch {
-                throw PermanentFailure(code: "invalid-payload", reason: "\(error)")
-            }
+            new = NewCase(reported: try Self.payload(of: envelope, as: IncidentReported.self))
         case MessageTypes.contractorViolationDetected.wireName:
-            do {
-                new = NewCase(violation: try envelope.decode(as: ContractorViolationDetected.self).data)
-            } catch {
-                throw PermanentFailure(code: "invalid-payload", reason: "\(error)")
-            }
+            new = NewCase(violation: try Self.payload(of: envelope, as: ContractorViolationDetected.self))
         case MessageTypes.incidentReportOriginalViewed.wireName:
-            let viewed: IncidentReportOriginalViewed
-            do {
-                viewed = try envelope.decode(as: IncidentReportOriginalViewed.self).data
-            } catch {
-                throw PermanentFailure(code: "invalid-payload", reason: "\(error)")
-            }
-            return try engine.recordOriginalViewed(viewed, context: &context)
+            return try engine.recordOriginalViewed(try Self.payload(of: envelope, as: IncidentReportOriginalViewed.self), context: &context)
         default:
             throw PermanentFailure(code: "unexpected-type", reason: "csirt-triage.events does not take \(envelope.type)")
         }
         try engine.open(new, causedBy: envelope.causation, context: &context)
+    }
+
+    /// A payload that does not decode never will: it is dead-lettered with the reason.
+    private static func payload<P: MessagePayload>(of envelope: RawEnvelope, as _: P.Type) throws -> P {
+        do {
+            return try envelope.decode(as: P.self).data
+        } catch {
+            throw PermanentFailure(code: "invalid-payload", reason: "\(error)")
+        }
     }
 }
 
