@@ -262,6 +262,15 @@ public struct DirectoryStore: Sendable {
             """).rows.first.map(Self.section(from:))
     }
 
+    /// The sections with these codes, by code (one round trip for a batch of reports).
+    public func sections(codes: [String], on connection: PostgresConnection) throws -> [String: Organisation.Section] {
+        guard !codes.isEmpty else { return [:] }
+        let rows = try connection.query("""
+            SELECT code, name, name_en, department_code, committee_member FROM \(unescaped: table("sections")) WHERE code = ANY(\(codes))
+            """).rows.map(Self.section(from:))
+        return Dictionary(rows.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
     /// Every section, by code.
     public func sections(on connection: PostgresConnection) throws -> [Organisation.Section] {
         try connection.query("""

@@ -188,12 +188,91 @@ public struct MessageConsumer: Service {
         let logger = logger
         let now = clock()
         return try await database.withTransaction { connection in
+            if let batchHandler = handler as? any BatchMessageHandler, deliveries.count > 1,
+               let outcomes = try Self.handleBatch(deliveries, options: options, handler: batchHandler, connection: connection, logger: logger, now: now)
+            {
+                return outcomes
+            }
             var outcomes: [Outcome] = []
             outcomes.reserveCapacity(deliveries.count)
             for delivery in deliveries {
                 outcomes.append(try Self.handle(delivery, options: options, handler: handler, connection: connection, logger: logger, now: now))
             }
             return outcomes
+        }
+    }
+
+    /// The whole batch in one savepoint: one inbox statement, one call of the handler. Returns
+    /// nil after rolling the savepoint back when the handler failed, for the message-by-message
+    /// path to take over.
+    private static func handleBatch(
+        _ deliveries: [AMQPDelivery],
+        options: Options,
+        handler: any BatchMessageHandler,
+        connection: PostgresConnection,
+        logger: Logger,
+        now: Date
+    ) throws -> [Outcome]? {
+        var outcomes = [Outcome](repeating: .duplicate, count: deliveries.count)
+        var candidates: [(index: Int, message: IncomingMessage)] = []
+        for (index, delivery) in deliveries.enumerated() {
+            do {
+                candidates.append((index, IncomingMessage(delivery: delivery, envelope: try RawEnvelope(delivery: delivery))))
+            } catch {
+                outcomes[index] = .deadLetter(code: "malformed-envelope", reason: "\(error)")
+            }
+        }
+        guard !candidates.isEmpty else { return outcomes }
+        let inbox = "\(quoted(options.schema)).inbox"
+        do {
+            return try connection.withSavepoint {
+                let keys = candidates.map(\.message.envelope.deduplicationKey)
+                let inserted = Set(try connection.query(
+                    """
+                    INSERT INTO \(unescaped: inbox) (consumer, message_key)
+                    SELECT \(options.consumerName), key FROM unnest(\(keys)::text[]) AS key
+                    ON CONFLICT DO NOTHING
+                    RETURNING message_key
+                    """
+                ).map { try $0.decode("message_key", as: String.self) })
+                // A message seen before, or twice in this batch, is a duplicate: only the first copy runs.
+                var fresh: [(index: Int, message: IncomingMessage)] = []
+                var taken = Set<String>()
+                for candidate in candidates {
+                    let key = candidate.message.envelope.deduplicationKey
+                    if inserted.contains(key), taken.insert(key).inserted { fresh.append(candidate) }
+                }
+                guard !fresh.isEmpty else { return outcomes }
+                var context = TransactionContext(connection: connection, schema: options.schema, logger: logger, now: now)
+                let failures = try handler.handleBatch(fresh.map(\.message), context: &context)
+                guard failures.count == fresh.count else {
+                    throw PostgresError(code: .server, message: "handleBatch returned \(failures.count) results for \(fresh.count) messages")
+                }
+                try context.flushOutbox()
+                var failedKeys: [String] = []
+                for ((index, message), failure) in zip(fresh, failures) {
+                    if let failure {
+                        outcomes[index] = .deadLetter(code: failure.code, reason: failure.reason)
+                        failedKeys.append(message.envelope.deduplicationKey)
+                    } else {
+                        outcomes[index] = .handled
+                    }
+                }
+                // As on the single path, a dead-lettered message leaves no inbox row: replayed
+                // from the dead-letter queue after a fix, it is handled, not skipped.
+                if !failedKeys.isEmpty {
+                    _ = try connection.query(
+                        "DELETE FROM \(unescaped: inbox) WHERE consumer = \(options.consumerName) AND message_key = ANY(\(failedKeys))")
+                }
+                return outcomes
+            }
+        } catch let error as PostgresError where error.isConnectionProblem || error.isRetriable {
+            throw error
+        } catch {
+            logger.notice(
+                "batch failed; handling its messages one by one",
+                metadata: ["amqp.queue": "\(options.queue)", "batch.size": "\(deliveries.count)", "error": "\(error)"])
+            return nil
         }
     }
 

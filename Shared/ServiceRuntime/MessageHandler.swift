@@ -60,6 +60,20 @@ public protocol MessageHandler: Sendable {
     func handle(_ message: IncomingMessage, context: inout TransactionContext) throws
 }
 
+/// A handler that can also apply a whole batch at once, with multi-row statements instead of a
+/// savepoint and a round trip per message (intake at an alert storm).
+///
+/// The consumer inserts the batch's inbox rows in one statement and hands over only the messages
+/// not seen before, inside one savepoint. If `handleBatch` throws anything but a lost database,
+/// that savepoint is rolled back and every message is handled alone through ``handle(_:context:)``,
+/// so one bad message still never costs its neighbours.
+public protocol BatchMessageHandler: MessageHandler {
+    /// Applies `messages` inside `context`'s transaction; returns, in the same order, nil for a
+    /// message that was applied, or the ``PermanentFailure`` to dead-letter it with (its effects
+    /// must not have been written).
+    func handleBatch(_ messages: [IncomingMessage], context: inout TransactionContext) throws -> [PermanentFailure?]
+}
+
 /// A message that can never be handled: wrong schema, unknown reference, forbidden.
 public struct PermanentFailure: Error, CustomStringConvertible {
     /// A short machine-readable code, carried in the `x-isms-error-code` header.

@@ -17,22 +17,30 @@ public enum Outbox {
     /// The NOTIFY channel that wakes the relays of `schema`.
     public static func channel(schema: String) -> String { "isms_outbox_\(schema)" }
 
-    /// Appends messages to the outbox of `schema` and wakes the relays at commit.
+    /// Appends messages to the outbox of `schema` and wakes the relays at commit: one round trip
+    /// however many messages a transaction emits (a triage case emits eight, an intake batch
+    /// hundreds), in the order they were emitted.
     public static func enqueue(_ messages: [OutboxMessage], schema: String, on connection: PostgresConnection) throws {
         guard !messages.isEmpty else { return }
         let table = "\(quoted(schema)).outbox"
-        for outgoing in messages {
-            let message = outgoing.message
-            let properties = PostgresJSON(StoredProperties(message.properties))
-            _ = try connection.query(
-                """
+        let outgoing = messages.map(\.message)
+        _ = try connection.query(
+            """
+            WITH inserted AS (
                 INSERT INTO \(unescaped: table) (message_id, exchange, routing_key, mandatory, properties, body)
-                VALUES (\(message.properties.messageID ?? UUID().uuidString), \(message.exchange), \(message.routingKey), \(message.mandatory), \(properties), \(message.body))
-                """
+                SELECT message_id, exchange, routing_key, mandatory, properties::jsonb, body
+                FROM unnest(\(outgoing.map { $0.properties.messageID ?? UUID().uuidString })::text[], \(outgoing.map(\.exchange))::text[],
+                            \(outgoing.map(\.routingKey))::text[], \(outgoing.map(\.mandatory))::boolean[],
+                            \(outgoing.map { PostgresJSON(StoredProperties($0.properties)) })::text[],
+                            \(outgoing.map(\.body))::bytea[])
+                     WITH ORDINALITY AS m (message_id, exchange, routing_key, mandatory, properties, body, position)
+                ORDER BY position
+                RETURNING 1
             )
-        }
-        // Delivered only if the transaction commits; several NOTIFYs in one transaction fold into one.
-        try connection.notify(channel: channel(schema: schema))
+            -- Delivered only if the transaction commits; several NOTIFYs in one transaction fold into one.
+            SELECT pg_notify(\(channel(schema: schema)), '')
+            """
+        )
     }
 }
 

@@ -159,6 +159,59 @@ import FoundationNetworking
 
     // MARK: - Tests
 
+    /// A batch from the broker takes a handful of statements for all its reports; each report
+    /// must end exactly as if it had come alone.
+    @Test func aBatchEndsForEachReportAsIfItCameAlone() async throws {
+        let producer = Producer(key: "amqp:batch-\(UUID().uuidString.prefix(8))", scope: [.ward])
+        let (first, repeated, secret) = (UUID(), UUID(), UUID())
+        let myNumber = "住民の個人番号 １２３４－５６７８－９０１８ を記載した書類を誤送付した"
+        let processor = IntakeProcessor()
+        let submission = { @Sendable (data: [UInt8]) in IntakeProcessor.Submission(data: data, producer: producer, reportedAt: Date(), cause: nil) }
+        // The same bytes for the copies: a report's times are part of its content.
+        let (firstData, repeatedData) = (Self.report(reportID: first), Self.report(reportID: repeated))
+        // Stored earlier, alone.
+        let earlier = submission(repeatedData)
+        _ = try await pool.withTransaction { connection in
+            try processor.submit([earlier], now: Date(), on: connection)
+        }
+        let batch = [
+            firstData,  // 0: new
+            firstData,  // 1: the same again in this batch: a duplicate of 0
+            Self.report(reportID: first, title: "別の件"),  // 2: another report under 0's id: a conflict
+            repeatedData,  // 3: stored earlier: a duplicate
+            Self.report(reportID: repeated, title: "別の件"),  // 4: a conflict with the stored one
+            Self.report(reportID: UUID(), section: "nowhere"),  // 5: unknown section
+            Array("{".utf8),  // 6: not JSON
+            Self.report(reportID: secret, description: myNumber),  // 7: new, with a My Number
+        ]
+        let submissions = batch.map(submission)
+        let results = try await pool.withTransaction { connection in
+            try processor.submit(submissions, now: Date(), on: connection)
+        }
+        #expect(results.count == batch.count)
+        let accepted = results.map { try? $0.get() }
+        let refused = results.map { result -> String? in
+            guard case .failure(let rejection) = result else { return nil }
+            return rejection.errors.first?.code.rawValue
+        }
+        #expect(accepted[0]?.duplicate == false && accepted[0]?.event != nil)
+        #expect(accepted[1]?.duplicate == true && accepted[1]?.intakeID == accepted[0]?.intakeID && accepted[1]?.event == nil)
+        #expect(refused[2] == "conflict")
+        #expect(accepted[3]?.duplicate == true && accepted[3]?.event == nil)
+        #expect(refused[4] == "conflict")
+        #expect(refused[5] == "unknownSection")
+        #expect(refused[6] != nil)
+        #expect(accepted[7]?.event?.data.myNumberDetected == true)
+        #expect(accepted[7]?.event.map { !$0.data.description.contains("９０１８") } == true)
+
+        let stored = try await pool.query("SELECT report_id, my_number_detected FROM intake.reports WHERE producer = \(producer.key) ORDER BY recorded_at").rows
+        #expect(stored.count == 3)
+        let original = try await pool.query("SELECT description FROM intake.report_originals WHERE intake_id = \(accepted[7]?.intakeID)").rows.first
+        #expect(try original?.decode("description", as: String.self) == myNumber)
+        let rejections = try await pool.query("SELECT count(*) AS n FROM intake.rejections WHERE producer = \(producer.key)").rows.first
+        #expect(try rejections?.decode("n", as: Int.self) == 4)
+    }
+
     @Test func aReportThroughTheCLIEndsAsOneStoredReportAndOneEvent() async throws {
         let reportID = UUID()
         let result = try isms([

@@ -42,12 +42,18 @@ public enum ReportingScope: Sendable, Hashable {
 public enum ProducerGrants {
     /// The producer behind a broker user, with every unit it was granted; nil when it has none.
     public static func producer(amqpUser user: String, on connection: PostgresConnection) throws -> Producer? {
-        let rows = try connection.query("SELECT unit_code FROM intake.producer_grants WHERE amqp_user = \(user)")
-        guard !rows.rows.isEmpty else { return nil }
-        let scope = try rows.map { row in
-            try row.decode("unit_code", as: String?.self).map(ReportingScope.unit) ?? .ward
+        try producers(amqpUsers: [user], on: connection)[user]
+    }
+
+    /// The producers behind these broker users, by user; a user without a grant is absent.
+    public static func producers(amqpUsers users: Set<String>, on connection: PostgresConnection) throws -> [String: Producer] {
+        guard !users.isEmpty else { return [:] }
+        let rows = try connection.query("SELECT amqp_user, unit_code FROM intake.producer_grants WHERE amqp_user = ANY(\(Array(users)))")
+        var scopes: [String: [ReportingScope]] = [:]
+        for row in rows.rows {
+            scopes[try row.decode("amqp_user"), default: []].append(try row.decode("unit_code", as: String?.self).map(ReportingScope.unit) ?? .ward)
         }
-        return Producer(key: "amqp:\(user)", scope: scope)
+        return scopes.reduce(into: [:]) { producers, entry in producers[entry.key] = Producer(key: "amqp:\(entry.key)", scope: entry.value) }
     }
 
     /// Lets `user` report for `unitCode` (nil: the whole ward).

@@ -25,56 +25,93 @@ enum ReportStore {
         var correlationID: String?
     }
 
-    static func find(producer: String, reportID: UUID, on connection: PostgresConnection) throws -> Existing? {
-        try connection.query(
-            "SELECT intake_id, payload_sha256, recorded_at FROM intake.reports WHERE producer = \(producer) AND report_id = \(reportID)"
-        ).rows.first.map { row in
-            Existing(intakeID: try row.decode("intake_id"), fingerprint: try row.decode("payload_sha256"), recordedAt: try row.decode("recorded_at"))
-        }
+    /// Reports are unique per producer and report id.
+    struct Key: Hashable {
+        var producer: String
+        var reportID: UUID
     }
 
-    /// Inserts the report unless a concurrent transaction stored the same (producer, reportId)
-    /// first; returns the row that holds it.
-    static func insert(_ report: NewReport, on connection: PostgresConnection) throws -> (inserted: Bool, intakeID: UUID, recordedAt: Date) {
-        let masked = report.masked
+    /// The stored reports under these keys, in one round trip.
+    static func find(_ keys: [Key], on connection: PostgresConnection) throws -> [Key: Existing] {
+        guard !keys.isEmpty else { return [:] }
+        let rows = try connection.query(
+            """
+            SELECT r.producer, r.report_id, r.intake_id, r.payload_sha256, r.recorded_at
+            FROM unnest(\(keys.map(\.producer))::text[], \(keys.map(\.reportID))::uuid[]) AS k (producer, report_id)
+            JOIN intake.reports r ON r.producer = k.producer AND r.report_id = k.report_id
+            """
+        )
+        var found: [Key: Existing] = [:]
+        for row in rows.rows {
+            found[Key(producer: try row.decode("producer"), reportID: try row.decode("report_id"))] = Existing(
+                intakeID: try row.decode("intake_id"), fingerprint: try row.decode("payload_sha256"), recordedAt: try row.decode("recorded_at"))
+        }
+        return found
+    }
+
+    /// Inserts the reports in one statement, and the originals of those in which a My Number was
+    /// found in another. A report another transaction stored first under the same (producer,
+    /// reportId) is not inserted: it is absent from the result, which maps each inserted
+    /// report's key to its `recorded_at`.
+    static func insert(_ reports: [NewReport], on connection: PostgresConnection) throws -> [Key: Date] {
+        guard !reports.isEmpty else { return [:] }
         let rows = try connection.query(
             """
             INSERT INTO intake.reports (
                 intake_id, producer, report_id, payload_sha256, section_code, department_code, category,
                 title, description, occurred_at, detected_at, known_at, reported_at,
                 my_number_detected, my_number_reasons, submission, correlation_id
-            ) VALUES (
-                \(report.intakeID), \(report.producer), \(masked.reportID), \(report.fingerprint), \(report.section.code),
-                \(report.section.departmentCode), \(masked.category.rawValue), \(masked.title), \(masked.description),
-                \(masked.occurredAt), \(masked.detectedAt), \(masked.knownAt), \(report.reportedAt),
-                \(report.original != nil), \(report.reasons), \(PostgresJSON(masked)), \(report.correlationID)
             )
+            SELECT intake_id, producer, report_id, payload_sha256, section_code, department_code, category,
+                title, description, occurred_at, detected_at, known_at, reported_at,
+                my_number_detected, ARRAY(SELECT jsonb_array_elements_text(reasons::jsonb)), submission::jsonb, correlation_id
+            FROM unnest(
+                \(reports.map(\.intakeID))::uuid[], \(reports.map(\.producer))::text[], \(reports.map(\.masked.reportID))::uuid[],
+                \(reports.map(\.fingerprint))::text[], \(reports.map(\.section.code))::text[], \(reports.map(\.section.departmentCode))::text[],
+                \(reports.map(\.masked.category.rawValue))::text[], \(reports.map(\.masked.title))::text[], \(reports.map(\.masked.description))::text[],
+                \(reports.map(\.masked.occurredAt))::timestamptz[], \(reports.map(\.masked.detectedAt))::timestamptz[],
+                \(reports.map(\.masked.knownAt))::timestamptz[], \(reports.map(\.reportedAt))::timestamptz[],
+                \(reports.map { $0.original != nil })::boolean[], \(reports.map { PostgresJSON($0.reasons) })::text[],
+                \(reports.map { PostgresJSON($0.masked) })::text[], \(reports.map(\.correlationID))::text[]
+            ) WITH ORDINALITY AS r (
+                intake_id, producer, report_id, payload_sha256, section_code, department_code, category, title, description,
+                occurred_at, detected_at, known_at, reported_at, my_number_detected, reasons, submission, correlation_id, position
+            )
+            ORDER BY position
             ON CONFLICT (producer, report_id) DO NOTHING
-            RETURNING recorded_at
+            RETURNING producer, report_id, recorded_at
             """
         )
-        if let row = rows.rows.first {
-            if let original = report.original {
-                _ = try connection.query(
-                    """
-                    INSERT INTO intake.report_originals (intake_id, title, description, asset_names)
-                    VALUES (\(report.intakeID), \(original.title), \(original.description), \(original.affectedAssets.compactMap(\.name)))
-                    """
-                )
-            }
-            return (true, report.intakeID, try row.decode("recorded_at"))
+        var inserted: [Key: Date] = [:]
+        for row in rows.rows {
+            inserted[Key(producer: try row.decode("producer"), reportID: try row.decode("report_id"))] = try row.decode("recorded_at")
         }
-        guard let existing = try find(producer: report.producer, reportID: masked.reportID, on: connection) else {
-            throw PostgresError(code: .server, message: "report \(masked.reportID) conflicted but cannot be found")
+        let originals = reports.filter { $0.original != nil && inserted[Key(producer: $0.producer, reportID: $0.masked.reportID)] != nil }
+        if !originals.isEmpty {
+            _ = try connection.query(
+                """
+                INSERT INTO intake.report_originals (intake_id, title, description, asset_names)
+                SELECT intake_id, title, description, ARRAY(SELECT jsonb_array_elements_text(asset_names::jsonb))
+                FROM unnest(\(originals.map(\.intakeID))::uuid[], \(originals.map { $0.original?.title })::text[],
+                            \(originals.map { $0.original?.description })::text[],
+                            \(originals.map { PostgresJSON($0.original?.affectedAssets.compactMap(\.name) ?? []) })::text[])
+                     AS o (intake_id, title, description, asset_names)
+                """
+            )
         }
-        return (false, existing.intakeID, existing.recordedAt)
+        return inserted
     }
 
-    static func recordRejection(_ rejection: Rejection, producer: String, on connection: PostgresConnection) throws {
+    /// Records refusals, each with the producer it came from, in one statement.
+    static func recordRejections(_ rejections: [(rejection: Rejection, producer: String)], on connection: PostgresConnection) throws {
+        guard !rejections.isEmpty else { return }
         _ = try connection.query(
             """
             INSERT INTO intake.rejections (producer, report_id, errors)
-            VALUES (\(producer), \(rejection.reportID), \(PostgresJSON(rejection.errors)))
+            SELECT producer, report_id, errors::jsonb
+            FROM unnest(\(rejections.map(\.producer))::text[], \(rejections.map(\.rejection.reportID))::uuid[],
+                        \(rejections.map { PostgresJSON($0.rejection.errors) })::text[]) WITH ORDINALITY AS j (producer, report_id, errors, position)
+            ORDER BY position
             """
         )
     }
