@@ -1,3 +1,5 @@
+import Foundation
+
 /// One way a document breaks its schema, precise enough to answer a producer field by field.
 public struct SchemaViolation: Sendable, Hashable, CustomStringConvertible {
     /// A JSON pointer (RFC 6901) to the offending value; for a missing member, to where it
@@ -63,8 +65,27 @@ public struct JSONSchemaValidator: Sendable {
     /// Formats checked; any other `format` is an annotation only.
     public static let supportedFormats: Set<String> = ["uuid", "date-time"]
 
+    /// Every `$ref` of the schema, resolved once: reports are checked thousands of times a second.
+    private let references: [String: JSONValue]
+
     public init(schema: JSONSchema) {
         self.schema = schema
+        var references: [String: JSONValue] = [:]
+        func collect(_ value: JSONValue) {
+            switch value {
+            case .object(let members):
+                if let reference = members["$ref"]?.stringValue, references[reference] == nil {
+                    references[reference] = Self.resolve(reference, in: schema.root)
+                }
+                members.values.forEach(collect)
+            case .array(let elements):
+                elements.forEach(collect)
+            default:
+                break
+            }
+        }
+        collect(schema.root)
+        self.references = references
     }
 
     /// Every violation of the schema by `instance`, in document order.
@@ -282,8 +303,12 @@ public struct JSONSchemaValidator: Sendable {
     // MARK: - Helpers
 
     private func resolve(_ reference: String) -> JSONValue? {
+        references[reference] ?? Self.resolve(reference, in: schema.root)
+    }
+
+    private static func resolve(_ reference: String, in root: JSONValue) -> JSONValue? {
         guard reference.hasPrefix("#") else { return nil }
-        var current = schema.root
+        var current = root
         for token in reference.dropFirst().split(separator: "/", omittingEmptySubsequences: true) {
             let key = Self.unescape(String(token))
             switch current {
@@ -393,8 +418,30 @@ public struct JSONSchemaValidator: Sendable {
     }
 
     private static func matches(_ text: String, pattern: String) -> Bool {
-        // ECMA-262 patterns are not anchored and work on code points.
-        guard let regex = try? Regex(pattern).matchingSemantics(.unicodeScalar) else { return false }
+        guard let regex = compiled(pattern) else { return false }
         return (try? regex.firstMatch(in: text)) != nil
+    }
+
+    private static let regexes = RegexCache()
+
+    private static func compiled(_ pattern: String) -> Regex<AnyRegexOutput>? {
+        regexes.regex(pattern)
+    }
+}
+
+/// The schemas' few patterns, each compiled once. `Regex` is not `Sendable`, but a compiled
+/// regex is never mutated after it is stored, so sharing it behind the lock is safe.
+private final class RegexCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var regexes: [String: Regex<AnyRegexOutput>] = [:]
+
+    func regex(_ pattern: String) -> Regex<AnyRegexOutput>? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let regex = regexes[pattern] { return regex }
+        // ECMA-262 patterns are not anchored and work on code points.
+        guard let regex = try? Regex(pattern).matchingSemantics(.unicodeScalar) else { return nil }
+        regexes[pattern] = regex
+        return regex
     }
 }

@@ -1,22 +1,27 @@
 /// PostgreSQL's text form of one-dimensional arrays: `{"a,b","say \"hi\"",NULL}`.
 enum PostgresArrayLiteral {
-    /// Quotes every element, so commas, quotes, braces, spaces and the word NULL survive.
+    /// Quotes every element, so commas, quotes, braces, spaces and the word NULL survive. Works
+    /// on UTF-8 bytes: batches send arrays of whole documents.
     static func encode(_ elements: [String?]) -> String {
-        var text = "{"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(2 + elements.reduce(0) { $0 + ($1?.utf8.count ?? 4) + 3 })
+        bytes.append(UInt8(ascii: "{"))
         for (index, element) in elements.enumerated() {
-            if index > 0 { text += "," }
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
             guard let element else {
-                text += "NULL"
+                bytes.append(contentsOf: "NULL".utf8)
                 continue
             }
-            text += "\""
-            for character in element.unicodeScalars {
-                if character == "\"" || character == "\\" { text += "\\" }
-                text.unicodeScalars.append(character)
+            bytes.append(UInt8(ascii: "\""))
+            for byte in element.utf8 {
+                // In UTF-8 these two bytes never occur inside a multi-byte character.
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+                bytes.append(byte)
             }
-            text += "\""
+            bytes.append(UInt8(ascii: "\""))
         }
-        return text + "}"
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The elements of a one-dimensional array literal; nil for NULL. A nested array comes back
