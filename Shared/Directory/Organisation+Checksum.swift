@@ -1,4 +1,4 @@
-import Crypto
+public import Crypto
 import Foundation
 
 extension Organisation {
@@ -14,8 +14,9 @@ extension Organisation {
 }
 
 extension Digest {
-    /// Lowercase hex of the digest bytes.
-    var hexString: String {
+    /// Lowercase hex of the digest bytes (the services' fingerprints and hash chains use it on
+    /// every report and history row, so it avoids `String(format:)`).
+    public var hexString: String {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(Self.byteCount * 2)

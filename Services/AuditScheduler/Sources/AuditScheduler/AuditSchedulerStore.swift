@@ -505,7 +505,7 @@ public struct AuditSchedulerStore: Sendable {
     static func ledgerHash(previous: String, at: Date, type: String, subject: UUID, actorRole: String, actorUnit: String?, body: String) -> String {
         let millis = Int64((at.timeIntervalSince1970 * 1000).rounded())
         let text = [previous, String(millis), type, subject.uuidString.lowercased(), actorRole, actorUnit ?? "", body].joined(separator: "\n")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: Data(text.utf8)).hexString
     }
 
     /// Recomputes every entry's hash and link, in order (for `isms duties verify`).

@@ -1,3 +1,4 @@
+import Directory
 import Contracts
 import Crypto
 public import Foundation
@@ -41,7 +42,7 @@ public struct CaseHistoryEntry: Sendable, Hashable, Codable {
             before, after, prevHash,
         ]
         let canonical = (try? ContractsJSON.encoder().encode(fields)) ?? Data()
-        return SHA256.hash(data: canonical).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: canonical).hexString
     }
 
     /// The previous hash of the first row.

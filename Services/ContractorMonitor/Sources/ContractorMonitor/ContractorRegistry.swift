@@ -374,7 +374,7 @@ public struct ContractorRegistry: Sendable {
             var unsigned = self
             unsigned.hash = ""
             let bytes = try ContractsJSON.encoder().encode(unsigned)
-            return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            return SHA256.hash(data: bytes).hexString
         }
     }
 

@@ -261,6 +261,6 @@ public struct IntakeProcessor: Sendable {
     /// The SHA-256 of the report's canonical JSON: tells a retry from a different report.
     static func fingerprint(_ report: SubmitIncidentReport) throws -> String {
         let canonical = try ContractsJSON.encoder().encode(report)
-        return SHA256.hash(data: canonical).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: canonical).hexString
     }
 }
