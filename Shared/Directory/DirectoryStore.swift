@@ -298,10 +298,36 @@ public struct DirectoryStore: Sendable {
         guard let section = try section(code: sectionCode, on: connection) else {
             throw DirectoryError(code: .unknownUnit, detail: "no section '\(sectionCode)'")
         }
-        return try DirectoryRole.escalationChain.map { role in
-            let unit = Organisation.unit(of: role, section: section)
-            return DirectoryEscalationStep(role: role, unitCode: unit, people: try people(role: role, unitCode: unit, on: connection))
+        let steps = DirectoryRole.escalationChain.map { role in (role: role, unit: Organisation.unit(of: role, section: section)) }
+        let holders = try people(holding: steps.map { ($0.role, $0.unit) }, on: connection)
+        return zip(steps, holders).map { step, people in DirectoryEscalationStep(role: step.role, unitCode: step.unit, people: people) }
+    }
+
+    /// The holders of each (role, unit) pair, in two queries however many pairs (a whole chain
+    /// is looked up for every case and every escalation step). A ward-wide role ignores the unit.
+    public func people(holding pairs: [(role: DirectoryRole, unitCode: String?)], on connection: PostgresConnection) throws -> [[Organisation.Person]] {
+        guard !pairs.isEmpty else { return [] }
+        if pairs.contains(where: { $0.role == .securityCommittee }) {
+            return try pairs.map { try people(role: $0.role, unitCode: $0.unitCode, on: connection) }
         }
+        let rows = try connection.query("""
+            SELECT DISTINCT k.position, p.id, p.name, p.email, p.language, p.deputy_id
+            FROM unnest(\(pairs.map(\.role.rawValue))::text[], \(pairs.map { $0.role.isWardWide ? nil : $0.unitCode })::text[])
+                 WITH ORDINALITY AS k (role, unit, position)
+            JOIN \(unescaped: table("assignments")) a ON a.role = k.role AND (k.unit IS NULL OR a.unit_code = k.unit)
+            JOIN \(unescaped: table("people")) p ON p.id = a.person_id
+            ORDER BY k.position, p.id
+            """)
+        var holders = [[Organisation.Person]](repeating: [], count: pairs.count)
+        var everyone: [Organisation.Person] = []
+        var positions: [Int] = []
+        for row in rows.rows {
+            positions.append(try row.decode("position", as: Int.self) - 1)
+            everyone.append(try Self.person(from: row))
+        }
+        try attachChannels(to: &everyone, on: connection)
+        for (position, person) in zip(positions, everyone) { holders[position].append(person) }
+        return holders
     }
 
     /// The whole stored organisation, in canonical order (``Organisation/canonicalised()``).
@@ -355,17 +381,25 @@ public struct DirectoryStore: Sendable {
                 ORDER BY id
                 """
         }
-        var found = try connection.query(query).rows.map { row in
-            let language: String = try row.decode("language")
-            guard let value = Organisation.Language(rawValue: language) else {
-                throw DirectoryError(code: .corruptData, detail: "stored language '\(language)' is unknown")
-            }
-            return Organisation.Person(
-                id: try row.decode("id"), name: try row.decode("name"), email: try row.decode("email"), language: value,
-                deputyID: try row.decode("deputy_id"))
+        var found = try connection.query(query).rows.map(Self.person(from:))
+        try attachChannels(to: &found, on: connection)
+        return found
+    }
+
+    private static func person(from row: PostgresRow) throws -> Organisation.Person {
+        let language: String = try row.decode("language")
+        guard let value = Organisation.Language(rawValue: language) else {
+            throw DirectoryError(code: .corruptData, detail: "stored language '\(language)' is unknown")
         }
-        guard !found.isEmpty else { return [] }
-        let ids = found.map(\.id)
+        return Organisation.Person(
+            id: try row.decode("id"), name: try row.decode("name"), email: try row.decode("email"), language: value,
+            deputyID: try row.decode("deputy_id"))
+    }
+
+    /// Loads every person's delivery channels in one query.
+    private func attachChannels(to people: inout [Organisation.Person], on connection: PostgresConnection) throws {
+        guard !people.isEmpty else { return }
+        let ids = Array(Set(people.map(\.id)))
         let channels = try connection.query("""
             SELECT person_id, kind, address, format FROM \(unescaped: table("person_channels"))
             WHERE person_id = ANY(\(ids)) ORDER BY person_id, position
@@ -386,10 +420,9 @@ public struct DirectoryStore: Sendable {
             byPerson[try row.decode("person_id"), default: []].append(
                 Organisation.Channel(kind: kindValue, address: try row.decode("address"), format: formatValue))
         }
-        for index in found.indices {
-            found[index].channels = byPerson[found[index].id] ?? []
+        for index in people.indices {
+            people[index].channels = byPerson[people[index].id] ?? []
         }
-        return found
     }
 
     private static func department(from row: PostgresRow) throws -> Organisation.Department {

@@ -34,6 +34,33 @@ public enum DurableTimers {
         )
     }
 
+    /// Creates or moves several timers of one kind in one statement (`keys`, `dueAts` and
+    /// `payloads` in step).
+    public static func schedule(
+        kind: String, keys: [String], at dueAts: [Date], payloadsJSON: [String]? = nil, on connection: PostgresConnection, schema: String
+    ) throws {
+        precondition(keys.count == dueAts.count && (payloadsJSON?.count ?? keys.count) == keys.count, "one due time and payload per key")
+        guard !keys.isEmpty else { return }
+        _ = try connection.query(
+            """
+            INSERT INTO \(unescaped: quoted(schema)).timers (kind, key, due_at, payload)
+            SELECT \(kind), key, due_at, payload::jsonb
+            FROM unnest(\(keys)::text[], \(dueAts)::timestamptz[], \(payloadsJSON ?? Array(repeating: "{}", count: keys.count))::text[])
+                 AS t (key, due_at, payload)
+            ON CONFLICT (kind, key) DO UPDATE SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload, attempts = 0, last_error = NULL
+            """
+        )
+    }
+
+    /// Removes the timers of one kind with these keys; returns how many existed.
+    @discardableResult
+    public static func cancel(kind: String, keys: [String], on connection: PostgresConnection, schema: String) throws -> Int {
+        guard !keys.isEmpty else { return 0 }
+        return try connection.query(
+            "DELETE FROM \(unescaped: quoted(schema)).timers WHERE kind = \(kind) AND key = ANY(\(keys))"
+        ).affectedRows
+    }
+
     /// Removes a timer; returns whether one existed.
     @discardableResult
     public static func cancel(kind: String, key: String, on connection: PostgresConnection, schema: String) throws -> Bool {

@@ -72,31 +72,76 @@ struct CaseHistory: Sendable {
 
     var table: String { "\(Migrator.quoted(schema)).case_history" }
 
-    /// Appends a row inside the caller's transaction. Appends serialise on a transaction-level
-    /// advisory lock so every row chains to the row committed before it.
+    /// A row to append: what changed, by whom, when.
+    struct NewEntry {
+        var caseID: UUID
+        var caseNumber: String
+        var action: String
+        var actor: String
+        var role: String?
+        var at: Date
+        var reason: String?
+        var before: String
+        var after: String
+
+        init(
+            caseID: UUID, caseNumber: String, action: String, actor: String, role: String?, at: Date, reason: String?,
+            before: some Encodable, after: some Encodable
+        ) throws {
+            self.caseID = caseID
+            self.caseNumber = caseNumber
+            self.action = action
+            self.actor = actor
+            self.role = role
+            self.at = ContractsJSON.wirePrecision(at)
+            self.reason = reason
+            self.before = try CaseHistory.canonicalJSON(before)
+            self.after = try CaseHistory.canonicalJSON(after)
+        }
+    }
+
+    /// Appends a row inside the caller's transaction.
     @discardableResult
     func append(
         caseID: UUID, caseNumber: String, action: String, actor: String, role: String?, at: Date, reason: String?,
         before: some Encodable, after: some Encodable, on connection: PostgresConnection
     ) throws -> CaseHistoryEntry {
+        try append([
+            NewEntry(caseID: caseID, caseNumber: caseNumber, action: action, actor: actor, role: role, at: at, reason: reason, before: before, after: after)
+        ], on: connection)[0]
+    }
+
+    /// Appends rows in order inside the caller's transaction: three statements however many.
+    /// Appends serialise on a transaction-level advisory lock so every row chains to the row
+    /// committed before it.
+    @discardableResult
+    func append(_ new: [NewEntry], on connection: PostgresConnection) throws -> [CaseHistoryEntry] {
+        guard !new.isEmpty else { return [] }
         _ = try connection.query("SELECT pg_advisory_xact_lock(hashtext(\(table)))")
         let last = try connection.query("SELECT seq, hash FROM \(unescaped: table) ORDER BY seq DESC LIMIT 1").rows.first
-        let seq: Int64 = (try last?.decode("seq", as: Int64.self) ?? 0) + 1
-        let prevHash: String = try last?.decode("hash", as: String.self) ?? CaseHistoryEntry.genesisHash
-        let at = ContractsJSON.wirePrecision(at)
-        let beforeJSON = try Self.canonicalJSON(before)
-        let afterJSON = try Self.canonicalJSON(after)
-        var entry = CaseHistoryEntry(
-            seq: seq, caseID: caseID, caseNumber: caseNumber, action: action, actor: actor, role: role, at: at, reason: reason,
-            before: beforeJSON, after: afterJSON, prevHash: prevHash, hash: "")
-        entry.hash = entry.computedHash
+        var seq: Int64 = try last?.decode("seq", as: Int64.self) ?? 0
+        var prevHash: String = try last?.decode("hash", as: String.self) ?? CaseHistoryEntry.genesisHash
+        var entries: [CaseHistoryEntry] = []
+        entries.reserveCapacity(new.count)
+        for row in new {
+            seq += 1
+            var entry = CaseHistoryEntry(
+                seq: seq, caseID: row.caseID, caseNumber: row.caseNumber, action: row.action, actor: row.actor, role: row.role, at: row.at,
+                reason: row.reason, before: row.before, after: row.after, prevHash: prevHash, hash: "")
+            entry.hash = entry.computedHash
+            prevHash = entry.hash
+            entries.append(entry)
+        }
         _ = try connection.query(
             """
             INSERT INTO \(unescaped: table) (seq, case_id, case_number, action, actor, role, at, reason, before_json, after_json, prev_hash, hash)
-            VALUES (\(seq), \(caseID), \(caseNumber), \(action), \(actor), \(role), \(at), \(reason), \(beforeJSON), \(afterJSON), \(prevHash), \(entry.hash))
+            SELECT * FROM unnest(
+                \(entries.map(\.seq))::bigint[], \(entries.map(\.caseID))::uuid[], \(entries.map(\.caseNumber))::text[], \(entries.map(\.action))::text[],
+                \(entries.map(\.actor))::text[], \(entries.map(\.role))::text[], \(entries.map(\.at))::timestamptz[], \(entries.map(\.reason))::text[],
+                \(entries.map(\.before))::text[], \(entries.map(\.after))::text[], \(entries.map(\.prevHash))::text[], \(entries.map(\.hash))::text[])
             """
         )
-        return entry
+        return entries
     }
 
     static func canonicalJSON(_ value: some Encodable) throws -> String {

@@ -43,14 +43,21 @@ struct ObligationStore: Sendable {
 
     var table: String { "\(Migrator.quoted(schema)).obligations" }
 
-    func insert(_ obligation: CaseObligation, now: Date, on connection: PostgresConnection) throws {
+    /// Inserts new obligations in one statement.
+    func insert(_ obligations: [CaseObligation], now: Date, on connection: PostgresConnection) throws {
+        guard !obligations.isEmpty else { return }
         _ = try connection.query(
             """
             INSERT INTO \(unescaped: table) (id, case_id, rule_id, regime, kind, recipient, status, law, quote, rules_version,
                 period_days, known_at, due_date, due_at, created_at, updated_at)
-            VALUES (\(obligation.id), \(obligation.caseID), \(obligation.rule), \(obligation.regime), \(obligation.kind),
-                \(obligation.recipient), \(obligation.status.rawValue), \(obligation.law), \(obligation.quote), \(obligation.rulesVersion),
-                \(obligation.periodDays), \(obligation.knownAt), \(obligation.dueDate)::date, \(obligation.dueAt), \(now), \(now))
+            SELECT id, case_id, rule_id, regime, kind, recipient, status, law, quote, rules_version, period_days, known_at, due_date::date,
+                due_at, \(now), \(now)
+            FROM unnest(\(obligations.map(\.id))::uuid[], \(obligations.map(\.caseID))::uuid[], \(obligations.map(\.rule))::text[],
+                        \(obligations.map(\.regime))::text[], \(obligations.map(\.kind))::text[], \(obligations.map(\.recipient))::text[],
+                        \(obligations.map(\.status.rawValue))::text[], \(obligations.map(\.law))::text[], \(obligations.map(\.quote))::text[],
+                        \(obligations.map(\.rulesVersion))::text[], \(obligations.map(\.periodDays))::integer[],
+                        \(obligations.map(\.knownAt))::timestamptz[], \(obligations.map(\.dueDate))::text[], \(obligations.map(\.dueAt))::timestamptz[])
+                 AS o (id, case_id, rule_id, regime, kind, recipient, status, law, quote, rules_version, period_days, known_at, due_date, due_at)
             ON CONFLICT (case_id, rule_id) DO NOTHING
             """
         )

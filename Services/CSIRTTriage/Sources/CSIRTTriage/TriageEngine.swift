@@ -302,11 +302,20 @@ public struct TriageEngine: Sendable {
     /// intent changes it (PPC Rule Art. 44(2)). The clocks run from the known time and never pause.
     func reviewObligations(_ record: CaseRecord, actor: TriageActor, context: inout TransactionContext) throws {
         let existing = Dictionary(uniqueKeysWithValues: try obligationStore.obligations(caseID: record.id, on: context.connection).map { ($0.rule, $0) })
+        // Collected, then written with one statement each: opening a case creates six at once.
+        var created: [CaseObligation] = []
+        var changed: [CaseObligation] = []
+        var history: [CaseHistory.NewEntry] = []
+        let now = context.now
+        func entry(_ reason: String, before: some Encodable, after: some Encodable) throws -> CaseHistory.NewEntry {
+            try CaseHistory.NewEntry(
+                caseID: record.id, caseNumber: record.caseNumber, action: "obligation", actor: actor.id, role: actor.role?.rawValue, at: now,
+                reason: reason, before: before, after: after)
+        }
         for regime in statutoryRules.regimes {
             let verdict = regime.trigger.evaluate(record.verdicts)
             for rule in regime.obligations {
                 let due = rule.due(knownAt: record.timestamps.knownAt, verdicts: record.verdicts, calendar: calendar)
-                let days = due?.days
                 if var obligation = existing[rule.id] {
                     guard obligation.status != .filed else { continue }
                     let before = obligation
@@ -321,39 +330,45 @@ public struct TriageEngine: Sendable {
                         obligation.dueAt = due.end
                     }
                     guard obligation != before else { continue }
-                    try obligationStore.update(obligation, now: context.now, on: context.connection)
-                    try store.history.append(
-                        caseID: record.id, caseNumber: record.caseNumber, action: "obligation", actor: actor.id, role: actor.role?.rawValue,
-                        at: context.now, reason: "\(rule.id): \(before.status.rawValue) → \(obligation.status.rawValue)", before: before, after: obligation,
-                        on: context.connection)
-                    try scheduleReminder(obligation, context: &context)
+                    changed.append(obligation)
+                    history.append(try entry("\(rule.id): \(before.status.rawValue) → \(obligation.status.rawValue)", before: before, after: obligation))
                 } else if verdict != .no {
                     let obligation = CaseObligation(
                         id: UUID(), caseID: record.id, rule: rule.id, regime: regime.id, kind: rule.kind, recipient: rule.recipient,
                         status: verdict == .yes ? .required : .toDecide, law: rule.law, quote: rule.quote, rulesVersion: statutoryRules.version,
-                        periodDays: days, knownAt: record.timestamps.knownAt,
+                        periodDays: due?.days, knownAt: record.timestamps.knownAt,
                         dueDate: due?.date.iso, dueAt: due?.end,
                         filedAt: nil, filingReference: nil, filedBy: nil)
-                    try obligationStore.insert(obligation, now: context.now, on: context.connection)
-                    try store.history.append(
-                        caseID: record.id, caseNumber: record.caseNumber, action: "obligation", actor: actor.id, role: actor.role?.rawValue,
-                        at: context.now, reason: "\(rule.id) created as \(obligation.status.rawValue) (\(regime.law))", before: [String: String](),
-                        after: obligation, on: context.connection)
-                    try scheduleReminder(obligation, context: &context)
+                    created.append(obligation)
+                    history.append(try entry(
+                        "\(rule.id) created as \(obligation.status.rawValue) (\(regime.law))", before: [String: String](), after: obligation))
                 }
             }
         }
+        try obligationStore.insert(created, now: now, on: context.connection)
+        for obligation in changed { try obligationStore.update(obligation, now: now, on: context.connection) }
+        try store.history.append(history, on: context.connection)
+        try scheduleReminders(created + changed, context: &context)
     }
 
-    private func scheduleReminder(_ obligation: CaseObligation, context: inout TransactionContext) throws {
-        let key = obligation.id.uuidString.lowercased()
-        guard obligation.isOpen, let dueText = obligation.dueDate, let dueDate = CivilDate(iso: dueText), let dueAt = obligation.dueAt,
-              let next = statutoryRules.reminders.schedule(dueDate: dueDate, dueAt: dueAt, now: context.now).next
-        else {
-            try DurableTimers.cancel(kind: Self.obligationTimer, key: key, on: context.connection, schema: schema)
-            return
+    /// Schedules each obligation's next reminder, or cancels it when none is due any more.
+    private func scheduleReminders(_ obligations: [CaseObligation], context: inout TransactionContext) throws {
+        var keys: [String] = []
+        var times: [Date] = []
+        var cancelled: [String] = []
+        for obligation in obligations {
+            let key = obligation.id.uuidString.lowercased()
+            if obligation.isOpen, let dueText = obligation.dueDate, let dueDate = CivilDate(iso: dueText), let dueAt = obligation.dueAt,
+               let next = statutoryRules.reminders.schedule(dueDate: dueDate, dueAt: dueAt, now: context.now).next
+            {
+                keys.append(key)
+                times.append(next.at)
+            } else {
+                cancelled.append(key)
+            }
         }
-        try DurableTimers.schedule(kind: Self.obligationTimer, key: key, at: next.at, on: context.connection, schema: schema)
+        try DurableTimers.schedule(kind: Self.obligationTimer, keys: keys, at: times, on: context.connection, schema: schema)
+        try DurableTimers.cancel(kind: Self.obligationTimer, keys: cancelled, on: context.connection, schema: schema)
     }
 
     /// Fires an obligation's reminder timer: emits the stage in force and schedules the next.
@@ -372,7 +387,7 @@ public struct TriageEngine: Sendable {
                     sectionCode: record.sectionCode, remindedAt: context.now)
             ).amqpMessage(appID: Self.appID))
         }
-        try scheduleReminder(obligation, context: &context)
+        try scheduleReminders([obligation], context: &context)
     }
 
     /// Records that an obligation was filed, with its reference (e.g. the PPC's receipt number);
