@@ -38,11 +38,16 @@ struct TriageScaling: Sendable {
     var load: ReportLoad
     var pool: PostgresPool
     var binDirectory: String
+    var portBase: Int
     var logger: Logger
 
     func run(replicas: Int, reports: Int, on publisher: AMQPConnection, say: (String) -> Void) async throws -> ScalingResult {
         func count(_ sql: String) async throws -> Int {
             try await pool.query(PostgresQuery(unsafeSQL: sql)).rows.first!.decode(0, as: Int.self)
+        }
+        if try await count("SELECT (to_regclass('triage.cases') IS NULL)::int") == 1 {
+            // The pipeline part was skipped: one start applies triage's migrations.
+            try await ServiceHandle.start("csirt-triage", setup: setup, port: portBase, binDirectory: binDirectory, logger: logger).stop()
         }
         let casesBase = try await count("SELECT count(*) FROM triage.cases")
         let publishedBase = try await count("SELECT count(*) FROM intake.outbox WHERE published_at IS NOT NULL")
@@ -60,7 +65,7 @@ struct TriageScaling: Sendable {
             for index in 0..<replicas {
                 group.addTask {
                     try await ServiceHandle.start(
-                        "csirt-triage", setup: setup, port: 48_190 + index, binDirectory: binDirectory,
+                        "csirt-triage", setup: setup, port: portBase + index, binDirectory: binDirectory,
                         extra: ["ISMS_INSTANCE_ID": "bench-triage-\(index)"], logger: logger
                     )
                 }

@@ -8,7 +8,7 @@
 // the built service executables; default this executable's folder; none found: in-process),
 // ISMS_BENCH_SKIP (comma list of: ceilings, intake, pipeline, scaling), ISMS_BENCH_SCALING_REPORTS
 // (backlog per triage replica run, default 3000), ISMS_BENCH_SCALING_REPLICAS (default "1,3"),
-// ISMS_BENCH_OUT (default bench/results),
+// ISMS_BENCH_HTTP_PORT_BASE (default 48180), ISMS_BENCH_OUT (default bench/results),
 // ISMS_BENCH_KEEP=1 keeps the vhost and database afterwards.
 import AMQP
 import Contracts
@@ -47,6 +47,8 @@ func benchmark(logger: Logger) async throws {
     }
 
     let setup = try BenchSetup.fromEnvironment()
+    // The services' HTTP ports: intake +1, triage +2, notifier +5, triage replicas +10...
+    let portBase = setting("ISMS_BENCH_HTTP_PORT_BASE", 48_180)
     let binDirectory = environment["ISMS_BENCH_BIN"] ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
     var results = BenchResults(machine: MachineDescription.current(), startedAt: Date())
 
@@ -82,7 +84,7 @@ func benchmark(logger: Logger) async throws {
         try await publisher.declare(Topology.forService(.isms))
         try await publisher.enableConfirms()
 
-        let intake = try await ServiceHandle.start("incident-intake", setup: setup, port: 48_181, binDirectory: binDirectory, logger: logger)
+        let intake = try await ServiceHandle.start("incident-intake", setup: setup, port: portBase + 1, binDirectory: binDirectory, logger: logger)
         services.append(intake)
         results.mode = intake.isSeparateProcess ? "separate processes (release executables from \(binDirectory))" : "in-process (ServiceRunner.run in the bench process)"
         say("incident-intake ready (\(results.mode))")
@@ -185,9 +187,9 @@ func benchmark(logger: Logger) async throws {
         if !skip.contains("pipeline") {
             // The events so far waited in triage's and the notifier's queues: start them empty.
             for queue in ["csirt-triage.events", "notifier.events"] { try await publisher.purgeQueue(queue) }
-            let triage = try await ServiceHandle.start("csirt-triage", setup: setup, port: 48_182, binDirectory: binDirectory, logger: logger)
+            let triage = try await ServiceHandle.start("csirt-triage", setup: setup, port: portBase + 2, binDirectory: binDirectory, logger: logger)
             services.append(triage)
-            let notifier = try await ServiceHandle.start("notifier", setup: setup, port: 48_185, binDirectory: binDirectory, logger: logger)
+            let notifier = try await ServiceHandle.start("notifier", setup: setup, port: portBase + 5, binDirectory: binDirectory, logger: logger)
             services.append(notifier)
             say("csirt-triage and notifier ready")
             let pipelineSQL = "SELECT (SELECT count(*) FROM triage.cases), (SELECT count(*) FROM notifier.events)"
@@ -262,7 +264,7 @@ func benchmark(logger: Logger) async throws {
             for service in services where service.name != "incident-intake" { await service.stop() }
             services.removeAll { $0.name != "incident-intake" }
             for queue in ["csirt-triage.events", "notifier.events"] { try await publisher.purgeQueue(queue) }
-            let scaling = TriageScaling(setup: setup, load: load, pool: pool, binDirectory: binDirectory, logger: logger)
+            let scaling = TriageScaling(setup: setup, load: load, pool: pool, binDirectory: binDirectory, portBase: portBase + 10, logger: logger)
             let replicaCounts = (environment["ISMS_BENCH_SCALING_REPLICAS"] ?? "1,3").split(separator: ",").compactMap { Int($0) }
             var entries: [ScalingResult] = []
             for replicas in replicaCounts {
