@@ -486,7 +486,7 @@ scenario_relay_crash() {
     outbox_before=$(sql -c "SELECT coalesce(max(id), 0) FROM intake.outbox")
     publish "$work/relay.log" --count "$reports"
     wait_publisher
-    log "relay-crash: $(queue_depth incident-intake.commands) reports queued with intake stopped; starting it with $var=3"
+    log "relay-crash: $reports reports published and confirmed with intake stopped; starting it with $var=3"
     start_intake "$var=3"
     local status ids list leased backlog
     wait_intake_exit 60 || true
@@ -497,7 +497,7 @@ scenario_relay_crash() {
     list="{${list%,}}"
     leased=$(sql -c "SELECT count(*) FROM intake.outbox WHERE id = ANY('$list'::bigint[]) AND published_at IS NULL AND available_at > now()")
     backlog=$(sql -c "SELECT count(*) FROM intake.outbox WHERE published_at IS NULL")
-    log "relay-crash: at the crash ${#ids[@]} rows published and confirmed but not marked, $backlog outbox rows unpublished, $(queue_depth incident-intake.commands) reports still queued"
+    log "relay-crash: at the crash ${#ids[@]} rows published and confirmed but not marked, $backlog outbox rows unpublished, $(sql -c "SELECT count(*) FROM intake.outbox WHERE id > $outbox_before") of $reports reports stored"
     check relay-crash "the rows in hand were confirmed by the broker but are still unmarked and leased ($leased of ${#ids[@]})" "$([[ ${#ids[@]} -gt 0 && $leased == "${#ids[@]}" ]] && echo 0 || echo 1)"
     sleep 2
     start_intake
