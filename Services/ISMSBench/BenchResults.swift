@@ -113,6 +113,7 @@ struct BenchResults: Codable, Sendable {
     var database: Ceilings.DatabaseResult?
     var hops: [HopResult] = []
     var memory: [MemoryResult] = []
+    var triageScaling: [ScalingResult]?
     var notes: [String] = []
 
     init(machine: MachineDescription, startedAt: Date) {
@@ -191,6 +192,21 @@ struct BenchResults: Codable, Sendable {
         for hop in hops {
             guard let cpu = hop.cpuCores else { continue }
             lines.append("- \(hop.name): " + cpu.sorted { $0.value > $1.value }.map { String(format: "%@ %.2f", $0.key, $0.value) }.joined(separator: ", "))
+        }
+        if let scaling = triageScaling, !scaling.isEmpty {
+            lines.append("")
+            lines.append("## csirt-triage replicas (competing consumers on a backlog of incident.reported; intake idle, notifier stopped)")
+            lines.append("")
+            lines.append("| replicas | events | cases/s from start | cases/s 10–90 % | × 1 replica | cases in table / distinct sources | numbers gapless, unique | CPU cores |")
+            lines.append("|---|---|---|---|---|---|---|---|")
+            let single = scaling.first { $0.replicas == 1 }?.sustainedPerSecond
+            for entry in scaling {
+                let speedup = single.flatMap { one in entry.sustainedPerSecond.map { String(format: "%.2f", $0 / one) } } ?? "–"
+                let cpu = (entry.cpuCores ?? [:]).sorted { $0.value > $1.value }.prefix(4).map { String(format: "%@ %.2f", $0.key, $0.value) }.joined(separator: ", ")
+                lines.append(
+                    "| \(entry.replicas) | \(entry.events) | \(rate(entry.casesPerSecond)) | \(rate(entry.sustainedPerSecond)) | \(speedup) | \(entry.totalCases) / \(entry.distinctSources) | \(entry.numbersGapless ? "yes" : "NO"), \(entry.numbersUnique ? "yes" : "NO") | \(cpu) |"
+                )
+            }
         }
         if !memory.isEmpty {
             lines.append("")

@@ -6,7 +6,9 @@
 // (default 3000), ISMS_BENCH_RATE (fixed load, default 200/s) for ISMS_BENCH_SECONDS (15),
 // ISMS_BENCH_BROKER_MESSAGES (100000), ISMS_BENCH_DB_SECONDS (5), ISMS_BENCH_BIN (folder of
 // the built service executables; default this executable's folder; none found: in-process),
-// ISMS_BENCH_SKIP (comma list of: ceilings, pipeline), ISMS_BENCH_OUT (default bench/results),
+// ISMS_BENCH_SKIP (comma list of: ceilings, intake, pipeline, scaling), ISMS_BENCH_SCALING_REPORTS
+// (backlog per triage replica run, default 3000), ISMS_BENCH_SCALING_REPLICAS (default "1,3"),
+// ISMS_BENCH_HTTP_PORT_BASE (default 48180), ISMS_BENCH_OUT (default bench/results),
 // ISMS_BENCH_KEEP=1 keeps the vhost and database afterwards.
 import AMQP
 import Contracts
@@ -45,6 +47,8 @@ func benchmark(logger: Logger) async throws {
     }
 
     let setup = try BenchSetup.fromEnvironment()
+    // The services' HTTP ports: intake +1, triage +2, notifier +5, triage replicas +10...
+    let portBase = setting("ISMS_BENCH_HTTP_PORT_BASE", 48_180)
     let binDirectory = environment["ISMS_BENCH_BIN"] ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
     var results = BenchResults(machine: MachineDescription.current(), startedAt: Date())
 
@@ -80,7 +84,7 @@ func benchmark(logger: Logger) async throws {
         try await publisher.declare(Topology.forService(.isms))
         try await publisher.enableConfirms()
 
-        let intake = try await ServiceHandle.start("incident-intake", setup: setup, port: 48_181, binDirectory: binDirectory, logger: logger)
+        let intake = try await ServiceHandle.start("incident-intake", setup: setup, port: portBase + 1, binDirectory: binDirectory, logger: logger)
         services.append(intake)
         results.mode = intake.isSeparateProcess ? "separate processes (release executables from \(binDirectory))" : "in-process (ServiceRunner.run in the bench process)"
         say("incident-intake ready (\(results.mode))")
@@ -121,68 +125,71 @@ func benchmark(logger: Logger) async throws {
         _ = try await load.saturate(count: 2000, on: publisher)
         _ = try await Progress.wait(pool: pool, sql: "SELECT count(*) FROM intake.reports", targets: [base.reports + 2000], from: .now, timeout: .seconds(120))
 
-        // MARK: Intake at saturation
-        let reports = setting("ISMS_BENCH_REPORTS", 20_000)
-        say("intake hop at saturation: \(reports) reports, confirms per 100")
-        base = try await counts()
-        let start = ContinuousClock.now
-        let cpuStart = CPUAccount.now()
-        async let publishing = load.saturate(count: reports, on: publisher)
-        let samples = try await Progress.wait(
-            pool: pool,
-            sql: "SELECT (SELECT count(*) FROM intake.reports), (SELECT count(*) FROM intake.outbox WHERE published_at IS NOT NULL)",
-            targets: [base.reports + reports, base.published + reports],
-            from: start,
-            timeout: .seconds(Int64(60 + reports / 200))
-        )
-        let (sent, publishSeconds) = try await publishing
-        let final = samples.last!.values
-        var hop = HopResult(name: "intake (saturation)", reports: sent.count)
-        hop.cpuCores = CPUAccount.now().cores(since: cpuStart)
-        hop.publishPerSecond = Double(sent.count) / publishSeconds
-        if let stored = Progress.time(samples, index: 0, reaching: base.reports + sent.count) { hop.storedPerSecond = Double(sent.count) / stored; hop.storedSeconds = stored }
-        if let published = Progress.time(samples, index: 1, reaching: base.published + sent.count) { hop.eventPerSecond = Double(sent.count) / published }
-        if let t10 = Progress.time(samples, index: 0, reaching: base.reports + sent.count / 10),
-           let t90 = Progress.time(samples, index: 0, reaching: base.reports + sent.count * 9 / 10), t90 > t10 {
-            hop.storedSustainedPerSecond = Double(sent.count * 8 / 10) / (t90 - t10)
-        }
-        if let t10 = Progress.time(samples, index: 1, reaching: base.published + sent.count / 10),
-           let t90 = Progress.time(samples, index: 1, reaching: base.published + sent.count * 9 / 10), t90 > t10 {
-            hop.eventSustainedPerSecond = Double(sent.count * 8 / 10) / (t90 - t10)
-        }
-        hop.storedCount = final[0] - base.reports
-        hop.publishedCount = final[1] - base.published
-        try await Task.sleep(for: .seconds(2))
-        hop.latencyStored = LatencySummary(milliseconds: try await storedLatencies(sent))
-        hop.latencyEvent = LatencySummary(milliseconds: eventLatencies(sent))
-        results.hops.append(hop)
-        say(hop.summary)
-        let saturationHWM = intake.memory()?.hwm
-
-        // MARK: Intake at a fixed offered load
         let rate = Double(setting("ISMS_BENCH_RATE", 200))
         let seconds = Double(setting("ISMS_BENCH_SECONDS", 15))
-        say("intake hop at \(Int(rate)) reports/s for \(Int(seconds)) s")
-        let fixedCPU = CPUAccount.now()
-        let fixed = try await load.paced(rate: rate, seconds: seconds, on: publisher)
-        let fixedCores = CPUAccount.now().cores(since: fixedCPU)
-        try await Task.sleep(for: .seconds(3))
-        var fixedHop = HopResult(name: "intake (\(Int(rate))/s)", reports: fixed.count)
-        fixedHop.cpuCores = fixedCores
-        fixedHop.offeredPerSecond = rate
-        fixedHop.latencyStored = LatencySummary(milliseconds: try await storedLatencies(fixed))
-        fixedHop.latencyEvent = LatencySummary(milliseconds: eventLatencies(fixed))
-        results.hops.append(fixedHop)
-        say(fixedHop.summary)
+        var saturationHWM: Int?
+        if !skip.contains("intake") {
+            // MARK: Intake at saturation
+            let reports = setting("ISMS_BENCH_REPORTS", 20_000)
+            say("intake hop at saturation: \(reports) reports, confirms per 100")
+            base = try await counts()
+            let start = ContinuousClock.now
+            let cpuStart = CPUAccount.now()
+            async let publishing = load.saturate(count: reports, on: publisher)
+            let samples = try await Progress.wait(
+                pool: pool,
+                sql: "SELECT (SELECT count(*) FROM intake.reports), (SELECT count(*) FROM intake.outbox WHERE published_at IS NOT NULL)",
+                targets: [base.reports + reports, base.published + reports],
+                from: start,
+                timeout: .seconds(Int64(60 + reports / 200))
+            )
+            let (sent, publishSeconds) = try await publishing
+            let final = samples.last!.values
+            var hop = HopResult(name: "intake (saturation)", reports: sent.count)
+            hop.cpuCores = CPUAccount.now().cores(since: cpuStart)
+            hop.publishPerSecond = Double(sent.count) / publishSeconds
+            if let stored = Progress.time(samples, index: 0, reaching: base.reports + sent.count) { hop.storedPerSecond = Double(sent.count) / stored; hop.storedSeconds = stored }
+            if let published = Progress.time(samples, index: 1, reaching: base.published + sent.count) { hop.eventPerSecond = Double(sent.count) / published }
+            if let t10 = Progress.time(samples, index: 0, reaching: base.reports + sent.count / 10),
+               let t90 = Progress.time(samples, index: 0, reaching: base.reports + sent.count * 9 / 10), t90 > t10 {
+                hop.storedSustainedPerSecond = Double(sent.count * 8 / 10) / (t90 - t10)
+            }
+            if let t10 = Progress.time(samples, index: 1, reaching: base.published + sent.count / 10),
+               let t90 = Progress.time(samples, index: 1, reaching: base.published + sent.count * 9 / 10), t90 > t10 {
+                hop.eventSustainedPerSecond = Double(sent.count * 8 / 10) / (t90 - t10)
+            }
+            hop.storedCount = final[0] - base.reports
+            hop.publishedCount = final[1] - base.published
+            try await Task.sleep(for: .seconds(2))
+            hop.latencyStored = LatencySummary(milliseconds: try await storedLatencies(sent))
+            hop.latencyEvent = LatencySummary(milliseconds: eventLatencies(sent))
+            results.hops.append(hop)
+            say(hop.summary)
+            saturationHWM = intake.memory()?.hwm
+
+            // MARK: Intake at a fixed offered load
+            say("intake hop at \(Int(rate)) reports/s for \(Int(seconds)) s")
+            let fixedCPU = CPUAccount.now()
+            let fixed = try await load.paced(rate: rate, seconds: seconds, on: publisher)
+            let fixedCores = CPUAccount.now().cores(since: fixedCPU)
+            try await Task.sleep(for: .seconds(3))
+            var fixedHop = HopResult(name: "intake (\(Int(rate))/s)", reports: fixed.count)
+            fixedHop.cpuCores = fixedCores
+            fixedHop.offeredPerSecond = rate
+            fixedHop.latencyStored = LatencySummary(milliseconds: try await storedLatencies(fixed))
+            fixedHop.latencyEvent = LatencySummary(milliseconds: eventLatencies(fixed))
+            results.hops.append(fixedHop)
+            say(fixedHop.summary)
+        }
         await recorder.stop()
 
         // MARK: Full pipeline
         if !skip.contains("pipeline") {
             // The events so far waited in triage's and the notifier's queues: start them empty.
             for queue in ["csirt-triage.events", "notifier.events"] { try await publisher.purgeQueue(queue) }
-            let triage = try await ServiceHandle.start("csirt-triage", setup: setup, port: 48_182, binDirectory: binDirectory, logger: logger)
+            let triage = try await ServiceHandle.start("csirt-triage", setup: setup, port: portBase + 2, binDirectory: binDirectory, logger: logger)
             services.append(triage)
-            let notifier = try await ServiceHandle.start("notifier", setup: setup, port: 48_185, binDirectory: binDirectory, logger: logger)
+            let notifier = try await ServiceHandle.start("notifier", setup: setup, port: portBase + 5, binDirectory: binDirectory, logger: logger)
             services.append(notifier)
             say("csirt-triage and notifier ready")
             let pipelineSQL = "SELECT (SELECT count(*) FROM triage.cases), (SELECT count(*) FROM notifier.events)"
@@ -250,6 +257,23 @@ func benchmark(logger: Logger) async throws {
             results.memory.append(entry)
         }
         if services.first?.isSeparateProcess == false { results.notes.append("Services ran in-process: no per-service memory figures.") }
+
+        // MARK: Triage replicas
+        if !skip.contains("scaling") {
+            // Only triage works in this part: the pipeline's triage and notifier stop, their queues start empty.
+            for service in services where service.name != "incident-intake" { await service.stop() }
+            services.removeAll { $0.name != "incident-intake" }
+            for queue in ["csirt-triage.events", "notifier.events"] { try await publisher.purgeQueue(queue) }
+            let scaling = TriageScaling(setup: setup, load: load, pool: pool, binDirectory: binDirectory, portBase: portBase + 10, logger: logger)
+            let replicaCounts = (environment["ISMS_BENCH_SCALING_REPLICAS"] ?? "1,3").split(separator: ",").compactMap { Int($0) }
+            var entries: [ScalingResult] = []
+            for replicas in replicaCounts {
+                let entry = try await scaling.run(replicas: replicas, reports: setting("ISMS_BENCH_SCALING_REPORTS", 3_000), on: publisher, say: say)
+                say(entry.summary)
+                entries.append(entry)
+                results.triageScaling = entries
+            }
+        }
         await stopAll()
         await publisher.close()
     } catch {

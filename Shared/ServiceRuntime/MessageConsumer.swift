@@ -75,7 +75,11 @@ public struct MessageConsumer: Service {
             var attempt = 0
             while !stopping.isSet && !Task.isCancelled {
                 do {
-                    let connection = try await AMQPConnection.connect(amqp, logger: logger, backoff: options.backoff)
+                    // A SIGTERM while the broker is unreachable must not wait for it to come back.
+                    let (amqp, logger, backoff) = (amqp, logger, options.backoff)
+                    let connection = try await cancelWhenGracefulShutdown {
+                        try await AMQPConnection.connect(amqp, logger: logger, backoff: backoff)
+                    }
                     attempt = 0
                     defer { readiness.setBroker(link, connected: false) }
                     try await consume(on: connection, stopping: stopping)
@@ -115,6 +119,7 @@ public struct MessageConsumer: Service {
     func process(_ deliveries: [AMQPDelivery], on connection: AMQPConnection) async throws {
         let started = ContinuousClock.now
         let outcomes = try await commitWithPatience(deliveries, on: connection)
+        FaultHook.reached(.afterCommit, ids: deliveries.map { $0.properties.messageID ?? "-" })  // test-only; see FaultHook
         for (delivery, outcome) in zip(deliveries, outcomes) {
             if case .deadLetter(let code, let reason) = outcome {
                 try await connection.publish(deadLetterCopy(of: delivery, code: code, reason: reason))
@@ -198,6 +203,7 @@ public struct MessageConsumer: Service {
             for delivery in deliveries {
                 outcomes.append(try Self.handle(delivery, options: options, handler: handler, connection: connection, logger: logger, now: now))
             }
+            FaultHook.reached(.beforeCommit, ids: deliveries.map { $0.properties.messageID ?? "-" })  // test-only; see FaultHook
             return outcomes
         }
     }

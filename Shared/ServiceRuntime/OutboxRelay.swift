@@ -93,7 +93,12 @@ public struct OutboxRelay: Service {
         var attempt = 0
         while !Task.isCancelled {
             do {
-                let connection = try await AMQPConnection.connect(amqp, logger: logger, backoff: options.backoff)
+                // Stopping while the broker is unreachable: what is left stays in the outbox for the
+                // next start instead of holding up the shutdown until the broker is back.
+                let (amqp, logger, backoff) = (amqp, logger, options.backoff)
+                let connection = try await cancelWhenGracefulShutdown {
+                    try await AMQPConnection.connect(amqp, logger: logger, backoff: backoff)
+                }
                 try await connection.enableConfirms()
                 readiness.setBroker(link, connected: true)
                 attempt = 0
@@ -165,6 +170,7 @@ public struct OutboxRelay: Service {
         guard !claimed.isEmpty else { return 0 }
 
         let results = try await connection.publish(claimed.map(\.message))
+        FaultHook.reached(.afterPublish, ids: claimed.map { String($0.id) })  // test-only; see FaultHook
         var publishedIDs: [Int64] = []
         var failures: [(id: Int64, error: String, retryIn: Int)] = []
         for (row, error) in zip(claimed, results) {
