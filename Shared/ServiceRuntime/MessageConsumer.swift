@@ -193,15 +193,17 @@ public struct MessageConsumer: Service {
         let logger = logger
         let now = clock()
         return try await database.withTransaction { connection in
+            var outcomes: [Outcome]
             if let batchHandler = handler as? any BatchMessageHandler, deliveries.count > 1,
-               let outcomes = try Self.handleBatch(deliveries, options: options, handler: batchHandler, connection: connection, logger: logger, now: now)
+               let batched = try Self.handleBatch(deliveries, options: options, handler: batchHandler, connection: connection, logger: logger, now: now)
             {
-                return outcomes
-            }
-            var outcomes: [Outcome] = []
-            outcomes.reserveCapacity(deliveries.count)
-            for delivery in deliveries {
-                outcomes.append(try Self.handle(delivery, options: options, handler: handler, connection: connection, logger: logger, now: now))
+                outcomes = batched
+            } else {
+                outcomes = []
+                outcomes.reserveCapacity(deliveries.count)
+                for delivery in deliveries {
+                    outcomes.append(try Self.handle(delivery, options: options, handler: handler, connection: connection, logger: logger, now: now))
+                }
             }
             FaultHook.reached(.beforeCommit, ids: deliveries.map { $0.properties.messageID ?? "-" })  // test-only; see FaultHook
             return outcomes
