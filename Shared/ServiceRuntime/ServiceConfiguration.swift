@@ -16,9 +16,11 @@ public struct ServiceConfiguration: Sendable {
     public var prefetch: Int
     /// Deliveries handled in one database transaction. `ISMS_BATCH_SIZE` (int), default 100.
     public var batchSize: Int
-    /// Consumers per queue, each with its own broker connection. `ISMS_WORKERS` (int), default 1.
+    /// Consumers per queue, each with its own broker connection. `ISMS_WORKERS` (int), default 1
+    /// (4 for incident-intake).
     public var workers: Int
-    /// Database connections in the pool. `ISMS_DB_POOL_SIZE` (int), default 4.
+    /// Database connections in the pool. `ISMS_DB_POOL_SIZE` (int), default the larger of 4 and
+    /// workers + 2.
     public var databasePoolSize: Int
     /// Outbox rows published per relay batch. `ISMS_OUTBOX_BATCH_SIZE` (int), default 500.
     public var outboxBatchSize: Int
@@ -43,15 +45,16 @@ public struct ServiceConfiguration: Sendable {
     }
 
     /// Reads every key above from `reader`, which is scoped to `isms` by ``fromEnvironment(defaultPort:)``.
-    public init(reader: ConfigReader, defaultPort: Int) {
+    public init(reader: ConfigReader, defaultPort: Int, defaultWorkers: Int = 1) {
         amqpURL = reader.string(forKey: "amqp.url", default: "amqp://guest:guest@127.0.0.1:5672/%2F")
         databaseURL = reader.string(forKey: "database.url")
         httpHost = reader.string(forKey: "http.host", default: "127.0.0.1")
         httpPort = reader.int(forKey: "http.port", default: defaultPort)
         prefetch = max(1, min(reader.int(forKey: "prefetch", default: 200), Int(UInt16.max)))
         batchSize = max(1, reader.int(forKey: "batch.size", default: 100))
-        workers = max(1, reader.int(forKey: "workers", default: 1))
-        databasePoolSize = max(2, reader.int(forKey: "db.pool.size", default: 4))
+        workers = max(1, reader.int(forKey: "workers", default: defaultWorkers))
+        // Each consumer holds a connection for its batch; the relay, timers and HTTP share the rest.
+        databasePoolSize = max(2, reader.int(forKey: "db.pool.size", default: max(4, workers + 2)))
         outboxBatchSize = max(1, reader.int(forKey: "outbox.batch.size", default: 500))
         outboxPollInterval = .milliseconds(max(10, reader.int(forKey: "outbox.poll.ms", default: 1000)))
         timerPollInterval = .milliseconds(max(10, reader.int(forKey: "timer.poll.ms", default: 1000)))
@@ -64,8 +67,8 @@ public struct ServiceConfiguration: Sendable {
     }
 
     /// Reads the process environment (`ISMS_*`).
-    public static func fromEnvironment(defaultPort: Int) -> ServiceConfiguration {
+    public static func fromEnvironment(defaultPort: Int, defaultWorkers: Int = 1) -> ServiceConfiguration {
         let reader = ConfigReader(provider: EnvironmentVariablesProvider(secretsSpecifier: .specific(["ISMS_AMQP_URL", "ISMS_DATABASE_URL"])))
-        return ServiceConfiguration(reader: reader.scoped(to: "isms"), defaultPort: defaultPort)
+        return ServiceConfiguration(reader: reader.scoped(to: "isms"), defaultPort: defaultPort, defaultWorkers: defaultWorkers)
     }
 }

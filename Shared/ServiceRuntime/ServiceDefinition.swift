@@ -36,6 +36,8 @@ public struct ServiceDefinition: Sendable {
     public var schema: String
     /// The ops and API port when `ISMS_HTTP_PORT` is not set.
     public var defaultPort: Int
+    /// Consumers per queue when `ISMS_WORKERS` is not set.
+    public var defaultWorkers: Int
     /// The service's own migrations, versions 10 and up (1-9 are the runtime's).
     public var migrations: [Migration]
     public var consumers: [Consumer]
@@ -54,6 +56,7 @@ public struct ServiceDefinition: Sendable {
         name: ServiceName,
         schema: String,
         defaultPort: Int,
+        defaultWorkers: Int = 1,
         migrations: [Migration] = [],
         consumers: [Consumer] = [],
         timers: @escaping @Sendable (Environment) throws -> [any TimerHandler] = { _ in [] },
@@ -65,6 +68,7 @@ public struct ServiceDefinition: Sendable {
         self.name = name
         self.schema = schema
         self.defaultPort = defaultPort
+        self.defaultWorkers = defaultWorkers
         self.migrations = migrations
         self.consumers = consumers
         self.timers = timers

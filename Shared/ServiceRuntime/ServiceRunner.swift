@@ -16,7 +16,7 @@ public enum ServiceRunner {
     /// Reads `ISMS_*`, bootstraps logging and metrics, migrates, declares the topology, then runs
     /// the HTTP listener, the outbox relay, the timers and the consumers until SIGTERM or SIGINT.
     public static func run(_ definition: ServiceDefinition) async throws {
-        let configuration = ServiceConfiguration.fromEnvironment(defaultPort: definition.defaultPort)
+        let configuration = ServiceConfiguration.fromEnvironment(defaultPort: definition.defaultPort, defaultWorkers: definition.defaultWorkers)
         LoggingSystem.bootstrapISMS(format: configuration.logFormat, level: configuration.logLevel)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
