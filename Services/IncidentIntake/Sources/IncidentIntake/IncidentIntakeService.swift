@@ -21,7 +21,7 @@ public enum IncidentIntakeService {
             defaultPort: 8081,
             // One consumer spends most of a batch on CPU (validation, screening, JSON) while the
             // database and broker wait, then the other way round; four overlap them and saturate
-            // two cores (bench/README.md: 727 reports/s with one, about 1,500 with four).
+            // two cores (bench/README.md: 727 reports/s with one, 1,200-1,500 with four).
             defaultWorkers: 4,
             migrations: IntakeMigrations.all,
             consumers: [
