@@ -166,6 +166,7 @@ let package = Package(
                 name: "CSIRTTriageTests",
                 dependencies: [
                     "CSIRTTriage", "Acknowledgement", "ServiceRuntime", "Contracts", "Directory", "WardCalendar", "Postgres", "PostgresMigrations", "AMQP",
+                    "ISMSTesting",
                     logging, hummingbird,
                     .product(name: "HummingbirdTesting", package: "hummingbird"),
                     .product(name: "Configuration", package: "swift-configuration"),

@@ -8,13 +8,14 @@ import PostgresMigrations
 import Prometheus
 import ServiceRuntime
 import Testing
+import func ISMSTesting.freeTCPPort
 
 /// The service in-process against the real broker (`ISMS_TEST_AMQP_URL`, a vhost of its own) and
 /// database: `incident.reported` → one case and its events, however often it is delivered.
 @Suite(.serialized) struct TriageServiceTests {
     /// The real test servers, a random HTTP port, and fast outbox and timer polling.
     static func configuration() -> ServiceConfiguration {
-        var configuration = ServiceConfiguration(reader: ConfigReader(provider: InMemoryProvider(values: [:])), defaultPort: Int.random(in: 30000...39000))
+        var configuration = ServiceConfiguration(reader: ConfigReader(provider: InMemoryProvider(values: [:])), defaultPort: freeTCPPort())
         configuration.amqpURL = TestServers.amqpURL
         configuration.databaseURL = TestServers.databaseURL
         configuration.outboxPollInterval = .milliseconds(50)

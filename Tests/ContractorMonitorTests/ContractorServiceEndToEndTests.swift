@@ -76,7 +76,7 @@ import FoundationNetworking
         _ = try await events.consume(queue: queue, prefetch: 100)
 
         let clock = TestClock(Fixture.day("2025-03-01"))
-        let port = Int.random(in: 20_000..<60_000)
+        let port = freeTCPPort()
         var configuration = ServiceConfiguration(reader: ConfigReader(provider: InMemoryProvider(values: [:])), defaultPort: port)
         configuration.amqpURL = TestServers.amqpURL
         configuration.databaseURL = TestServers.databaseURL

@@ -16,7 +16,7 @@ import FoundationNetworking
 /// Intake through the real servers: the CLI (`isms report`, the built executable) and HTTP each
 /// end as one stored report and one `incident.reported` event.
 @Suite(.serialized) final class IntakeEndToEndTests {
-    let port = Int.random(in: 20_000..<60_000)
+    let port = freeTCPPort()
     let pool = TestServers.pool()
     var service: Task<Void, any Error>?
     var events: AMQPConnection?

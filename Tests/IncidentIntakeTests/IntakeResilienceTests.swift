@@ -42,7 +42,7 @@ final class IntakeResilienceTests {
     /// `incident-intake` as a child process.
     final class IntakeProcess: @unchecked Sendable {
         let process = Process()
-        let port = Int.random(in: 40_000..<50_000)
+        let port = freeTCPPort()
 
         init(root: URL) throws {
             process.executableURL = root.appendingPathComponent(".build/debug/incident-intake")

@@ -37,7 +37,7 @@ import FoundationNetworking
     }
 
     @Test func readyWithBrokerAndDatabase() async throws {
-        let port = Int.random(in: 20_000..<30_000)
+        let port = freeTCPPort()
         try await withService(configuration(amqp: TestServers.amqpURL, database: TestServers.databaseURL, port: port)) {
             let ready = await TestServers.eventually(timeout: .seconds(15)) { await status(port: port, path: "/readyz") == 200 }
             #expect(ready)
@@ -47,7 +47,7 @@ import FoundationNetworking
     }
 
     @Test func notReadyWithoutTheBroker() async throws {
-        let port = Int.random(in: 30_000..<40_000)
+        let port = freeTCPPort()
         // Nothing listens on port 9 (discard) here: the broker is unreachable.
         try await withService(configuration(amqp: "amqp://isms:isms@127.0.0.1:9/%2F", database: TestServers.databaseURL, port: port)) {
             let alive = await TestServers.eventually(timeout: .seconds(10)) { await status(port: port, path: "/healthz") == 200 }
@@ -58,7 +58,7 @@ import FoundationNetworking
     }
 
     @Test func notReadyWithoutTheDatabase() async throws {
-        let port = Int.random(in: 40_000..<50_000)
+        let port = freeTCPPort()
         try await withService(configuration(amqp: TestServers.amqpURL, database: "postgresql://nobody:nothing@127.0.0.1:9/none?connect_timeout=1", port: port)) {
             let alive = await TestServers.eventually(timeout: .seconds(10)) { await status(port: port, path: "/healthz") == 200 }
             #expect(alive)
