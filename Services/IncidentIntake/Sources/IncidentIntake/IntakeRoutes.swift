@@ -104,15 +104,11 @@ struct IntakeRoutes: Sendable {
         case .success(let found): grant = found
         case .failure(let problem): return problem.response
         }
-        let notFound = Problem(status: .notFound, title: "No such report", detail: "No report with this intake id is visible to this token.")
-        guard let intakeID else { return notFound.response }
+        guard let intakeID else { return Self.notFound.response }
         let summary = try await database.withConnection { connection in
             try ReportStore.summary(intakeID: intakeID, on: connection)
         }
-        // A report of another unit is answered like a missing one: its existence is not disclosed.
-        guard let summary, grant.unitCode == nil || grant.unitCode == summary.sectionCode || grant.unitCode == summary.departmentCode else {
-            return notFound.response
-        }
+        guard let summary, Self.visible(summary, to: grant) else { return Self.notFound.response }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try ContractsJSON.encoder().encode(summary))))
     }
 
@@ -125,12 +121,11 @@ struct IntakeRoutes: Sendable {
         case .success(let found): grant = found
         case .failure(let problem): return problem.response
         }
-        let notFound = Problem(status: .notFound, title: "No such report", detail: "No report with this intake id is visible to this token.")
-        guard let intakeID else { return notFound.response }
+        guard let intakeID else { return Self.notFound.response }
         let result = try await database.withTransaction { connection -> Result<ReportStore.Original, Problem> in
-            guard let summary = try ReportStore.summary(intakeID: intakeID, on: connection),
-                  grant.unitCode == nil || grant.unitCode == summary.sectionCode || grant.unitCode == summary.departmentCode
-            else { return .failure(notFound) }
+            guard let summary = try ReportStore.summary(intakeID: intakeID, on: connection), Self.visible(summary, to: grant) else {
+                return .failure(Self.notFound)
+            }
             guard grant.role == .designatedHandler, grant.unitCode == summary.sectionCode else {
                 return .failure(Problem(
                     status: .forbidden, title: "Not a designated handler of this section",
@@ -161,6 +156,13 @@ struct IntakeRoutes: Sendable {
             headers[.cacheControl] = "no-store"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try ContractsJSON.encoder().encode(original))))
         }
+    }
+
+    static let notFound = Problem(status: .notFound, title: "No such report", detail: "No report with this intake id is visible to this token.")
+
+    /// A report of another unit is answered like a missing one: its existence is not disclosed.
+    static func visible(_ summary: ReportStore.Summary, to grant: TokenGrant) -> Bool {
+        grant.unitCode == nil || grant.unitCode == summary.sectionCode || grant.unitCode == summary.departmentCode
     }
 
     private func authenticate(_ request: Request) async throws -> Result<TokenGrant, Problem> {
