@@ -30,7 +30,7 @@ struct SubmitReportHandler: BatchMessageHandler {
                     code: "unexpected-type", reason: "incident-intake.commands takes \(MessageTypes.submitIncidentReport.wireName), not \(command.type)")
                 continue
             }
-            let user = message.delivery.properties.userID
+            let user = message.delivery.properties.userID.flatMap { $0.isEmpty ? nil : $0 }
             guard let user, let producer = producers[user] else {
                 let who = user.map { "broker user \($0) has no reporting grant (isms producer grant)" }
                     ?? "the message has no user_id property: set it to the broker user you publish as"
