@@ -25,13 +25,7 @@ public struct DurableTimer: Sendable, Hashable {
 public enum DurableTimers {
     /// Creates the timer, or moves it if one with the same kind and key exists.
     public static func schedule(kind: String, key: String, at dueAt: Date, payloadJSON: String = "{}", on connection: PostgresConnection, schema: String) throws {
-        _ = try connection.query(
-            """
-            INSERT INTO \(unescaped: quoted(schema)).timers (kind, key, due_at, payload)
-            VALUES (\(kind), \(key), \(dueAt), \(payloadJSON)::jsonb)
-            ON CONFLICT (kind, key) DO UPDATE SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload, attempts = 0, last_error = NULL
-            """
-        )
+        try schedule(kind: kind, keys: [key], at: [dueAt], payloadsJSON: [payloadJSON], on: connection, schema: schema)
     }
 
     /// Creates or moves several timers of one kind in one statement (`keys`, `dueAts` and

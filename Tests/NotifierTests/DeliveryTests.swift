@@ -11,6 +11,14 @@ import Testing
 /// PostgreSQL; timers are fired by hand with a test clock.
 @Suite("Delivery", .serialized)
 struct DeliveryTests {
+    /// The routing most tests need: every report goes to CSIRT.
+    static let reportsToCSIRT = """
+        receivers: [{ name: csirt, roles: [csirt] }]
+        route:
+          routes:
+            - { matchers: ['type = incident.reported.v1'], receiver: csirt }
+        """
+
     static func mail(_ id: String) -> String { "\(id)@ward.test" }
 
     static let chainRoutes = """
@@ -77,12 +85,7 @@ struct DeliveryTests {
         let smtp = try HelperProcess(script: "smtp_sink.py", arguments: [])
         defer { smtp.stop() }
         let fixture = try await NotifierFixture.make(
-            routes: """
-                receivers: [{ name: csirt, roles: [csirt] }]
-                route:
-                  routes:
-                    - { matchers: ['type = incident.reported.v1'], receiver: csirt }
-                """,
+            routes: Self.reportsToCSIRT,
             organisation: NotifierFixture.organisation(mail: Self.mail), smtpPort: smtp.port)
         defer { Task { await fixture.tearDown() } }
         let event = TestEvents.reported()
@@ -100,12 +103,7 @@ struct DeliveryTests {
         let smtp = try HelperProcess(script: "smtp_sink.py", arguments: ["--tempfail", "1"])
         defer { smtp.stop() }
         let fixture = try await NotifierFixture.make(
-            routes: """
-                receivers: [{ name: csirt, roles: [csirt] }]
-                route:
-                  routes:
-                    - { matchers: ['type = incident.reported.v1'], receiver: csirt }
-                """,
+            routes: Self.reportsToCSIRT,
             organisation: NotifierFixture.organisation(mail: Self.mail), smtpPort: smtp.port)
         defer { Task { await fixture.tearDown() } }
         try await fixture.receive(TestEvents.reported())
@@ -127,12 +125,7 @@ struct DeliveryTests {
         let files = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ntf-files-\(UUID().uuidString.prefix(6))")
         defer { try? FileManager.default.removeItem(at: files) }
         let fixture = try await NotifierFixture.make(
-            routes: """
-                receivers: [{ name: csirt, roles: [csirt] }]
-                route:
-                  routes:
-                    - { matchers: ['type = incident.reported.v1'], receiver: csirt }
-                """,
+            routes: Self.reportsToCSIRT,
             organisation: NotifierFixture.organisation(
                 mail: Self.mail, csirtChannels: [.init(kind: .email, address: Self.mail("csirt-lead")), .init(kind: .file, address: "csirt.jsonl")]),
             smtpPort: smtp.port, fileDirectory: files.path)
@@ -154,12 +147,7 @@ struct DeliveryTests {
         let smtp = try HelperProcess(script: "smtp_sink.py", arguments: ["--tempfail", "2"])
         defer { smtp.stop() }
         let fixture = try await NotifierFixture.make(
-            routes: """
-                receivers: [{ name: csirt, roles: [csirt] }]
-                route:
-                  routes:
-                    - { matchers: ['type = incident.reported.v1'], receiver: csirt }
-                """,
+            routes: Self.reportsToCSIRT,
             organisation: NotifierFixture.organisation(mail: Self.mail), smtpPort: smtp.port, maxAttempts: 2)
         defer { Task { await fixture.tearDown() } }
         try await fixture.receive(TestEvents.reported())
@@ -260,12 +248,7 @@ struct DeliveryTests {
         let smtp = try HelperProcess(script: "smtp_sink.py", arguments: [])
         defer { smtp.stop() }
         let fixture = try await NotifierFixture.make(
-            routes: """
-                receivers: [{ name: csirt, roles: [csirt] }]
-                route:
-                  routes:
-                    - { matchers: ['type = incident.reported.v1'], receiver: csirt }
-                """,
+            routes: Self.reportsToCSIRT,
             organisation: NotifierFixture.organisation(mail: Self.mail), smtpPort: smtp.port)
         defer { Task { await fixture.tearDown() } }
         // A producer that failed to mask: the notifier still never sends the number.
