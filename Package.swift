@@ -92,7 +92,6 @@ let package = Package(
         .target(name: "PostgresMigrations", dependencies: ["Postgres", logging], path: "Shared/PostgresMigrations", swiftSettings: swiftSettings),
         .target(
             name: "Contracts",
-            dependencies: ["AMQP"],
             path: "Shared/Contracts",
             resources: [.copy("Schemas")],
             swiftSettings: swiftSettings
@@ -105,7 +104,7 @@ let package = Package(
         .target(
             name: "ServiceRuntime",
             dependencies: [
-                "AMQP", "Postgres", "PostgresMigrations", "Contracts", "ClientSupport", logging, metrics, lifecycle, hummingbird,
+                "AMQP", "Postgres", "PostgresMigrations", "Contracts", "ClientSupport", "Directory", "MyNumber", logging, metrics, lifecycle, hummingbird,
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ],
@@ -149,7 +148,8 @@ let package = Package(
             .testTarget(name: "ClientSupportTests", dependencies: ["ClientSupport"], swiftSettings: swiftSettings),
             .testTarget(name: "AMQPTests", dependencies: ["AMQP", "ISMSTesting"], swiftSettings: swiftSettings),
             .testTarget(name: "PostgresTests", dependencies: ["Postgres", "ISMSTesting"], swiftSettings: swiftSettings),
-            .testTarget(name: "ContractsTests", dependencies: ["Contracts"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
+            // The AMQP mapping and the topology are the runtime's; their tests live with the contracts' fixtures.
+            .testTarget(name: "ContractsTests", dependencies: ["Contracts", "ServiceRuntime", "AMQP"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
             .testTarget(name: "MyNumberTests", dependencies: ["MyNumber"], swiftSettings: swiftSettings),
             .testTarget(name: "WardCalendarTests", dependencies: ["WardCalendar"], swiftSettings: swiftSettings),
             .testTarget(name: "DirectoryTests", dependencies: ["Directory", "Postgres", "PostgresMigrations", logging], swiftSettings: swiftSettings),

@@ -2,6 +2,7 @@ import AMQP
 import ClientSupport
 import Contracts
 import Foundation
+import ServiceRuntime
 import Logging
 
 /// `isms-bench publish`: the load generator of the fault-injection suite (Tests/faults/run.sh).

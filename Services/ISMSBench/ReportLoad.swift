@@ -1,6 +1,7 @@
 import AMQP
 import Contracts
 import Foundation
+import ServiceRuntime
 import Logging
 import Postgres
 import Synchronization
@@ -95,7 +96,7 @@ final class EventRecorder: Sendable {
     func start(setup: BenchSetup, queue: String, logger: Logger) async throws {
         let connection = try await AMQPConnection.connect(AMQPConfiguration(url: setup.amqpURL, connectionName: "isms-bench/events"), logger: logger)
         _ = try await connection.declare(AMQPQueue(name: queue, durable: false, exclusive: true, autoDelete: true))
-        try await connection.bind(AMQPBinding(queue: queue, exchange: Topology.eventsExchange, routingKey: MessageTypes.incidentReported.routingKey))
+        try await connection.bind(AMQPBinding(queue: queue, exchange: BusLayout.eventsExchange, routingKey: MessageTypes.incidentReported.routingKey))
         _ = try await connection.consume(queue: queue, prefetch: 1000)
         let started = Task { [self] in
             while !Task.isCancelled {

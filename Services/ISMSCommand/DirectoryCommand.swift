@@ -36,21 +36,17 @@ struct DirectoryCommand: AsyncParsableCommand {
                 throw ExitCode(65)
             }
             let change = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withTransaction { connection in
-                    let store = DirectoryStore()
-                    let change = try store.replace(with: organisation, on: connection)
+                try await pool.withTransaction(emittingAs: .isms, schema: DirectoryStore().schema, logger: CLIEnvironment.logger) { context in
+                    let change = try DirectoryStore().replace(with: organisation, on: context.connection)
                     if change.changed {
-                        let event = Envelope(
-                            source: ServiceName.isms.source,
-                            time: change.importedAt,
-                            data: DirectoryChanged(
+                        try context.emit(
+                            DirectoryChanged(
                                 version: change.version,
                                 importedAt: change.importedAt,
                                 counts: .init(departments: change.departments, sections: change.sections, people: change.people, assignments: change.assignments),
                                 checksum: change.checksum
-                            )
-                        )
-                        try Outbox.enqueue([OutboxMessage(try event.amqpMessage(appID: ServiceName.isms.rawValue))], schema: store.schema, on: connection)
+                            ),
+                            time: change.importedAt)
                     }
                     return change
                 }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import AuditScheduler
 import Directory
+import Contracts
 import Foundation
+import ServiceRuntime
 import Postgres
 import WardCalendar
 
@@ -100,7 +102,7 @@ struct DutiesCommand: AsyncParsableCommand {
             let request = DutyCompletionRequest(evidence: evidence, notes: notes, participants: participants, eligible: eligible, checklistScore: score, checklistMax: maxScore)
             let (store, id, actor) = (try DutyCLI.store(), try DutyCLI.uuid(id, "the duty id"), try actor.dutyActor())
             let record = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withTransaction { try store.complete(dutyID: id, with: request, by: actor, now: Date(), on: $0) }
+                try await pool.withTransaction(emittingAs: .auditScheduler, schema: store.schema, logger: CLIEnvironment.logger) { try store.complete(dutyID: id, with: request, by: actor, context: &$0) }
             }
             print("\(record.title) (\(record.unitCode ?? "ward")): \(record.status.rawValue)")
         }

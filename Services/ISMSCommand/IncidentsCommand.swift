@@ -39,7 +39,7 @@ struct IncidentsCommand: AsyncParsableCommand {
         let engine = try CSIRTTriageService.loadEngine()
         return try await CLIEnvironment.withDatabase { pool in
             try await pool.withTransaction { connection in
-                var context = TransactionContext(connection: connection, schema: CSIRTTriageService.schema, logger: CLIEnvironment.logger, now: Date())
+                var context = TransactionContext(connection: connection, schema: CSIRTTriageService.schema, service: .isms, logger: CLIEnvironment.logger, now: Date())
                 let result = try body(engine, &context)
                 try Outbox.enqueue(context.outgoing, schema: CSIRTTriageService.schema, on: connection)
                 return result

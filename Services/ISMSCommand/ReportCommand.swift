@@ -2,6 +2,7 @@ import AMQP
 import ArgumentParser
 import Contracts
 import Foundation
+import ServiceRuntime
 
 /// `isms report`: a producer at a terminal files incident reports through the broker.
 struct ReportCommand: AsyncParsableCommand {

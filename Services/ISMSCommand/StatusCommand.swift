@@ -24,9 +24,9 @@ struct StatusCommand: AsyncParsableCommand {
         var healthy = true
         let queues = try await managementQueues()
         print(pad("QUEUE", 30) + pad("READY", 8, right: true) + pad("UNACKED", 9, right: true) + pad("CONSUMERS", 11, right: true) + pad("DEAD-LETTERS", 14, right: true))
-        for workQueue in Topology.workQueues {
+        for workQueue in BusLayout.workQueues {
             let queue = queues[workQueue.name]
-            let dead = queues[Topology.deadLetterQueueName(for: workQueue.name)]?.messages ?? 0
+            let dead = queues[BusLayout.deadLetterQueueName(for: workQueue.name)]?.messages ?? 0
             if queue == nil || dead > 0 || (queue?.consumers ?? 0) == 0 { healthy = false }
             print(
                 pad(workQueue.name, 30)

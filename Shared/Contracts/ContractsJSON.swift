@@ -7,15 +7,10 @@ public import Foundation
 /// Times therefore travel with millisecond precision. UUIDs are lowercase. Members are sorted,
 /// so the same value always encodes to the same bytes.
 public enum ContractsJSON {
-    /// An encoder for payloads: sorted keys, unescaped slashes, RFC 3339 times.
-    public static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(formatTimestamp(date))
-        }
-        return encoder
+    /// The encoder for everything that goes out: payloads, HTTP answers, ledger rows, the CLI's
+    /// output. See ``ContractsJSONEncoder``.
+    public static func encoder(pretty: Bool = false) -> ContractsJSONEncoder {
+        ContractsJSONEncoder(pretty: pretty)
     }
 
     /// A decoder for payloads that accepts any RFC 3339 time.
@@ -149,16 +144,8 @@ public enum ContractsJSON {
     }
 }
 
-// Swift's UUID encodes as uppercase, but RFC 9562 output is lowercase and producers in other
-// languages compare ids as strings: every UUID a contract encodes goes out lowercase. The
-// synthesised `Encodable` conformances in this module pick these overloads.
-extension KeyedEncodingContainer {
-    mutating func encode(_ value: UUID, forKey key: Key) throws {
-        try encode(value.uuidString.lowercased(), forKey: key)
-    }
-
-    mutating func encodeIfPresent(_ value: UUID?, forKey key: Key) throws {
-        guard let value else { return }
-        try encode(value.uuidString.lowercased(), forKey: key)
-    }
+extension UUID {
+    /// The UUID as RFC 9562 writes it, lowercase: how every id goes on the wire, into URLs and
+    /// into logs, so ids compare equal as strings in any language.
+    public var lowercasedString: String { uuidString.lowercased() }
 }

@@ -19,7 +19,7 @@ public enum EnvelopeFormat {
     ]
 
     /// Whether a media type (parameters ignored, case-insensitive) is `expected`.
-    static func mediaType(_ value: String, is expected: String) -> Bool {
+    public static func mediaType(_ value: String, is expected: String) -> Bool {
         let essence = value.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         return essence.trimmingCharacters(in: .whitespaces).lowercased() == expected
     }

@@ -44,8 +44,8 @@ public struct MessageType: Sendable, Hashable, CustomStringConvertible {
     /// `reply_to` queue (see ``MessageRoute/reply(to:)``).
     public var route: MessageRoute? {
         switch kind {
-        case .command: MessageRoute(exchange: Topology.commandsExchange, routingKey: routingKey)
-        case .event: MessageRoute(exchange: Topology.eventsExchange, routingKey: routingKey)
+        case .command: MessageRoute(exchange: BusLayout.commandsExchange, routingKey: routingKey)
+        case .event: MessageRoute(exchange: BusLayout.eventsExchange, routingKey: routingKey)
         case .reply: nil
         }
     }

@@ -1,3 +1,4 @@
+public import Contracts
 import ClientSupport
 public import Logging
 public import Postgres
@@ -82,6 +83,7 @@ public protocol TimerHandler: Sendable {
 public struct TimerRunner: Service {
     private let schema: String
     private let handlers: [String: any TimerHandler]
+    private let service: ServiceName
     private let database: PostgresPool
     private let pollInterval: Duration
     private let batchSize: Int
@@ -92,6 +94,7 @@ public struct TimerRunner: Service {
 
     public init(
         schema: String,
+        service: ServiceName,
         handlers: [any TimerHandler],
         database: PostgresPool,
         pollInterval: Duration,
@@ -100,6 +103,7 @@ public struct TimerRunner: Service {
         clock: @escaping @Sendable () -> Date = Date.init
     ) {
         self.schema = schema
+        self.service = service
         self.handlers = Dictionary(handlers.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
         self.database = database
         self.pollInterval = pollInterval
@@ -168,7 +172,7 @@ public struct TimerRunner: Service {
                         guard let handler = handlers[timer.kind] else {
                             throw PermanentFailure(code: "unknown-timer", reason: "no handler for timer kind \(timer.kind)")
                         }
-                        var context = TransactionContext(connection: connection, schema: schema, logger: timerLogger, now: now)
+                        var context = TransactionContext(connection: connection, schema: schema, service: service, logger: timerLogger, now: now)
                         try handler.fire(timer, context: &context)
                         try context.flushOutbox()
                     }

@@ -1,6 +1,6 @@
 public import AMQP
 public import ClientSupport
-import Contracts
+public import Contracts
 public import Logging
 public import Postgres
 public import ServiceLifecycle
@@ -25,15 +25,18 @@ public struct MessageConsumer: Service {
         public var queue: String
         public var consumerName: String
         public var schema: String
+        /// The service the consumer belongs to: what its handlers emit is stamped with it.
+        public var service: ServiceName
         public var prefetch: Int
         public var batchSize: Int
         public var receiveTimeout: Duration = .milliseconds(100)
         public var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
 
-        public init(queue: String, consumerName: String, schema: String, prefetch: Int, batchSize: Int) {
+        public init(queue: String, consumerName: String, schema: String, service: ServiceName, prefetch: Int, batchSize: Int) {
             self.queue = queue
             self.consumerName = consumerName
             self.schema = schema
+            self.service = service
             self.prefetch = prefetch
             self.batchSize = batchSize
         }
@@ -251,7 +254,7 @@ public struct MessageConsumer: Service {
                     if inserted.contains(key), taken.insert(key).inserted { fresh.append(candidate) }
                 }
                 guard !fresh.isEmpty else { return outcomes }
-                var context = TransactionContext(connection: connection, schema: options.schema, logger: logger, now: now)
+                var context = TransactionContext(connection: connection, schema: options.schema, service: options.service, logger: logger, now: now)
                 let failures = try handler.handleBatch(fresh.map(\.message), context: &context)
                 guard failures.count == fresh.count else {
                     throw PostgresError(code: .server, message: "handleBatch returned \(failures.count) results for \(fresh.count) messages")
@@ -311,7 +314,8 @@ public struct MessageConsumer: Service {
                     """
                 )
                 guard inserted.affectedRows == 1 else { return .duplicate }
-                var context = TransactionContext(connection: connection, schema: options.schema, logger: logger, now: now)
+                var context = TransactionContext(
+                    connection: connection, schema: options.schema, service: options.service, logger: logger, now: now, cause: envelope.causation)
                 try handler.handle(IncomingMessage(delivery: delivery, envelope: envelope), context: &context)
                 try context.flushOutbox()
                 return .handled
@@ -337,7 +341,7 @@ public struct MessageConsumer: Service {
         properties.headers["x-isms-failed-at"] = .string(Date().formatted(.iso8601))
         properties.deliveryMode = .persistent
         return AMQPOutgoingMessage(
-            exchange: Topology.deadLetterExchange,
+            exchange: BusLayout.deadLetterExchange,
             routingKey: options.queue,
             body: delivery.body,
             properties: properties,

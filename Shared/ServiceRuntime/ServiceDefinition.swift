@@ -44,8 +44,8 @@ public struct ServiceDefinition: Sendable {
     public var timers: @Sendable (Environment) throws -> [any TimerHandler]
     /// Schemas whose outboxes this service relays (its own, and any it writes on behalf of others).
     public var relaySchemas: [String]
-    /// Adds the service's business routes next to the ops routes.
-    public var routes: @Sendable (Router<BasicRequestContext>, Environment) throws -> Void
+    /// Declares the service's business routes (the ops routes are the runtime's).
+    public var routes: @Sendable (APIRoutes, Environment) throws -> Void
     /// Runs once after migrations and before anything consumes (loading configuration files, say).
     public var prepare: @Sendable (Environment) async throws -> Void
     /// Long-running services of the service's own (a delivery worker, say), started after the
@@ -61,7 +61,7 @@ public struct ServiceDefinition: Sendable {
         consumers: [Consumer] = [],
         timers: @escaping @Sendable (Environment) throws -> [any TimerHandler] = { _ in [] },
         relaySchemas: [String]? = nil,
-        routes: @escaping @Sendable (Router<BasicRequestContext>, Environment) throws -> Void = { _, _ in },
+        routes: @escaping @Sendable (APIRoutes, Environment) throws -> Void = { _, _ in },
         prepare: @escaping @Sendable (Environment) async throws -> Void = { _ in },
         services: @escaping @Sendable (Environment) throws -> [any Service] = { _ in [] }
     ) {

@@ -51,9 +51,8 @@ public enum ServiceRunner {
             metadata: ["amqp.url": "\(amqp.redactedURL)", "db": "\(databaseConfiguration.redactedDescription)", "http.port": "\(configuration.httpPort)"]
         )
 
-        let router = Router()
+        let router = try APIRoutes.router(database: database) { routes in try definition.routes(routes, environment) }
         OpsRoutes.add(to: router, readiness: readiness, database: database, registry: registry)
-        try definition.routes(router, environment)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: definition.name.rawValue),
@@ -131,6 +130,7 @@ public enum ServiceRunner {
                 services.append(
                     TimerRunner(
                         schema: definition.schema,
+                        service: definition.name,
                         handlers: timers,
                         database: database,
                         pollInterval: configuration.timerPollInterval,
@@ -151,6 +151,7 @@ public enum ServiceRunner {
                                 queue: consumer.queue,
                                 consumerName: definition.name.rawValue,
                                 schema: definition.schema,
+                                service: definition.name,
                                 prefetch: configuration.prefetch,
                                 batchSize: configuration.batchSize
                             ),

@@ -151,7 +151,7 @@ struct AuditSchedulerDatabaseTests {
             let clock = TestClock(morning("2026-08-20"))
             _ = try await pool.withTransaction { connection in try store.materialise(today: d("2026-08-20"), now: clock.now, on: connection) }
             let runner = TimerRunner(
-                schema: store.schema, handlers: [DutyNoticeTimer(store: store)], database: pool, pollInterval: .seconds(1),
+                schema: store.schema, service: .auditScheduler, handlers: [DutyNoticeTimer(store: store)], database: pool, pollInterval: .seconds(1),
                 logger: TestServers.logger("timers"), clock: { clock.now })
             #expect(try await runner.fireDue() == 0)
 
@@ -191,17 +191,17 @@ struct AuditSchedulerDatabaseTests {
             let dutyID = event.duty.dutyID
             let actor = DutyActor(role: .sectionSecurityOfficer, unitCode: "general-affairs")
             await #expect(throws: AuditSchedulerError.self) {
-                try await pool.withTransaction { connection in
-                    try store.complete(dutyID: dutyID, with: DutyCompletionRequest(evidence: [DutyEvidence(fileName: "a.pdf", sha256: String(repeating: "a", count: 64))]), by: actor, now: clock.now, on: connection)
+                try await pool.withTransaction(emittingAs: .auditScheduler, schema: store.schema, logger: TestServers.logger("duties"), now: clock.now) { context in
+                    try store.complete(dutyID: dutyID, with: DutyCompletionRequest(evidence: [DutyEvidence(fileName: "a.pdf", sha256: String(repeating: "a", count: 64))]), by: actor, context: &context)
                 }
             }
-            let completed = try await pool.withTransaction { connection in
+            let completed = try await pool.withTransaction(emittingAs: .auditScheduler, schema: store.schema, logger: TestServers.logger("duties"), now: clock.now) { context in
                 try store.complete(
                     dutyID: dutyID,
                     with: DutyCompletionRequest(
                         evidence: [DutyEvidence(fileName: "checklist.xlsx", sha256: String(repeating: "b", count: 64))], notes: "all items checked",
                         checklistScore: 42, checklistMax: 50),
-                    by: actor, now: clock.now, on: connection)
+                    by: actor, context: &context)
             }
             #expect(completed.status == .completed)
             let after = try await step("2026-10-16")
@@ -211,8 +211,8 @@ struct AuditSchedulerDatabaseTests {
 
             // Append-only: the completion can be neither changed nor repeated, and the chain verifies.
             await #expect(throws: AuditSchedulerError.self) {
-                try await pool.withTransaction { connection in
-                    try store.complete(dutyID: dutyID, with: DutyCompletionRequest(evidence: [], notes: "again", checklistScore: 1, checklistMax: 1), by: actor, now: clock.now, on: connection)
+                try await pool.withTransaction(emittingAs: .auditScheduler, schema: store.schema, logger: TestServers.logger("duties"), now: clock.now) { context in
+                    try store.complete(dutyID: dutyID, with: DutyCompletionRequest(evidence: [], notes: "again", checklistScore: 1, checklistMax: 1), by: actor, context: &context)
                 }
             }
             let schema = store.schema
@@ -256,7 +256,7 @@ struct AuditSchedulerDatabaseTests {
             }
             #expect(moved.dueDate == d("2026-11-13"))
             let runner = TimerRunner(
-                schema: store.schema, handlers: [DutyNoticeTimer(store: store)], database: pool, pollInterval: .seconds(1),
+                schema: store.schema, service: .auditScheduler, handlers: [DutyNoticeTimer(store: store)], database: pool, pollInterval: .seconds(1),
                 logger: TestServers.logger("timers"), clock: { clock.now })
             try await runner.fireDue()
             let keys = try await outbox(store, pool).map(\.routingKey)

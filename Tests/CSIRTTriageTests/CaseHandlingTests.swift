@@ -193,7 +193,7 @@ import Testing
             let clock = TestClock(opened)
             let week = Duration.seconds(7 * 86_400)
             let runner = TimerRunner(
-                schema: fixture.schema, handlers: CSIRTTriageService.timerHandlers(engine: fixture.engine, digestInterval: week), database: fixture.pool,
+                schema: fixture.schema, service: .csirtTriage, handlers: CSIRTTriageService.timerHandlers(engine: fixture.engine, digestInterval: week), database: fixture.pool,
                 pollInterval: .seconds(1), logger: TestServers.logger("timers"), clock: { clock.now })
             try await fixture.pool.withConnection { try fixture.engine.scheduleFirstDigest(every: week, now: clock.now, on: $0) }
             // A second start does not move the first digest.

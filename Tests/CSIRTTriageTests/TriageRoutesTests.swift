@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Postgres
+import ServiceRuntime
 import Testing
 
 /// The CSIRT HTTP API against the real database: tokens, visibility, acknowledgement links,
@@ -20,8 +21,9 @@ import Testing
             let tokens = fixture.directory.tokens
             let csirt = try await fixture.pool.withTransaction { try tokens.issue(role: .csirt, unitCode: nil, label: "csirt", on: $0).token }
             let kumin = try await fixture.pool.withTransaction { try tokens.issue(role: .departmentSecurityOfficer, unitCode: "kumin", label: "kumin", on: $0).token }
-            let router = Router()
-            CSIRTTriageService.addRoutes(to: router, engine: fixture.engine, database: fixture.pool, ackSecret: "test-secret", logger: TestServers.logger("routes"))
+            let router = APIRoutes.router(database: fixture.pool, tokens: tokens) { routes in
+                CSIRTTriageService.addRoutes(to: routes, engine: fixture.engine, database: fixture.pool, ackSecret: "test-secret", logger: TestServers.logger("routes"))
+            }
             let app = Application(router: router)
             try await app.test(.router) { client in
                 try await client.execute(uri: "/v1/cases", method: .get) { response in

@@ -32,10 +32,10 @@ import func ISMSTesting.freeTCPPort
             // Listen to what triage emits, on a queue of our own.
             let broker = try await AMQPConnection.connect(try TestServers.amqpConfiguration(name: "triage-tests"), logger: TestServers.logger("amqp"))
             try await broker.enableConfirms()
-            try await broker.declare(AMQPExchange(name: Topology.eventsExchange, kind: .topic))
+            try await broker.declare(AMQPExchange(name: BusLayout.eventsExchange, kind: .topic))
             let listener = TestServers.uniqueName("triage_events")
             _ = try await broker.declare(AMQPQueue(name: listener, durable: false, exclusive: true, autoDelete: true))
-            try await broker.bind(AMQPBinding(queue: listener, exchange: Topology.eventsExchange, routingKey: "incident.#"))
+            try await broker.bind(AMQPBinding(queue: listener, exchange: BusLayout.eventsExchange, routingKey: "incident.#"))
 
             // The queue is shared with other suites on this broker (intake's tests announce
             // reports into it): start from an empty queue so only this test's messages count.

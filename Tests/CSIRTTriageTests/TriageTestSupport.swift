@@ -68,7 +68,7 @@ struct TriageFixture {
     func transaction<T: Sendable>(now: Date, _ body: @escaping @Sendable (TriageEngine, inout TransactionContext) throws -> T) async throws -> T {
         let engine = engine
         return try await pool.withTransaction { connection in
-            var context = TransactionContext(connection: connection, schema: engine.store.schema, logger: TestServers.logger("triage"), now: now)
+            var context = TransactionContext(connection: connection, schema: engine.store.schema, service: .csirtTriage, logger: TestServers.logger("triage"), now: now)
             let result = try body(engine, &context)
             try Outbox.enqueue(context.outgoing, schema: engine.store.schema, on: connection)
             return result
@@ -88,7 +88,7 @@ struct TriageFixture {
 
     func timerRunner(clock: @escaping @Sendable () -> Date) -> TimerRunner {
         TimerRunner(
-            schema: schema, handlers: CSIRTTriageService.timerHandlers(engine: engine), database: pool, pollInterval: .seconds(1),
+            schema: schema, service: .csirtTriage, handlers: CSIRTTriageService.timerHandlers(engine: engine), database: pool, pollInterval: .seconds(1),
             logger: TestServers.logger("timers"), clock: clock)
     }
 }

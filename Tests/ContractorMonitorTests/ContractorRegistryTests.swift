@@ -148,7 +148,7 @@ import Testing
                 return try registry.registerContract(Self.myNumberContract(contractorID: vendor.id), createdBy: "t", now: registeredAt, on: connection)
             }
             let clock = TestClock(Fixture.day("2025-06-01"))
-            let runner = TimerRunner(schema: registry.schema, handlers: registry.timerHandlers, database: pool, pollInterval: .seconds(1), logger: TestServers.logger("timers"), clock: clock.now)
+            let runner = TimerRunner(schema: registry.schema, service: .contractorMonitor, handlers: registry.timerHandlers, database: pool, pollInterval: .seconds(1), logger: TestServers.logger("timers"), clock: clock.now)
 
             // Nothing is due on 1 June.
             try await runner.fireDue()
@@ -236,7 +236,7 @@ import Testing
                 _ = try registry.addCertification(contractorID: vendor.id, name: "ISO/IEC 27001", validUntil: Fixture.day("2025-08-01"), evidence: nil, recordedBy: "o", now: now, on: $0)
             }
             let clock = TestClock(Fixture.day("2025-11-05"))
-            let runner = TimerRunner(schema: registry.schema, handlers: registry.timerHandlers, database: pool, pollInterval: .seconds(1), logger: TestServers.logger("timers"), clock: clock.now)
+            let runner = TimerRunner(schema: registry.schema, service: .contractorMonitor, handlers: registry.timerHandlers, database: pool, pollInterval: .seconds(1), logger: TestServers.logger("timers"), clock: clock.now)
             while try await runner.fireDue() > 0 {}
             let violations = try await pool.withConnection { try registry.violations(state: .open, on: $0) }
             let byKind = Dictionary(grouping: violations, by: \.kind)

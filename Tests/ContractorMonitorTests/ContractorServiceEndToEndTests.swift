@@ -72,7 +72,7 @@ import FoundationNetworking
         let queue = TestServers.uniqueName("contractor-violations")
         try await events.declare(Topology.forService(.contractorMonitor))
         _ = try await events.declare(AMQPQueue(name: queue, durable: false, exclusive: true, autoDelete: true))
-        try await events.bind(AMQPBinding(queue: queue, exchange: Topology.eventsExchange, routingKey: MessageTypes.contractorViolationDetected.routingKey))
+        try await events.bind(AMQPBinding(queue: queue, exchange: BusLayout.eventsExchange, routingKey: MessageTypes.contractorViolationDetected.routingKey))
         _ = try await events.consume(queue: queue, prefetch: 100)
 
         let clock = TestClock(Fixture.day("2025-03-01"))

@@ -1,6 +1,7 @@
 import AMQP
 import Contracts
 import Foundation
+import ServiceRuntime
 import Testing
 
 @Suite struct AMQPMappingTests {

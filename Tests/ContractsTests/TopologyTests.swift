@@ -1,6 +1,7 @@
 import AMQP
 import Contracts
 import Foundation
+import ServiceRuntime
 import Testing
 
 @Suite struct TopologyTests {
@@ -54,7 +55,7 @@ import Testing
             ]
         )
         // One dead-letter binding per work queue.
-        #expect(Topology.all.bindings.filter { $0.exchange == "isms.dead-letter" }.count == Topology.workQueues.count)
+        #expect(Topology.all.bindings.filter { $0.exchange == "isms.dead-letter" }.count == BusLayout.workQueues.count)
     }
 
     @Test func everyCommandAndEventReachesAQueue() {
@@ -69,7 +70,7 @@ import Testing
 
     @Test func everyCommandHasExactlyOneConsumingQueue() {
         for type in MessageTypes.all where type.kind == .command {
-            let queues = Topology.all.bindings.filter { $0.exchange == Topology.commandsExchange && $0.routingKey == type.routingKey }
+            let queues = Topology.all.bindings.filter { $0.exchange == BusLayout.commandsExchange && $0.routingKey == type.routingKey }
             #expect(queues.count == 1, "\(type) goes to \(queues.map(\.queue))")
         }
     }

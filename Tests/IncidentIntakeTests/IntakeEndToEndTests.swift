@@ -30,8 +30,8 @@ import FoundationNetworking
         let events = try await AMQPConnection.connect(TestServers.amqpConfiguration(name: "intake-tests"), logger: TestServers.logger("amqp"))
         try await events.declare(Topology.forService(.incidentIntake))
         try await events.declare(AMQPQueue(name: eventQueue, durable: false, exclusive: true, autoDelete: true))
-        try await events.bind(AMQPBinding(queue: eventQueue, exchange: Topology.eventsExchange, routingKey: MessageTypes.incidentReported.routingKey))
-        try await events.bind(AMQPBinding(queue: eventQueue, exchange: Topology.eventsExchange, routingKey: MessageTypes.incidentReportOriginalViewed.routingKey))
+        try await events.bind(AMQPBinding(queue: eventQueue, exchange: BusLayout.eventsExchange, routingKey: MessageTypes.incidentReported.routingKey))
+        try await events.bind(AMQPBinding(queue: eventQueue, exchange: BusLayout.eventsExchange, routingKey: MessageTypes.incidentReportOriginalViewed.routingKey))
         _ = try await events.consume(queue: eventQueue, prefetch: 100)
         self.events = events
 

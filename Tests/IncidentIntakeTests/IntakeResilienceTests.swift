@@ -3,6 +3,7 @@ import ClientSupport
 import Contracts
 import Directory
 import Foundation
+import ServiceRuntime
 #if canImport(Glibc)
 import Glibc
 #endif

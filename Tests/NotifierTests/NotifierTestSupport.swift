@@ -179,7 +179,7 @@ struct NotifierFixture: Sendable {
         return NotifierFixture(
             pool: pool, schema: schema, directorySchema: directorySchema, engine: engine,
             timers: TimerRunner(
-                schema: schema, handlers: NotifierTimerHandler.all(engine: engine), database: pool, pollInterval: .seconds(1), logger: logger,
+                schema: schema, service: .notifier, handlers: NotifierTimerHandler.all(engine: engine), database: pool, pollInterval: .seconds(1), logger: logger,
                 clock: clock.function),
             worker: DeliveryWorker(engine: engine, channels: NotificationChannels(settings: settings), database: pool, logger: logger, clock: clock.function),
             clock: clock, logger: logger)
@@ -193,7 +193,7 @@ struct NotifierFixture: Sendable {
         let logger = logger
         let now = clock.now
         return try await pool.withTransaction { connection in
-            var context = TransactionContext(connection: connection, schema: schema, logger: logger, now: now)
+            var context = TransactionContext(connection: connection, schema: schema, service: .notifier, logger: logger, now: now)
             try engine.handle(envelope, context: &context)
             return context.outgoing.count
         }

@@ -17,19 +17,19 @@ struct TestQueue {
     static func make(deliveryLimit: Int = 5) async throws -> TestQueue {
         let name = TestServers.uniqueName("rt")
         let connection = try await AMQPConnection.connect(TestServers.amqpConfiguration(name: "runtime-tests"), logger: TestServers.logger("amqp"))
-        try await connection.declare(AMQPExchange(name: Topology.deadLetterExchange, kind: .direct))
+        try await connection.declare(AMQPExchange(name: BusLayout.deadLetterExchange, kind: .direct))
         try await connection.declare(
             AMQPQueue(name: name, arguments: [
                 "x-queue-type": "quorum",
                 "x-delivery-limit": .int64(Int64(deliveryLimit)),
-                "x-dead-letter-exchange": .string(Topology.deadLetterExchange),
+                "x-dead-letter-exchange": .string(BusLayout.deadLetterExchange),
                 "x-dead-letter-routing-key": .string(name),
                 "x-dead-letter-strategy": "at-least-once",
                 "x-overflow": "reject-publish",
             ])
         )
         try await connection.declare(AMQPQueue(name: name + ".dlq", arguments: ["x-queue-type": "quorum"]))
-        try await connection.bind(AMQPBinding(queue: name + ".dlq", exchange: Topology.deadLetterExchange, routingKey: name))
+        try await connection.bind(AMQPBinding(queue: name + ".dlq", exchange: BusLayout.deadLetterExchange, routingKey: name))
         try await connection.enableConfirms()
         return TestQueue(name: name, deadLetter: name + ".dlq", connection: connection)
     }
@@ -88,7 +88,7 @@ func effectsMigration(schema: String) -> [Migration] {
 
 func consumer(queue: TestQueue, schema: String, pool: PostgresPool, handler: any MessageHandler, batchSize: Int = 10) throws -> MessageConsumer {
     MessageConsumer(
-        options: .init(queue: queue.name, consumerName: "runtime-tests", schema: schema, prefetch: 50, batchSize: batchSize),
+        options: .init(queue: queue.name, consumerName: "runtime-tests", schema: schema, service: .isms, prefetch: 50, batchSize: batchSize),
         amqp: try TestServers.amqpConfiguration(name: "runtime-tests-consumer"),
         database: pool,
         handler: handler,

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The five services on this machine, in the background, against the dev stack:
 #
-#   services.sh start    start each service unless running; wait until each answers /healthz
-#   services.sh stop     SIGTERM each, wait up to 30 s (in-flight work commits and acks), then SIGKILL
-#   services.sh status   pid and /readyz of each
+#   services.sh [--profile dev|test] start    start each service unless running; wait until each answers /healthz
+#   services.sh [--profile dev|test] stop     SIGTERM each, wait up to 30 s (in-flight work commits and acks), then SIGKILL
+#   services.sh [--profile dev|test] status   pid and /readyz of each
 #
-# Logs: deploy/local/run/logs/<service>.log; pid files: deploy/local/run/<service>.pid.
+# The dev profile (make run) listens on 8081-8085; the test profile (the API suite of make test)
+# on 48081-48085 with its own sinks, so both run side by side.
+# Logs: deploy/local/run[-test]/logs/<service>.log; pid files: deploy/local/run[-test]/<service>.pid.
 # Binaries: $ISMS_BIN (default .build/debug). Each service gets ISMS_AMQP_URL from the dev stack,
 # its own ISMS_DATABASE_URL (its role, which can touch only its schema), ISMS_HTTP_PORT, and
 # ISMS_LOG_FORMAT=json.
@@ -13,24 +15,29 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 root=$(cd "$here/../.." && pwd -P)
-run="$here/run"
 bin=${ISMS_BIN:-$root/.build/debug}
-pg_port=55432
+profile=dev
+if [[ ${1:-} == --profile ]]; then profile=${2:?--profile needs dev or test}; shift 2; fi
+case $profile in
+    dev) run="$here/run" port_base=0 ;;
+    test) run="$here/run-test" port_base=40000 ;;
+    *) echo "services.sh: unknown profile '$profile' (dev or test)" >&2; exit 2 ;;
+esac
 
 # service:database-role:http-port
 services=(
-    incident-intake:intake:8081
-    csirt-triage:triage:8082
-    audit-scheduler:audit:8083
-    contractor-monitor:contractor:8084
-    notifier:notifier:8085
+    incident-intake:intake:$((8081 + port_base))
+    csirt-triage:triage:$((8082 + port_base))
+    audit-scheduler:audit:$((8083 + port_base))
+    contractor-monitor:contractor:$((8084 + port_base))
+    notifier:notifier:$((8085 + port_base))
 )
 
 # Local stand-ins for the ward's mail server and CSIRT's webhook endpoint, so notifications have
 # somewhere real to go: an SMTP sink (aiosmtpd) and a receiver that checks Standard Webhooks
 # signatures. Each writes what it receives under deploy/local/run/.
-smtp_port=8025
-webhook_port=8090
+smtp_port=$((8025 + port_base))
+webhook_port=$((8090 + port_base))
 webhook_secret=whsec_ZGV2LXdlYmhvb2stc2VjcmV0
 sinks=(smtp-sink webhook-receiver)
 
@@ -63,7 +70,9 @@ alive() { local pid; pid=$(pid_of "$1") && kill -0 "$pid" 2>/dev/null; }
 start() {
     mkdir -p "$run/logs" "$run/mail" "$run/webhooks"
     start_sinks
-    eval "$("$here/stack.sh" --profile dev env)"
+    eval "$("$here/stack.sh" --profile "$profile" env)"
+    # The services connect as their own roles, on the profile's server and database.
+    local database_base=${ISMS_DATABASE_ADMIN_URL#*@}
     local entry name role port
     for entry in "${services[@]}"; do
         IFS=: read -r name role port <<<"$entry"
@@ -73,7 +82,7 @@ start() {
         fi
         [[ -x $bin/$name ]] || { echo "services.sh: $bin/$name not built" >&2; exit 1; }
         ISMS_AMQP_URL="$ISMS_AMQP_URL" \
-            ISMS_DATABASE_URL="postgresql://$role:$role@127.0.0.1:$pg_port/isms" \
+            ISMS_DATABASE_URL="postgresql://$role:$role@$database_base" \
             ISMS_HTTP_PORT="$port" ISMS_LOG_FORMAT=json \
             ISMS_NOTIFIER_SMTP_URL="smtp://127.0.0.1:$smtp_port?starttls=never" \
             setsid "$bin/$name" >>"$run/logs/$name.log" 2>&1 </dev/null &
@@ -145,5 +154,5 @@ case ${1:-} in
     start) start ;;
     stop) stop ;;
     status) status ;;
-    *) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

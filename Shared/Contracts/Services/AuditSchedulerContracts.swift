@@ -50,7 +50,7 @@ extension MessageTypes {
     public static let auditScheduler: [MessageType] = [dutyDueSoon, dutyDue, dutyOverdue, dutyEscalated, dutyCompleted]
 }
 
-extension Topology {
+extension BusLayout {
     static let auditSchedulerQueues: [WorkQueue] = [
         // directory.changed: new sections get their duties at once, not at the next daily sweep.
         WorkQueue(name: "audit-scheduler.events", consumer: .auditScheduler, messageTypes: [MessageTypes.directoryChanged]),

@@ -72,7 +72,7 @@ extension MessageTypes {
     ]
 }
 
-extension Topology {
+extension BusLayout {
     static let csirtTriageQueues: [WorkQueue] = [
         // Art. 3(13)(イ): a contractor's violation of the policy is a security incident too.
         WorkQueue(name: "csirt-triage.events", consumer: .csirtTriage, messageTypes: [

@@ -35,7 +35,7 @@ extension MessageTypes {
     ]
 }
 
-extension Topology {
+extension BusLayout {
     static let contractorMonitorQueues: [WorkQueue] = [
         WorkQueue(name: "contractor-monitor.events", consumer: .contractorMonitor, messageTypes: [MessageTypes.directoryChanged]),
     ]

@@ -10,7 +10,7 @@ extension MessageTypes {
     public static let directory: [MessageType] = [directoryChanged]
 }
 
-extension Topology {
+extension BusLayout {
     static let incidentIntakeQueues: [WorkQueue] = [
         WorkQueue(name: "incident-intake.commands", consumer: .incidentIntake, messageTypes: [MessageTypes.submitIncidentReport]),
     ]

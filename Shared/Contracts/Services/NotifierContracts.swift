@@ -15,7 +15,7 @@ extension MessageTypes {
     public static let notifier: [MessageType] = [notificationFailed]
 }
 
-extension Topology {
+extension BusLayout {
     static let notifierQueues: [WorkQueue] = [
         // `#` binds every event, present and future: what is notified is the routing tree's
         // decision (deploy/config), not the topology's, so a new event type needs no new binding.

@@ -18,9 +18,7 @@ public struct DutyNoticeTimer: TimerHandler {
         guard let id = UUID(uuidString: timer.key) else {
             throw PermanentFailure(code: "bad-timer-key", reason: "duty notice timer key \(timer.key) is not a duty id")
         }
-        for message in try store.sendDueNotices(dutyID: id, now: context.now, on: context.connection) {
-            context.emit(message)
-        }
+        try store.sendDueNotices(dutyID: id, context: &context)
     }
 }
 

@@ -178,6 +178,14 @@ public struct DutyDetail: Sendable, Hashable, Codable {
 }
 
 /// What to list.
+/// Where a duty sorts in a list: by due date, then template, unit and id.
+public struct DutySortKey: Sendable, Hashable {
+    public var dueDate: CivilDate
+    public var templateID: String
+    public var unitCode: String
+    public var id: UUID
+}
+
 public struct DutyFilter: Sendable, Hashable {
     public var fiscalYear: Int?
     public var status: DutyStatus?
@@ -188,6 +196,8 @@ public struct DutyFilter: Sendable, Hashable {
     public var templateID: String?
     public var kind: DutyKind?
     public var limit: Int
+    /// The sort key of the last duty of the page before (keyset pagination).
+    public var after: DutySortKey?
 
     public init(
         fiscalYear: Int? = nil, status: DutyStatus? = nil, overdueOnly: Bool = false, unitCode: String? = nil, templateID: String? = nil,

@@ -2,8 +2,8 @@ import Contracts
 import Directory
 import Foundation
 import Hummingbird
-import NIOCore
 import Postgres
+public import ServiceRuntime
 import WardCalendar
 
 /// The scheduler's HTTP API (issue #6 item 7; docs/openapi.yaml). Every request carries a bearer
@@ -25,59 +25,59 @@ struct AuditSchedulerRoutes: Sendable {
     let database: PostgresPool
     let clock: @Sendable () -> Date
 
-    static let maximumBodyBytes = 256 * 1024
-
-    func add(to router: Router<BasicRequestContext>) {
-        router.get("/v1/duties") { request, _ in try await handle(request) { actor, now in try await listDuties(request, actor: actor, now: now) } }
-        router.get("/v1/duties/:id") { request, context in
+    func add(to routes: APIRoutes) {
+        routes.get("/v1/duties") { request, context in try await handle(context) { actor, now in try await listDuties(request, actor: actor, now: now) } }
+        routes.get("/v1/duties/:id") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
-            return try await handle(request) { actor, now in
+            return try await handle(context) { actor, now in
                 guard let id else { throw AuditSchedulerError(.notFound, "no such duty") }
                 let store = store
                 let detail = try await database.withConnection { connection in
                     try store.duty(id: id, visibleTo: actor, today: CivilDate.inTokyo(now), on: connection)
                 }
                 guard let detail else { throw AuditSchedulerError(.notFound, "no duty \(id) is visible to this token") }
-                return try Self.json(detail)
+                return try APIResponse.json(detail)
             }
         }
-        router.post("/v1/duties/:id/complete") { request, context in
+        routes.post("/v1/duties/:id/complete") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
-            return try await handle(request) { actor, now in
-                let body = try await Self.decode(DutyCompletionRequest.self, from: request)
+            return try await handle(context) { actor, now in
+                let body = try await request.decodeJSON(as: DutyCompletionRequest.self, context: context)
                 guard let id else { throw AuditSchedulerError(.notFound, "no such duty") }
                 let store = store
-                let duty = try await database.withTransaction { connection in try store.complete(dutyID: id, with: body, by: actor, now: now, on: connection) }
-                return try Self.json(duty, status: .created)
+                let duty = try await database.withTransaction(emittingAs: .auditScheduler, schema: store.schema, logger: context.logger, now: now) { transaction in
+                    try store.complete(dutyID: id, with: body, by: actor, context: &transaction)
+                }
+                return try APIResponse.json(duty, status: .created)
             }
         }
-        router.post("/v1/duties/:id/reschedule") { request, context in
+        routes.post("/v1/duties/:id/reschedule") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
-            return try await handle(request) { actor, now in
-                let body = try await Self.decode(RescheduleBody.self, from: request)
+            return try await handle(context) { actor, now in
+                let body = try await request.decodeJSON(as: RescheduleBody.self, context: context)
                 guard let id else { throw AuditSchedulerError(.notFound, "no such duty") }
                 guard let due = CivilDate(iso: body.dueDate) else { throw AuditSchedulerError(.invalid, "dueDate must be YYYY-MM-DD") }
                 let store = store
                 let duty = try await database.withTransaction { connection in
                     try store.reschedule(dutyID: id, to: due, reason: body.reason, by: actor, now: now, on: connection)
                 }
-                return try Self.json(duty)
+                return try APIResponse.json(duty)
             }
         }
-        router.post("/v1/duties/:id/auditor") { request, context in
+        routes.post("/v1/duties/:id/auditor") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
-            return try await handle(request) { actor, now in
-                let body = try await Self.decode(AuditorBody.self, from: request)
+            return try await handle(context) { actor, now in
+                let body = try await request.decodeJSON(as: AuditorBody.self, context: context)
                 guard let id else { throw AuditSchedulerError(.notFound, "no such duty") }
                 let store = store
                 let duty = try await database.withTransaction { connection in
                     try store.assignAuditor(dutyID: id, personID: body.personID, by: actor, now: now, on: connection)
                 }
-                return try Self.json(duty)
+                return try APIResponse.json(duty)
             }
         }
-        router.get("/v1/findings") { request, _ in
-            try await handle(request) { actor, now in
+        routes.get("/v1/findings") { request, context in
+            try await handle(context) { actor, now in
                 let parameters = request.uri.queryParameters
                 let status = try parameters.get("status").map { text in
                     guard let value = FindingStatus(rawValue: text) else { throw AuditSchedulerError(.invalid, "status must be open, treated or closed") }
@@ -89,143 +89,108 @@ struct AuditSchedulerRoutes: Sendable {
                 let findings = try await database.withConnection { connection in
                     try store.findings(status: status, unitCode: unit, fiscalYear: year, visibleTo: actor, today: CivilDate.inTokyo(now), on: connection)
                 }
-                return try Self.json(["findings": findings])
+                return try APIResponse.json(["findings": findings])
             }
         }
-        router.get("/v1/findings/:id") { request, context in
+        routes.get("/v1/findings/:id") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
-            return try await handle(request) { actor, now in
+            return try await handle(context) { actor, now in
                 guard let id else { throw AuditSchedulerError(.notFound, "no such finding") }
                 let store = store
                 let finding = try await database.withConnection { connection in
                     try store.finding(id: id, visibleTo: actor, today: CivilDate.inTokyo(now), on: connection)
                 }
                 guard let finding else { throw AuditSchedulerError(.notFound, "no finding \(id) is visible to this token") }
-                return try Self.json(finding)
+                return try APIResponse.json(finding)
             }
         }
-        router.post("/v1/findings") { request, _ in
-            try await handle(request) { actor, now in
-                let body = try await Self.decode(FindingRequest.self, from: request)
+        routes.post("/v1/findings") { request, context in
+            try await handle(context) { actor, now in
+                let body = try await request.decodeJSON(as: FindingRequest.self, context: context)
                 let store = store
                 let finding = try await database.withTransaction { connection in try store.recordFinding(body, by: actor, now: now, on: connection) }
-                return try Self.json(finding, status: .created)
+                return try APIResponse.json(finding, status: .created)
             }
         }
-        router.post("/v1/findings/:id/result") { request, context in
+        routes.post("/v1/findings/:id/result") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
-            return try await handle(request) { actor, now in
-                let body = try await Self.decode(ResultBody.self, from: request)
+            return try await handle(context) { actor, now in
+                let body = try await request.decodeJSON(as: ResultBody.self, context: context)
                 guard let id else { throw AuditSchedulerError(.notFound, "no such finding") }
                 let store = store
                 let finding = try await database.withTransaction { connection in
                     try store.submitTreatmentResult(findingID: id, notes: body.notes, treatmentPlan: body.treatmentPlan, by: actor, now: now, on: connection)
                 }
-                return try Self.json(finding)
+                return try APIResponse.json(finding)
             }
         }
-        router.post("/v1/findings/:id/review") { request, context in
+        routes.post("/v1/findings/:id/review") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
-            return try await handle(request) { actor, now in
-                let body = try await Self.decode(ReviewBody.self, from: request)
+            return try await handle(context) { actor, now in
+                let body = try await request.decodeJSON(as: ReviewBody.self, context: context)
                 guard let id else { throw AuditSchedulerError(.notFound, "no such finding") }
                 let store = store
                 let finding = try await database.withTransaction { connection in
                     try store.reviewTreatment(findingID: id, approve: body.approve, comment: body.comment ?? "", by: actor, now: now, on: connection)
                 }
-                return try Self.json(finding)
+                return try APIResponse.json(finding)
             }
         }
-        router.get("/v1/reports/effectiveness") { request, _ in
-            try await handle(request) { actor, now in
+        routes.get("/v1/reports/effectiveness") { request, context in
+            try await handle(context) { actor, now in
                 // Art. 11(5): the review's data is the ward's, for ward-wide roles.
                 guard actor.unitCode == nil else { throw AuditSchedulerError(.forbidden, "the effectiveness report is for ward-wide roles") }
                 let store = store
-                let year = request.uri.queryParameters.get("fiscalYear", as: Int.self) ?? store.calendar.fiscalYear(of: CivilDate.inTokyo(now))
+                let year = try APIQuery(request).int("fiscalYear", in: 2000...2200) ?? store.calendar.fiscalYear(of: CivilDate.inTokyo(now))
                 let report = try await database.withConnection { connection in try store.effectivenessReport(fiscalYear: year, now: now, on: connection) }
-                return try Self.json(report)
+                return try APIResponse.json(report)
             }
         }
-        router.get("/v1/audit-plan") { request, _ in
-            try await handle(request) { _, now in
+        routes.get("/v1/audit-plan") { request, context in
+            try await handle(context) { _, now in
                 let store = store
-                let year = request.uri.queryParameters.get("fiscalYear", as: Int.self) ?? store.calendar.fiscalYear(of: CivilDate.inTokyo(now))
+                let year = try APIQuery(request).int("fiscalYear", in: 2000...2200) ?? store.calendar.fiscalYear(of: CivilDate.inTokyo(now))
                 let sections = try await database.withConnection { connection in try store.storedAuditPlan(fiscalYear: year, on: connection) }
-                return try Self.json(AuditPlanBody(fiscalYear: year, sections: sections))
+                return try APIResponse.json(AuditPlanBody(fiscalYear: year, sections: sections))
             }
         }
     }
 
     private func listDuties(_ request: Request, actor: DutyActor, now: Date) async throws -> Response {
-        let parameters = request.uri.queryParameters
+        let query = APIQuery(request)
+        let page = try PageRequest(query)
         let today = CivilDate.inTokyo(now)
-        let status = try parameters.get("status").map { text in
-            guard let value = DutyStatus(rawValue: text) else { throw AuditSchedulerError(.invalid, "status must be open, completed or cancelled") }
-            return value
+        var filter = DutyFilter(
+            fiscalYear: try query.int("fiscalYear", in: 2000...2200) ?? store.calendar.fiscalYear(of: today), status: try query.value("status", as: DutyStatus.self),
+            overdueOnly: try query.bool("overdue") ?? false, unitCode: query.string("unit"), templateID: query.string("template"),
+            kind: try query.value("kind", as: DutyKind.self), limit: page.limit + 1)
+        if let cursor = page.after {
+            guard let due = cursor[0].flatMap(CivilDate.init(iso:)), let template = cursor[1], let unit = cursor[2], let id = cursor[3].flatMap(UUID.init(uuidString:)) else {
+                throw APIProblem.badRequest("cursor is not one this API gave out.")
+            }
+            filter.after = DutySortKey(dueDate: due, templateID: template, unitCode: unit, id: id)
         }
-        let kind = try parameters.get("kind").map { text in
-            guard let value = DutyKind(rawValue: text) else { throw AuditSchedulerError(.invalid, "unknown kind \(text)") }
-            return value
-        }
-        let filter = DutyFilter(
-            fiscalYear: parameters.get("fiscalYear", as: Int.self) ?? store.calendar.fiscalYear(of: today), status: status,
-            overdueOnly: parameters.get("overdue") == "true", unitCode: parameters.get("unit"), templateID: parameters.get("template"), kind: kind,
-            limit: parameters.get("limit", as: Int.self) ?? 1000)
         let store = store
-        let duties = try await database.withConnection { connection in try store.duties(filter, visibleTo: actor, today: today, on: connection) }
-        return try Self.json(["duties": duties])
+        let duties = try await database.withConnection { [filter] connection in try store.duties(filter, visibleTo: actor, today: today, on: connection) }
+        let (items, next) = page.page(duties) { PageCursor([$0.dueDate.iso, $0.templateID, $0.unitCode ?? "", $0.id.lowercasedString]) }
+        return try APIResponse.page(items, key: "duties", next: next)
     }
 
-    /// Authenticates, runs `body`, and maps errors to RFC 9457 problems.
-    private func handle(_ request: Request, _ body: (DutyActor, Date) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-            return Self.problem(.unauthorized, "A bearer token is required", "Send Authorization: Bearer <token>; `isms token issue` makes one.")
-        }
-        let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-        let grant = try await database.withConnection { connection in try DirectoryTokens(store: store.directory).verify(token: token, on: connection) }
-        guard let grant else { return Self.problem(.unauthorized, "The token is not valid", "The token is unknown, revoked or expired.") }
-        do {
-            return try await body(DutyActor(grant: grant), clock())
-        } catch let error as AuditSchedulerError {
-            let status: HTTPResponse.Status =
-                switch error.code {
-                case .notFound: .notFound
-                case .forbidden: .forbidden
-                case .conflict, .auditorNotIndependent: .conflict
-                default: .unprocessableContent
-                }
-            return Self.problem(status, error.code.description, error.detail)
-        }
+    /// Runs `body` as the token's actor at the scheduler's now.
+    private func handle(_ context: APIRequestContext, _ body: (DutyActor, Date) async throws -> Response) async throws -> Response {
+        try await body(DutyActor(grant: try context.requireGrant()), clock())
     }
+}
 
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: maximumBodyBytes)
-        } catch is NIOTooManyBytesError {
-            throw AuditSchedulerError(.invalid, "the body is larger than \(maximumBodyBytes) bytes")
+extension AuditSchedulerError: APIProblemConvertible {
+    public var problem: APIProblem {
+        switch code {
+        case .notFound: .notFound(detail)
+        case .forbidden: .forbidden(detail)
+        case .conflict: .conflict(detail)
+        case .auditorNotIndependent: APIProblem(.conflict, title: "The auditor is not independent of the audited unit", detail: detail)
+        default: .unprocessable(detail)
         }
-        do {
-            return try ContractsJSON.decoder().decode(T.self, from: Data(Array(buffer: buffer)))
-        } catch {
-            throw AuditSchedulerError(.invalid, "the body is not the JSON this endpoint takes: \(error)")
-        }
-    }
-
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let encoder = ContractsJSON.encoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
-    }
-
-    static func problem(_ status: HTTPResponse.Status, _ title: String, _ detail: String) -> Response {
-        let body: [String: Any] = ["type": "https://isms.ward.example/problems/\(status.code)", "title": title, "status": status.code, "detail": detail]
-        var headers = HTTPFields()
-        headers[.contentType] = "application/problem+json"
-        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
-        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 

@@ -1,5 +1,6 @@
 import Contracts
 import Directory
+import Logging
 public import Foundation
 public import Postgres
 import ServiceRuntime
@@ -103,9 +104,11 @@ extension AuditSchedulerStore {
             if let dutyID = finding.treatmentDutyID,
                 let duty = try duties(where: "d.id = \(dutyID)", today: today, forUpdate: true, on: connection).first, duty.status == .open
             {
-                try record(
-                    completion: DutyCompletionRequest(evidence: [], notes: [finding.resultNotes ?? "", comment].filter { !$0.isEmpty }.joined(separator: "\n")),
-                    of: duty, by: actor, now: now, on: connection)
+                try connection.emitting(as: .auditScheduler, schema: schema, logger: Logger(label: "audit-scheduler"), now: now) { context in
+                    try record(
+                        completion: DutyCompletionRequest(evidence: [], notes: [finding.resultNotes ?? "", comment].filter { !$0.isEmpty }.joined(separator: "\n")),
+                        of: duty, by: actor, context: &context)
+                }
             }
         } else {
             _ = try connection.query("UPDATE \(unescaped: table("findings")) SET status = 'open', treated_at = NULL WHERE id = \(findingID)")

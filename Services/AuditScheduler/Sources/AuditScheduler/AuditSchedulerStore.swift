@@ -5,7 +5,7 @@ public import Directory
 public import Foundation
 import Logging
 public import Postgres
-import ServiceRuntime
+public import ServiceRuntime
 public import WardCalendar
 
 /// The audit scheduler's state in PostgreSQL: duties, the audit plan, findings and the
@@ -145,17 +145,17 @@ public struct AuditSchedulerStore: Sendable {
 
     /// Sends every notice of the duty that is due by `now` (a reminder, the due notice, the overdue
     /// notice, escalations) and schedules the timer for the next one. Called by the notice timer.
-    public func sendDueNotices(dutyID: UUID, now: Date, on connection: PostgresConnection) throws -> [AMQPOutgoingMessage] {
+    public func sendDueNotices(dutyID: UUID, context: inout TransactionContext) throws {
+        let (now, connection) = (context.now, context.connection)
         guard var duty = try duties(where: "d.id = \(dutyID)", today: CivilDate.inTokyo(now), forUpdate: true, on: connection).first,
             duty.status == .open
-        else { return [] }
+        else { return }
         let (timeline, recipients) = timeline(for: duty)
         var index = duty.lastStage
-        var messages: [AMQPOutgoingMessage] = []
         while let next = timeline.next(after: index, now: now), timeline.steps[next].at <= now {
             let step = timeline.steps[next]
             if case .escalated(let level) = step.stage { duty.escalationLevel = level }
-            messages.append(try notice(step.stage, duty: duty, recipients: recipients, now: now))
+            try notice(step.stage, duty: duty, recipients: recipients, context: &context)
             index = next
         }
         _ = try connection.query(
@@ -163,33 +163,25 @@ public struct AuditSchedulerStore: Sendable {
             UPDATE \(unescaped: table("duties")) SET last_stage = \(index), escalation_level = \(duty.escalationLevel) WHERE id = \(dutyID)
             """)
         try scheduleNextNotice(dutyID: dutyID, timeline: timeline, after: index, now: now, on: connection)
-        return messages
     }
 
-    func notice(_ stage: DutyStage, duty: DutyRecord, recipients: [DutyRecipient], now: Date) throws -> AMQPOutgoingMessage {
+    func notice(_ stage: DutyStage, duty: DutyRecord, recipients: [DutyRecipient], context: inout TransactionContext) throws {
         let reference = Self.reference(duty)
         let owner = DutyRecipient.at(duty.owningRole, sectionCode: duty.sectionCode, departmentCode: duty.departmentCode)
             ?? DutyRecipient(role: duty.owningRole, unitCode: nil)
         let ownerRecipient = DutyNoticeRecipient(role: owner.role.rawValue, unitCode: owner.unitCode)
-        let daysOverdue = max(0, duty.dueDate.days(until: CivilDate.inTokyo(now)))
-        let source = ServiceName.auditScheduler.source
-        let app = ServiceName.auditScheduler.rawValue
+        let daysOverdue = max(0, duty.dueDate.days(until: CivilDate.inTokyo(context.now)))
         switch stage {
         case .dueSoon(let days):
-            return try Envelope(source: source, time: now, data: DutyDueSoon(duty: reference, recipient: ownerRecipient, daysBefore: days)).amqpMessage(appID: app)
+            try context.emit(DutyDueSoon(duty: reference, recipient: ownerRecipient, daysBefore: days))
         case .due:
-            return try Envelope(source: source, time: now, data: DutyDue(duty: reference, recipient: ownerRecipient)).amqpMessage(appID: app)
+            try context.emit(DutyDue(duty: reference, recipient: ownerRecipient))
         case .overdue:
-            return try Envelope(source: source, time: now, data: DutyOverdue(duty: reference, recipient: ownerRecipient, daysOverdue: daysOverdue))
-                .amqpMessage(appID: app)
+            try context.emit(DutyOverdue(duty: reference, recipient: ownerRecipient, daysOverdue: daysOverdue))
         case .escalated(let level):
             let target = recipients[min(level, recipients.count) - 1]
-            return try Envelope(
-                source: source, time: now,
-                data: DutyEscalated(
-                    duty: reference, recipient: DutyNoticeRecipient(role: target.role.rawValue, unitCode: target.unitCode), level: level,
-                    daysOverdue: daysOverdue)
-            ).amqpMessage(appID: app)
+            try context.emit(DutyEscalated(
+                duty: reference, recipient: DutyNoticeRecipient(role: target.role.rawValue, unitCode: target.unitCode), level: level, daysOverdue: daysOverdue))
         }
     }
 
@@ -215,7 +207,14 @@ public struct AuditSchedulerStore: Sendable {
             query.append(unescaped: " AND (d.unit_code = "); query.append(bind: unit)
             query.append(unescaped: " OR d.department_code = "); query.append(bind: unit); query.append(unescaped: ")")
         }
-        query.append(unescaped: " ORDER BY d.due_date, d.template_id, d.unit_code LIMIT ")
+        if let after = filter.after {
+            query.append(unescaped: " AND (d.due_date, d.template_id, COALESCE(d.unit_code, ''), d.id) > (")
+            query.append(bind: after.dueDate.iso); query.append(unescaped: "::date, ")
+            query.append(bind: after.templateID); query.append(unescaped: ", ")
+            query.append(bind: after.unitCode); query.append(unescaped: ", ")
+            query.append(bind: after.id); query.append(unescaped: "::uuid)")
+        }
+        query.append(unescaped: " ORDER BY d.due_date, d.template_id, COALESCE(d.unit_code, ''), d.id LIMIT ")
         query.append(bind: max(1, min(filter.limit, 10_000)))
         return try duties(where: query, today: today, forUpdate: false, on: connection)
     }
@@ -349,8 +348,9 @@ public struct AuditSchedulerStore: Sendable {
     /// a checklist score (Art. 24). Risk treatment completes through the finding's approval.
     @discardableResult
     public func complete(
-        dutyID: UUID, with request: DutyCompletionRequest, by actor: DutyActor, now: Date, on connection: PostgresConnection
+        dutyID: UUID, with request: DutyCompletionRequest, by actor: DutyActor, context: inout TransactionContext
     ) throws -> DutyRecord {
+        let (now, connection) = (context.now, context.connection)
         let today = CivilDate.inTokyo(now)
         guard let duty = try duties(where: "d.id = \(dutyID)", today: today, forUpdate: true, on: connection).first, Self.mayView(duty, actor) else {
             throw AuditSchedulerError(.notFound, "no duty \(dutyID)")
@@ -363,15 +363,16 @@ public struct AuditSchedulerStore: Sendable {
             throw AuditSchedulerError(.conflict, "risk treatment is completed when the department security officer approves the finding's result (Art. 17(6)(6))")
         }
         try Self.validate(request, kind: duty.kind)
-        try record(completion: request, of: duty, by: actor, now: now, on: connection)
+        try record(completion: request, of: duty, by: actor, context: &context)
         return try duties(where: "d.id = \(dutyID)", today: today, forUpdate: false, on: connection)[0]
     }
 
-    func record(completion request: DutyCompletionRequest, of duty: DutyRecord, by actor: DutyActor, now: Date, on connection: PostgresConnection) throws {
-        let at = Self.millisecondPrecision(now)
+    func record(completion request: DutyCompletionRequest, of duty: DutyRecord, by actor: DutyActor, context: inout TransactionContext) throws {
+        let connection = context.connection
+        let at = Self.millisecondPrecision(context.now)
         let onTime = at < duty.dueDate.endInTokyo()
         let seq = try appendLedger(type: "duty.completed", subject: duty.id, actor: actor, body: LedgerCompletion(dutyID: duty.id, onTime: onTime, request: request), at: at, on: connection)
-        let evidence = String(decoding: try JSONEncoder().encode(request.evidence), as: UTF8.self)
+        let evidence = String(decoding: try ContractsJSON.encoder().encode(request.evidence), as: UTF8.self)
         _ = try connection.query(
             """
             INSERT INTO \(unescaped: table("duty_completions")) (
@@ -384,9 +385,7 @@ public struct AuditSchedulerStore: Sendable {
         try DurableTimers.cancel(kind: Self.noticeTimerKind, key: duty.id.uuidString.lowercased(), on: connection, schema: schema)
         let event = DutyCompleted(
             duty: Self.reference(duty), completedAt: at, onTime: onTime, completedByRole: actor.role.rawValue, evidenceCount: request.evidence.count)
-        try Outbox.enqueue(
-            [OutboxMessage(try Envelope(source: ServiceName.auditScheduler.source, time: at, data: event).amqpMessage(appID: ServiceName.auditScheduler.rawValue))],
-            schema: schema, on: connection)
+        try context.emit(event, time: at)
     }
 
     static func validate(_ request: DutyCompletionRequest, kind: DutyKind) throws {

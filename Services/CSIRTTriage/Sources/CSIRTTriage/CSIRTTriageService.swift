@@ -64,7 +64,7 @@ public enum CSIRTTriageService {
     }
 
     /// Adds the CSIRT API (`/v1/cases...`, `/v1/acknowledgements/{token}`) to `router`.
-    public static func addRoutes(to router: Router<BasicRequestContext>, engine: TriageEngine, database: PostgresPool, ackSecret: String, logger: Logger) {
+    public static func addRoutes(to router: APIRoutes, engine: TriageEngine, database: PostgresPool, ackSecret: String, logger: Logger) {
         TriageRoutes(engine: engine, database: database, ackSecret: ackSecret, logger: logger).add(to: router)
     }
 

@@ -76,13 +76,10 @@ extension TriageEngine {
         try store.history.append(
             caseID: record.id, caseNumber: record.caseNumber, action: change, actor: actor.id, role: role.rawValue, at: context.now,
             reason: reason, before: [String: String](), after: ["personId": personID], on: context.connection)
-        context.emit(try Envelope(
-            source: ServiceName.csirtTriage.source, time: context.now,
-            data: IncidentAssigned(
+        try context.emit(IncidentAssigned(
                 caseNumber: record.caseNumber, caseId: record.id, source: .init(kind: record.source.kind, id: record.source.id), change: change,
                 personId: personID, assignees: assignees.map(\.personID), actor: actor.id, role: role.rawValue, severity: record.severity.severity,
-                sectionCode: record.sectionCode, changedAt: context.now)
-        ).amqpMessage(appID: Self.appID))
+                sectionCode: record.sectionCode, changedAt: context.now))
         return assignees
     }
 

@@ -54,7 +54,7 @@ extension TriageEngine {
             bySeverity: Dictionary(grouping: rows, by: { String($0.severity) }).mapValues(\.count),
             byCategory: Dictionary(grouping: rows, by: { $0.category.rawValue }).mapValues(\.count),
             cases: Array(rows.prefix(200)), recipients: recipients, generatedAt: now)
-        context.emit(try Envelope(source: ServiceName.csirtTriage.source, time: now, data: digest).amqpMessage(appID: Self.appID))
+        try context.emit(digest, time: now)
         if let interval {
             try DurableTimers.schedule(
                 kind: Self.digestTimer, key: Self.digestKey, at: now.addingTimeInterval(Double(interval.components.seconds)),

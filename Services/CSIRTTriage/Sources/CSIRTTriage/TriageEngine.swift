@@ -48,7 +48,6 @@ public struct TriageEngine: Sendable {
 
     var schema: String { store.schema }
     var obligationStore: ObligationStore { ObligationStore(schema: schema) }
-    static let appID = ServiceName.csirtTriage.rawValue
 
     // MARK: Opening
 
@@ -77,13 +76,10 @@ public struct TriageEngine: Sendable {
             caseID: id, caseNumber: caseNumber, action: "open", actor: TriageActor.system.id, role: nil, at: now,
             reason: "severity \(decision.severity) by rule \(decision.rule): \(decision.reason)",
             before: [String: String](), after: HistorySnapshot(record), on: connection)
-        context.emit(try Envelope(
-            source: ServiceName.csirtTriage.source, time: now, causedBy: cause,
-            data: IncidentCaseOpened(
+        try context.emit(IncidentCaseOpened(
                 caseNumber: caseNumber, caseId: id, source: .init(kind: new.source.kind, id: new.source.id), severity: decision.severity,
                 severityRule: decision.rule, sectionCode: new.sectionCode, departmentCode: new.departmentCode, category: new.category,
-                title: String(new.title.prefix(200)), myNumberDetected: new.myNumberDetected, knownAt: new.knownAt, openedAt: now)
-        ).amqpMessage(appID: Self.appID))
+                title: String(new.title.prefix(200)), myNumberDetected: new.myNumberDetected, knownAt: new.knownAt, openedAt: now), time: now, causedBy: cause)
         var opened = record
         try startEscalation(&opened, cause: cause, context: &context)
         try reviewObligations(opened, actor: .system, context: &context)
@@ -165,13 +161,10 @@ public struct TriageEngine: Sendable {
         _ record: CaseRecord, level: Int, role: DirectoryRole, unitCode: String?, recipients: [String], reason: String, next: Date?,
         cause: Causation?, context: inout TransactionContext
     ) throws {
-        context.emit(try Envelope(
-            source: ServiceName.csirtTriage.source, time: context.now, causedBy: cause,
-            data: IncidentEscalated(
+        try context.emit(IncidentEscalated(
                 caseNumber: record.caseNumber, caseId: record.id, severity: record.severity.severity, level: level, role: role.rawValue,
                 unitCode: unitCode, recipients: recipients, reason: reason, sectionCode: record.sectionCode,
-                departmentCode: record.departmentCode, escalatedAt: context.now, nextEscalationAt: next)
-        ).amqpMessage(appID: Self.appID))
+                departmentCode: record.departmentCode, escalatedAt: context.now, nextEscalationAt: next), causedBy: cause)
     }
 
     // MARK: Life cycle
@@ -222,12 +215,9 @@ public struct TriageEngine: Sendable {
             try DurableTimers.cancel(kind: Self.escalationTimer, key: record.id.uuidString.lowercased(), on: context.connection, schema: schema)
         }
         if action == .acknowledge {
-            context.emit(try Envelope(
-                source: ServiceName.csirtTriage.source, time: now,
-                data: IncidentAcknowledged(
+            try context.emit(IncidentAcknowledged(
                     caseNumber: record.caseNumber, caseId: record.id, severity: record.severity.severity, actor: actor.id, role: role.rawValue,
-                    acknowledgedAt: now)
-            ).amqpMessage(appID: Self.appID))
+                    acknowledgedAt: now), time: now)
         }
         return record
     }
@@ -379,13 +369,10 @@ public struct TriageEngine: Sendable {
         else { return }
         let schedule = statutoryRules.reminders.schedule(dueDate: dueDate, dueAt: dueAt, now: context.now)
         if let stage = schedule.current {
-            context.emit(try Envelope(
-                source: ServiceName.csirtTriage.source, time: context.now,
-                data: IncidentObligationReminder(
+            try context.emit(IncidentObligationReminder(
                     caseNumber: record.caseNumber, caseId: record.id, obligationId: obligation.id, rule: obligation.rule, kind: obligation.kind,
                     status: obligation.status.rawValue, stage: stage, dueDate: dueText, dueAt: dueAt, law: String(obligation.law.prefix(500)),
-                    sectionCode: record.sectionCode, remindedAt: context.now)
-            ).amqpMessage(appID: Self.appID))
+                    sectionCode: record.sectionCode, remindedAt: context.now))
         }
         try scheduleReminders([obligation], context: &context)
     }

@@ -4,9 +4,8 @@ import Directory
 import Foundation
 import Hummingbird
 import Logging
-import NIOCore
 import Postgres
-import ServiceRuntime
+public import ServiceRuntime
 
 /// The CSIRT HTTP API (issue #4 item 9). Every request but the acknowledgement link carries a
 /// bearer token (Directory tokens); a department or section sees only its own cases, ward-wide
@@ -33,68 +32,100 @@ struct TriageRoutes: Sendable {
     let ackSecret: String
     let logger: Logger
 
-    func add(to router: Router<BasicRequestContext>) {
-        router.get("/v1/cases") { request, _ in
-            try await respond { try await list(request) }
+    func add(to routes: APIRoutes) {
+        routes.get("/v1/cases") { request, context in try await list(request, grant: context.requireGrant()) }
+        routes.get("/v1/cases/:number") { _, context in try await show(context.text("number"), grant: context.requireGrant()) }
+        routes.post("/v1/cases/:number/qualification") { request, context in
+            let body = try await request.decodeJSON(as: QualifyBody.self, context: context)
+            return try await perform(
+                context.requireGrant(), number: context.text("number"), action: body.decision == .incident ? .confirm : .discard, reason: body.reason)
         }
-        router.get("/v1/cases/:number") { request, context in
-            try await respond { try await show(request, number: context.parameters.get("number") ?? "") }
+        routes.post("/v1/cases/:number/acknowledgement") { request, context in
+            let body = try await request.decodeJSON(as: ActBody.self, context: context, allowEmpty: true)
+            return try await perform(context.requireGrant(), number: context.text("number"), action: .acknowledge, reason: body.reason)
         }
-        router.post("/v1/cases/:number/qualification") { request, context in
-            try await respond { try await qualify(request, number: context.parameters.get("number") ?? "") }
+        routes.post("/v1/cases/:number/transitions") { request, context in
+            let body = try await request.decodeJSON(as: ActBody.self, context: context)
+            guard let action = body.action else { throw APIProblem.badRequest("/action is required.") }
+            return try await perform(context.requireGrant(), number: context.text("number"), action: action, reason: body.reason)
         }
-        router.post("/v1/cases/:number/acknowledgement") { request, context in
-            try await respond { try await act(request, number: context.parameters.get("number") ?? "", fixed: .acknowledge) }
-        }
-        router.post("/v1/cases/:number/transitions") { request, context in
-            try await respond { try await act(request, number: context.parameters.get("number") ?? "", fixed: nil) }
-        }
-        router.post("/v1/cases/:number/comments") { request, context in
-            try await respond { try await comment(request, number: context.parameters.get("number") ?? "") }
-        }
-        router.put("/v1/cases/:number/verdicts") { request, context in
-            try await respond { try await verdicts(request, number: context.parameters.get("number") ?? "") }
-        }
-        router.get("/v1/cases/:number/obligations") { request, context in
-            try await respond { try await obligations(request, number: context.parameters.get("number") ?? "") }
-        }
-        router.post("/v1/cases/:number/obligations/:id/filing") { request, context in
-            try await respond {
-                try await file(request, number: context.parameters.get("number") ?? "", obligation: context.parameters.get("id") ?? "")
+        routes.post("/v1/cases/:number/comments") { request, context in
+            let body = try await request.decodeJSON(as: CommentBody.self, context: context)
+            let grant = try context.requireGrant()
+            try await transaction { engine, transaction in
+                try engine.comment(body.text, caseNumber: context.text("number"), actor: Self.actor(grant), visibility: Self.visibility(grant), context: &transaction)
             }
+            return Response(status: .noContent)
         }
-        router.post("/v1/cases/:number/assignees") { request, context in
-            try await respond { try await assign(request, number: context.parameters.get("number") ?? "") }
+        routes.put("/v1/cases/:number/verdicts") { request, context in
+            let body = try await request.decodeJSON(as: VerdictsBody.self, context: context)
+            let grant = try context.requireGrant()
+            return try APIResponse.json(try await transaction { engine, transaction in
+                try engine.updateVerdicts(
+                    body.verdicts, affectedPersons: body.affectedPersons, caseNumber: context.text("number"), actor: Self.actor(grant), reason: body.reason,
+                    context: &transaction)
+            })
         }
-        router.delete("/v1/cases/:number/assignees/:person") { request, context in
-            try await respond {
-                try await unassign(request, number: context.parameters.get("number") ?? "", person: context.parameters.get("person") ?? "")
+        routes.get("/v1/cases/:number/obligations") { _, context in
+            let grant = try context.requireGrant()
+            let engine = engine
+            let list = try await database.withConnection { connection in
+                try engine.obligations(caseID: try Self.visibleCase(context.text("number"), grant, engine, connection).id, on: connection)
             }
+            return try APIResponse.json(["obligations": list])
         }
-        router.post("/v1/cases/:number/restrictions") { request, context in
-            try await respond { try await restrict(request, number: context.parameters.get("number") ?? "") }
+        routes.post("/v1/cases/:number/obligations/:id/filing") { request, context in
+            let body = try await request.decodeJSON(as: FilingBody.self, context: context)
+            let (grant, id) = (try context.requireGrant(), try context.uuid("id", "obligation"))
+            return try APIResponse.json(try await transaction { engine, transaction in
+                try engine.fileObligation(caseNumber: context.text("number"), obligationID: id, reference: body.reference, actor: Self.actor(grant), context: &transaction)
+            })
         }
-        router.post("/v1/cases/:number/restrictions/:id/decision") { request, context in
-            try await respond {
-                try await decide(request, number: context.parameters.get("number") ?? "", restriction: context.parameters.get("id") ?? "")
+        routes.post("/v1/cases/:number/assignees") { request, context in
+            let body = try await request.decodeJSON(as: AssignBody.self, context: context)
+            let grant = try context.requireGrant()
+            let assignees = try await transaction { engine, transaction in
+                try engine.assign(personID: body.personId, caseNumber: context.text("number"), actor: Self.actor(grant), reason: body.reason, context: &transaction)
             }
+            return try APIResponse.json(["assignees": assignees], status: .created)
         }
-        router.post("/v1/cases/:number/restrictions/:id/lifting") { request, context in
-            try await respond {
-                try await lift(request, number: context.parameters.get("number") ?? "", restriction: context.parameters.get("id") ?? "")
+        routes.delete("/v1/cases/:number/assignees/:person") { _, context in
+            let grant = try context.requireGrant()
+            let assignees = try await transaction { engine, transaction in
+                try engine.assign(
+                    personID: context.text("person"), assign: false, caseNumber: context.text("number"), actor: Self.actor(grant), reason: nil, context: &transaction)
             }
+            return try APIResponse.json(["assignees": assignees])
         }
-        router.get("/v1/history/verification") { request, _ in
-            try await respond { try await verify(request) }
+        routes.post("/v1/cases/:number/restrictions") { request, context in
+            let order = try await request.decodeJSON(as: UseRestrictionOrder.self, context: context)
+            let grant = try context.requireGrant()
+            return try APIResponse.json(
+                try await transaction { engine, transaction in
+                    try engine.orderRestriction(order, caseNumber: context.text("number"), actor: Self.actor(grant), context: &transaction)
+                }, status: .created)
         }
-        router.post("/v1/acknowledgements/:token") { _, context in
-            try await respond { try await acknowledgeByLink(context.parameters.get("token") ?? "") }
+        routes.post("/v1/cases/:number/restrictions/:id/decision") { request, context in
+            let body = try await request.decodeJSON(as: DecisionBody.self, context: context)
+            let (grant, id) = (try context.requireGrant(), try context.uuid("id", "restriction"))
+            return try APIResponse.json(try await transaction { engine, transaction in
+                try engine.decideRestriction(
+                    id: id, caseNumber: context.text("number"), approve: body.decision == .approve, reason: body.reason, actor: Self.actor(grant),
+                    context: &transaction)
+            })
         }
+        routes.post("/v1/cases/:number/restrictions/:id/lifting") { request, context in
+            let body = try await request.decodeJSON(as: LiftBody.self, context: context)
+            let (grant, id) = (try context.requireGrant(), try context.uuid("id", "restriction"))
+            return try APIResponse.json(try await transaction { engine, transaction in
+                try engine.liftRestriction(id: id, caseNumber: context.text("number"), reason: body.reason, actor: Self.actor(grant), context: &transaction)
+            })
+        }
+        routes.get("/v1/history/verification") { _, context in try await verify(grant: context.requireGrant()) }
+        routes.post("/v1/acknowledgements/:token", access: .open) { _, context in try await acknowledgeByLink(context.text("token")) }
         // Opening the link from a mail is a GET, and mail scanners fetch links on their own:
         // the GET only shows a page whose button POSTs, so nothing is acknowledged by a preview.
-        router.get("/v1/acknowledgements/:token") { _, context in
-            Self.acknowledgementPage(token: context.parameters.get("token") ?? "")
-        }
+        routes.get("/v1/acknowledgements/:token", access: .open) { _, context in Self.acknowledgementPage(token: context.text("token")) }
     }
 
     static func acknowledgementPage(token: String) -> Response {
@@ -109,18 +140,20 @@ struct TriageRoutes: Sendable {
 
     // MARK: Handlers
 
-    private func list(_ request: Request) async throws -> Response {
-        let grant = try await authenticate(request)
-        let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 50
-        let state = try request.uri.queryParameters.get("state").map { text in
-            guard let state = CaseState(rawValue: String(text)) else { throw TriageError(code: .invalidRequest, detail: "unknown state \(text)") }
-            return state
+    private func list(_ request: Request, grant: TokenGrant) async throws -> Response {
+        let query = APIQuery(request)
+        let page = try PageRequest(query)
+        let state = try query.value("state", as: CaseState.self)
+        let after = try page.after.map { cursor throws(APIProblem) in
+            guard let openedAt = cursor.time(0), let number = cursor[1] else { throw .badRequest("cursor is not one this API gave out.") }
+            return (openedAt: openedAt, caseNumber: number)
         }
         let engine = engine
         let cases = try await database.withConnection { connection in
-            try engine.store.list(visibility: Self.visibility(grant), state: state, limit: limit, on: connection)
+            try engine.store.list(visibility: Self.visibility(grant), state: state, limit: page.limit + 1, after: after, on: connection)
         }
-        return try json(["cases": cases])
+        let (items, next) = page.page(cases) { PageCursor(time: $0.openedAt, id: $0.caseNumber) }
+        return try APIResponse.page(items, key: "cases", next: next)
     }
 
     struct CaseDetail: Encodable {
@@ -131,20 +164,25 @@ struct TriageRoutes: Sendable {
         var history: [CaseHistoryEntry]
     }
 
-    private func show(_ request: Request, number: String) async throws -> Response {
-        let grant = try await authenticate(request)
+    private func show(_ number: String, grant: TokenGrant) async throws -> Response {
         let engine = engine
         let detail = try await database.withConnection { connection -> CaseDetail in
-            guard let record = try engine.store.find(caseNumber: number, on: connection),
-                  Self.visibility(grant).allows(sectionCode: record.sectionCode, departmentCode: record.departmentCode)
-            else { throw TriageError(code: .notFound, detail: "no case \(number)") }
+            let record = try Self.visibleCase(number, grant, engine, connection)
             return CaseDetail(
                 case: record, assignees: try engine.assignees(caseID: record.id, on: connection),
                 restrictions: try engine.restrictions(caseID: record.id, on: connection),
                 obligations: try engine.obligations(caseID: record.id, on: connection),
                 history: try engine.store.history(caseID: record.id, on: connection))
         }
-        return try json(detail)
+        return try APIResponse.json(detail)
+    }
+
+    /// The case, if the grant may see it; otherwise the same 404 as for a missing one.
+    static func visibleCase(_ number: String, _ grant: TokenGrant, _ engine: TriageEngine, _ connection: PostgresConnection) throws -> CaseRecord {
+        guard let record = try engine.store.find(caseNumber: number, on: connection),
+            visibility(grant).allows(sectionCode: record.sectionCode, departmentCode: record.departmentCode)
+        else { throw TriageError(code: .notFound, detail: "No case \(number) is visible to this token.") }
+        return record
     }
 
     struct QualifyBody: Decodable {
@@ -152,42 +190,20 @@ struct TriageRoutes: Sendable {
         var reason: String?
     }
 
-    private func qualify(_ request: Request, number: String) async throws -> Response {
-        let grant = try await authenticate(request)
-        let body = try await decode(QualifyBody.self, request)
-        return try await perform(grant, number: number, action: body.decision == .incident ? .confirm : .discard, reason: body.reason)
-    }
-
     struct ActBody: Decodable {
         var action: CaseAction?
         var reason: String?
-    }
-
-    private func act(_ request: Request, number: String, fixed: CaseAction?) async throws -> Response {
-        let grant = try await authenticate(request)
-        let body = try await decode(ActBody.self, request, allowEmpty: fixed != nil)
-        guard let action = fixed ?? body.action else { throw TriageError(code: .invalidRequest, detail: "name the action") }
-        return try await perform(grant, number: number, action: action, reason: body.reason)
     }
 
     private func perform(_ grant: TokenGrant, number: String, action: CaseAction, reason: String?) async throws -> Response {
         let record = try await transaction { engine, context in
             try engine.perform(action, caseNumber: number, actor: Self.actor(grant), reason: reason, visibility: Self.visibility(grant), context: &context)
         }
-        return try json(record)
+        return try APIResponse.json(record)
     }
 
     struct CommentBody: Decodable {
         var text: String
-    }
-
-    private func comment(_ request: Request, number: String) async throws -> Response {
-        let grant = try await authenticate(request)
-        let body = try await decode(CommentBody.self, request)
-        try await transaction { engine, context in
-            try engine.comment(body.text, caseNumber: number, actor: Self.actor(grant), visibility: Self.visibility(grant), context: &context)
-        }
-        return Response(status: .noContent)
     }
 
     struct VerdictsBody: Decodable {
@@ -196,70 +212,13 @@ struct TriageRoutes: Sendable {
         var reason: String
     }
 
-    private func verdicts(_ request: Request, number: String) async throws -> Response {
-        let grant = try await authenticate(request)
-        let body = try await decode(VerdictsBody.self, request)
-        let record = try await transaction { engine, context in
-            try engine.updateVerdicts(body.verdicts, affectedPersons: body.affectedPersons, caseNumber: number, actor: Self.actor(grant), reason: body.reason, context: &context)
-        }
-        return try json(record)
-    }
-
-    private func obligations(_ request: Request, number: String) async throws -> Response {
-        let grant = try await authenticate(request)
-        let engine = engine
-        let list = try await database.withConnection { connection in
-            guard let record = try engine.store.find(caseNumber: number, on: connection),
-                  Self.visibility(grant).allows(sectionCode: record.sectionCode, departmentCode: record.departmentCode)
-            else { throw TriageError(code: .notFound, detail: "no case \(number)") }
-            return try engine.obligations(caseID: record.id, on: connection)
-        }
-        return try json(["obligations": list])
-    }
-
     struct FilingBody: Decodable {
         var reference: String
-    }
-
-    private func file(_ request: Request, number: String, obligation: String) async throws -> Response {
-        let grant = try await authenticate(request)
-        let body = try await decode(FilingBody.self, request)
-        guard let id = UUID(uuidString: obligation) else { throw TriageError(code: .notFound, detail: "no obligation \(obligation)") }
-        let filed = try await transaction { engine, context in
-            try engine.fileObligation(caseNumber: number, obligationID: id, reference: body.reference, actor: Self.actor(grant), context: &context)
-        }
-        return try json(filed)
     }
 
     struct AssignBody: Decodable {
         var personId: String
         var reason: String?
-    }
-
-    private func assign(_ request: Request, number: String) async throws -> Response {
-        let grant = try await authenticate(request)
-        let body = try await decode(AssignBody.self, request)
-        let assignees = try await transaction { engine, context in
-            try engine.assign(personID: body.personId, caseNumber: number, actor: Self.actor(grant), reason: body.reason, context: &context)
-        }
-        return try json(["assignees": assignees], status: .created)
-    }
-
-    private func unassign(_ request: Request, number: String, person: String) async throws -> Response {
-        let grant = try await authenticate(request)
-        let assignees = try await transaction { engine, context in
-            try engine.assign(personID: person, assign: false, caseNumber: number, actor: Self.actor(grant), reason: nil, context: &context)
-        }
-        return try json(["assignees": assignees])
-    }
-
-    private func restrict(_ request: Request, number: String) async throws -> Response {
-        let grant = try await authenticate(request)
-        let order = try await decode(UseRestrictionOrder.self, request)
-        let restriction = try await transaction { engine, context in
-            try engine.orderRestriction(order, caseNumber: number, actor: Self.actor(grant), context: &context)
-        }
-        return try json(restriction, status: .created)
     }
 
     struct DecisionBody: Decodable {
@@ -268,39 +227,17 @@ struct TriageRoutes: Sendable {
         var reason: String?
     }
 
-    private func decide(_ request: Request, number: String, restriction: String) async throws -> Response {
-        let grant = try await authenticate(request)
-        let body = try await decode(DecisionBody.self, request)
-        guard let id = UUID(uuidString: restriction) else { throw TriageError(code: .notFound, detail: "no restriction \(restriction)") }
-        let decided = try await transaction { engine, context in
-            try engine.decideRestriction(
-                id: id, caseNumber: number, approve: body.decision == .approve, reason: body.reason, actor: Self.actor(grant), context: &context)
-        }
-        return try json(decided)
-    }
-
     struct LiftBody: Decodable {
         var reason: String
     }
 
-    private func lift(_ request: Request, number: String, restriction: String) async throws -> Response {
-        let grant = try await authenticate(request)
-        let body = try await decode(LiftBody.self, request)
-        guard let id = UUID(uuidString: restriction) else { throw TriageError(code: .notFound, detail: "no restriction \(restriction)") }
-        let lifted = try await transaction { engine, context in
-            try engine.liftRestriction(id: id, caseNumber: number, reason: body.reason, actor: Self.actor(grant), context: &context)
-        }
-        return try json(lifted)
-    }
-
-    private func verify(_ request: Request) async throws -> Response {
-        let grant = try await authenticate(request)
+    private func verify(grant: TokenGrant) async throws -> Response {
         guard CaseLifecycle.handlers.contains(grant.role) || grant.role == .auditChief else {
-            throw TriageError(code: .forbidden, detail: "only incident handlers and the audit chief verify the history")
+            throw TriageError(code: .forbidden, detail: "Only incident handlers and the audit chief verify the history.")
         }
         let engine = engine
         let result = try await database.withConnection { connection in try engine.store.verifyChain(on: connection) }
-        return try json(result, status: result.isIntact ? .ok : .conflict)
+        return try APIResponse.json(result, status: result.isIntact ? .ok : .conflict)
     }
 
     /// A notification link: the signed token names the case and the person; the person's role
@@ -316,7 +253,7 @@ struct TriageRoutes: Sendable {
             let role = try Self.role(of: claim.personID, for: found, engine: engine, on: context.connection)
             return try engine.perform(.acknowledge, caseNumber: claim.caseNumber, actor: TriageActor(id: "person:\(claim.personID)", role: role), reason: "acknowledged from a notification link", context: &context)
         }
-        return try json(record)
+        return try APIResponse.json(record)
     }
 
     /// The highest role `personID` holds for the case: in its chain, or CSIRT.
@@ -341,72 +278,20 @@ struct TriageRoutes: Sendable {
 
     private func transaction<T: Sendable>(_ body: @escaping @Sendable (TriageEngine, inout TransactionContext) throws -> T) async throws -> T {
         let engine = engine
-        let logger = logger
-        return try await database.withTransaction { connection in
-            var context = TransactionContext(connection: connection, schema: engine.store.schema, logger: logger, now: Date())
-            let result = try body(engine, &context)
-            try Outbox.enqueue(context.outgoing, schema: engine.store.schema, on: connection)
-            return result
-        }
-    }
-
-    private func authenticate(_ request: Request) async throws -> TokenGrant {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-            throw HTTPProblem(status: .unauthorized, title: "A bearer token is required", detail: "Send Authorization: Bearer <token>; `isms token issue` makes one.")
-        }
-        let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-        let tokens = engine.directory.tokens
-        guard let grant = try await database.withConnection({ connection in try tokens.verify(token: token, on: connection) }) else {
-            throw HTTPProblem(status: .unauthorized, title: "The token is not valid", detail: "The token is unknown, revoked or expired.")
-        }
-        return grant
-    }
-
-    private func decode<T: Decodable>(_: T.Type, _ request: Request, allowEmpty: Bool = false) async throws -> T {
-        var request = request
-        let buffer = try await request.collectBody(upTo: 64 * 1024)
-        var bytes = Data(Array(buffer: buffer))
-        if bytes.isEmpty && allowEmpty { bytes = Data("{}".utf8) }
-        do {
-            return try ContractsJSON.decoder().decode(T.self, from: bytes)
-        } catch {
-            throw TriageError(code: .invalidRequest, detail: "the body does not decode: \(error)")
-        }
-    }
-
-    private func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try ContractsJSON.encoder().encode(value))))
-    }
-
-    private func respond(_ body: () async throws -> Response) async throws -> Response {
-        do {
-            return try await body()
-        } catch let problem as HTTPProblem {
-            return problem.response
-        } catch let error as TriageError {
-            let status: HTTPResponse.Status = switch error.code {
-            case .notFound: .notFound
-            case .forbidden: .forbidden
-            case .conflict, .invalidTransition: .conflict
-            default: .unprocessableContent
-            }
-            return HTTPProblem(status: status, title: error.code.description, detail: error.detail).response
+        return try await database.withTransaction(emittingAs: .csirtTriage, schema: engine.store.schema, logger: logger) { context in
+            try body(engine, &context)
         }
     }
 }
 
-/// An RFC 9457 problem document.
-struct HTTPProblem: Error {
-    var status: HTTPResponse.Status
-    var title: String
-    var detail: String
-
-    var response: Response {
-        let body: [String: Any] = ["type": "https://isms.ward.example/problems/\(status.code)", "title": title, "status": status.code, "detail": detail]
-        var headers = HTTPFields()
-        headers[.contentType] = "application/problem+json"
-        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
-        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+extension TriageError: APIProblemConvertible {
+    public var problem: APIProblem {
+        switch code {
+        case .notFound: .notFound(detail)
+        case .forbidden: .forbidden(detail)
+        case .conflict: .conflict(detail)
+        case .invalidTransition: APIProblem(.conflict, title: "Not allowed in the case's current state", detail: detail)
+        default: .unprocessable(detail)
+        }
     }
 }

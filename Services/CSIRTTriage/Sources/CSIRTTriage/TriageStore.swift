@@ -111,7 +111,10 @@ public struct TriageStore: Sendable {
     }
 
     /// The latest cases visible to `visibility`, newest first, optionally in one state.
-    public func list(visibility: CaseVisibility, state: CaseState? = nil, limit: Int = 50, on connection: PostgresConnection) throws -> [CaseSummary] {
+    /// Cases newest first; `after` is the (opened, number) of the last case of the page before.
+    public func list(
+        visibility: CaseVisibility, state: CaseState? = nil, limit: Int = 50, after: (openedAt: Date, caseNumber: String)? = nil, on connection: PostgresConnection
+    ) throws -> [CaseSummary] {
         let unit: String? = if case .unit(let code) = visibility { code } else { nil }
         return try connection.query(
             """
@@ -119,8 +122,9 @@ public struct TriageStore: Sendable {
             FROM \(unescaped: cases)
             WHERE (\(unit)::text IS NULL OR section_code = \(unit) OR department_code = \(unit))
               AND (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue))
+              AND (\(after?.openedAt)::timestamptz IS NULL OR (opened_at, case_number) < (\(after?.openedAt)::timestamptz, \(after?.caseNumber)::text))
             ORDER BY opened_at DESC, case_number DESC
-            LIMIT \(max(1, min(limit, 1000)))
+            LIMIT \(max(1, min(limit, 1001)))
             """
         ).map { row in
             CaseSummary(

@@ -270,14 +270,11 @@ extension TriageEngine {
     private func emitRestriction(
         _ restriction: UseRestriction, record: CaseRecord, actor: TriageActor, decisionReason: String?, context: inout TransactionContext
     ) throws {
-        context.emit(try Envelope(
-            source: ServiceName.csirtTriage.source, time: context.now,
-            data: IncidentRestrictionChanged(
+        try context.emit(IncidentRestrictionChanged(
                 caseNumber: record.caseNumber, caseId: record.id, restrictionId: restriction.id, status: restriction.status.rawValue,
                 targets: restriction.targets.map { .init(kind: $0.kind.rawValue, name: $0.name) }, reason: restriction.reason,
                 effectiveFrom: restriction.effectiveFrom, effectiveUntil: restriction.effectiveUntil, actor: actor.id, role: actor.role?.rawValue,
                 decisionReason: decisionReason, severity: record.severity.severity, sectionCode: record.sectionCode,
-                departmentCode: record.departmentCode, changedAt: context.now)
-        ).amqpMessage(appID: Self.appID))
+                departmentCode: record.departmentCode, changedAt: context.now))
     }
 }

@@ -3,9 +3,8 @@ import Directory
 import Foundation
 import Hummingbird
 import Logging
-import NIOCore
 import Postgres
-import ServiceRuntime
+public import ServiceRuntime
 
 /// The contractor registry's HTTP API (issue #7 item 6, documented in docs/openapi.yaml).
 /// Every request carries a bearer token bound to a role and a unit (``ContractorAccess``).
@@ -25,34 +24,32 @@ struct ContractorRoutes: Sendable {
     let logger: Logger
     let clock: @Sendable () -> Date
 
-    static let maximumBodyBytes = 256 * 1024
-
-    func add(to router: Router<BasicRequestContext>) {
-        router.get("/v1/contractor-baseline") { request, _ in
-            try await handle(request) { _, _ in
-                (.ok, try encode(registry.baseline))
+    func add(to routes: APIRoutes) {
+        routes.get("/v1/contractor-baseline") { request, context in
+            try await handle(request, context) { _, _ in
+                try APIResponse.json(registry.baseline)
             }
         }
-        router.get("/v1/contractors") { request, _ in
-            try await handle(request) { grant, _ in
+        routes.get("/v1/contractors") { request, context in
+            try await handle(request, context) { grant, _ in
                 guard ContractorAccess.scope(for: grant) != nil else { throw forbidden() }
                 let registry = registry
                 let contractors = try await database.withConnection { try registry.contractors(on: $0) }
-                return (.ok, try encode(["contractors": contractors]))
+                return try APIResponse.json(["contractors": contractors])
             }
         }
-        router.post("/v1/contractors") { request, _ in
-            try await handle(request) { grant, body in
+        routes.post("/v1/contractors") { request, context in
+            try await handle(request, context) { grant, body in
                 guard ContractorAccess.canManageContractors(grant) else { throw forbidden() }
-                let input = try decode(ContractorRegistry.ContractorInput.self, body)
+                let input = try APIRequestDecoder.decode(ContractorRegistry.ContractorInput.self, from: body)
                 let (registry, now) = (registry, clock())
                 let contractor = try await database.withTransaction { try registry.registerContractor(input, now: now, on: $0) }
-                return (.created, try encode(contractor))
+                return try APIResponse.json(contractor, status: .created)
             }
         }
-        router.get("/v1/contractors/:id") { request, context in
+        routes.get("/v1/contractors/:id") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
-            return try await handle(request) { grant, _ in
+            return try await handle(request, context) { grant, _ in
                 guard ContractorAccess.scope(for: grant) != nil else { throw forbidden() }
                 guard let id else { throw ContractorMonitorError(.notFound, "no such contractor") }
                 let registry = registry
@@ -61,28 +58,28 @@ struct ContractorRoutes: Sendable {
                     return ContractorView(contractor: contractor, certifications: try registry.certifications(contractorID: id, on: connection))
                 }
                 guard let found else { throw ContractorMonitorError(.notFound, "no contractor \(id)") }
-                return (.ok, try encode(found))
+                return try APIResponse.json(found)
             }
         }
-        router.put("/v1/contractors/:id/profile") { request, context in
+        routes.put("/v1/contractors/:id/profile") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
-            return try await handle(request) { grant, body in
+            return try await handle(request, context) { grant, body in
                 guard ContractorAccess.canManageContractors(grant) else { throw forbidden() }
                 guard let id else { throw ContractorMonitorError(.notFound, "no such contractor") }
-                let input = try decode(ProfileInput.self, body)
+                let input = try APIRequestDecoder.decode(ProfileInput.self, from: body)
                 let (registry, now) = (registry, clock())
                 let contractor = try await database.withTransaction {
                     try registry.updateProfile(contractorID: id, profile: input.profile, evidence: input.evidence, recordedBy: grant.label, now: now, on: $0)
                 }
-                return (.ok, try encode(contractor))
+                return try APIResponse.json(contractor)
             }
         }
-        router.post("/v1/contractors/:id/certifications") { request, context in
+        routes.post("/v1/contractors/:id/certifications") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
-            return try await handle(request) { grant, body in
+            return try await handle(request, context) { grant, body in
                 guard ContractorAccess.canManageContractors(grant) else { throw forbidden() }
                 guard let id else { throw ContractorMonitorError(.notFound, "no such contractor") }
-                let input = try decode(CertificationInput.self, body)
+                let input = try APIRequestDecoder.decode(CertificationInput.self, from: body)
                 guard let validUntil = AttestationSchedule.startOfDay(input.validUntil).map({ $0.addingTimeInterval(86_400) }) else {
                     throw ContractorMonitorError(.invalidRequest, "validUntil: a YYYY-MM-DD day (the last valid day)")
                 }
@@ -90,29 +87,29 @@ struct ContractorRoutes: Sendable {
                 let certification = try await database.withTransaction {
                     try registry.addCertification(contractorID: id, name: input.name, validUntil: validUntil, evidence: input.evidence, recordedBy: grant.label, now: now, on: $0)
                 }
-                return (.created, try encode(certification))
+                return try APIResponse.json(certification, status: .created)
             }
         }
-        router.get("/v1/contracts") { request, _ in
-            try await handle(request) { grant, _ in
+        routes.get("/v1/contracts") { request, context in
+            try await handle(request, context) { grant, _ in
                 guard let scope = ContractorAccess.scope(for: grant) else { throw forbidden() }
                 let (registry, now) = (registry, clock())
                 let contracts = try await database.withConnection { try registry.contracts(in: scope, on: $0) }
-                return (.ok, try encode(["contracts": contracts.map { ContractSummary(contract: $0, state: $0.state(at: now)) }]))
+                return try APIResponse.json(["contracts": contracts.map { ContractSummary(contract: $0, state: $0.state(at: now)) }])
             }
         }
-        router.post("/v1/contracts") { request, _ in
-            try await handle(request) { grant, body in
-                let input = try decode(ContractorRegistry.ContractInput.self, body)
+        routes.post("/v1/contracts") { request, context in
+            try await handle(request, context) { grant, body in
+                let input = try APIRequestDecoder.decode(ContractorRegistry.ContractInput.self, from: body)
                 guard ContractorAccess.canManage(grant, sectionCode: input.sectionCode) else { throw forbidden() }
                 let (registry, now) = (registry, clock())
                 let contract = try await database.withTransaction { try registry.registerContract(input, createdBy: grant.label, now: now, on: $0) }
-                return (.created, try encode(contract))
+                return try APIResponse.json(contract, status: .created)
             }
         }
-        router.get("/v1/contracts/:id") { request, context in
+        routes.get("/v1/contracts/:id") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
-            return try await handle(request) { grant, _ in
+            return try await handle(request, context) { grant, _ in
                 let (registry, now) = (registry, clock())
                 guard let id else { throw ContractorMonitorError(.notFound, "no such contract") }
                 let detail = try await database.withConnection { try registry.contractDetail(id: id, now: now, on: $0) }
@@ -120,24 +117,24 @@ struct ContractorRoutes: Sendable {
                 guard let detail, ContractorAccess.canRead(grant, sectionCode: detail.contract.sectionCode, departmentCode: detail.contract.departmentCode) else {
                     throw ContractorMonitorError(.notFound, "no contract \(id)")
                 }
-                return (.ok, try encode(detail))
+                return try APIResponse.json(detail)
             }
         }
-        router.get("/v1/contracts/:id/subcontracts") { request, context in
+        routes.get("/v1/contracts/:id/subcontracts") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
-            return try await handle(request) { grant, _ in
+            return try await handle(request, context) { grant, _ in
                 let registry = registry
                 let (contract, chain, decisions) = try await database.withConnection { connection in
                     let contract = try readable(id, grant: grant, on: connection)
                     return (contract, try registry.subcontractChain(contractID: contract.id, on: connection), try registry.subcontractDecisions(contractID: contract.id, on: connection))
                 }
-                return (.ok, try encode(ChainView(contractId: contract.id, chain: chain, decisions: decisions)))
+                return try APIResponse.json(ChainView(contractId: contract.id, chain: chain, decisions: decisions))
             }
         }
-        router.post("/v1/contracts/:id/subcontracts") { request, context in
+        routes.post("/v1/contracts/:id/subcontracts") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
-            return try await handle(request) { grant, body in
-                let input = try decode(SubcontractInput.self, body)
+            return try await handle(request, context) { grant, body in
+                let input = try APIRequestDecoder.decode(SubcontractInput.self, from: body)
                 let (registry, now) = (registry, clock())
                 let decision = try await database.withTransaction { connection in
                     let contract = try manageable(id, grant: grant, on: connection)
@@ -145,49 +142,49 @@ struct ContractorRoutes: Sendable {
                         contractID: contract.id, parentLinkID: input.parentLinkId, subcontractorID: input.subcontractorId, approver: grant.label, now: now, on: connection)
                 }
                 // A refusal is recorded (append-only) and answered 422 with every shortfall.
-                return (decision.decision == .approved ? .created : .unprocessableContent, try encode(decision))
+                return try APIResponse.json(decision, status: decision.decision == .approved ? .created : .unprocessableContent)
             }
         }
-        router.post("/v1/contracts/:id/attestations") { request, context in
+        routes.post("/v1/contracts/:id/attestations") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
-            return try await handle(request) { grant, body in
-                let input = try decode(ContractorRegistry.AttestationInput.self, body)
+            return try await handle(request, context) { grant, body in
+                let input = try APIRequestDecoder.decode(ContractorRegistry.AttestationInput.self, from: body)
                 let (registry, now) = (registry, clock())
                 let outcome = try await database.withTransaction { connection in
                     let contract = try manageable(id, grant: grant, on: connection)
                     return try registry.submitAttestation(input, contractID: contract.id, recordedBy: grant.label, now: now, on: connection)
                 }
-                return (.created, try encode(outcome))
+                return try APIResponse.json(outcome, status: .created)
             }
         }
-        router.post("/v1/contracts/:id/return-certificate") { request, context in
+        routes.post("/v1/contracts/:id/return-certificate") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
-            return try await handle(request) { grant, body in
-                let input = try decode(ContractorRegistry.EvidenceFile.self, body)
+            return try await handle(request, context) { grant, body in
+                let input = try APIRequestDecoder.decode(ContractorRegistry.EvidenceFile.self, from: body)
                 let (registry, now) = (registry, clock())
                 let contract = try await database.withTransaction { connection in
                     let contract = try manageable(id, grant: grant, on: connection)
                     return try registry.recordReturnCertificate(contractID: contract.id, evidence: input, recordedBy: grant.label, now: now, on: connection)
                 }
-                return (.ok, try encode(contract))
+                return try APIResponse.json(contract)
             }
         }
-        router.post("/v1/contracts/:id/unapproved-subcontractors") { request, context in
+        routes.post("/v1/contracts/:id/unapproved-subcontractors") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
-            return try await handle(request) { grant, body in
-                let input = try decode(DeclaredSubcontractor.self, body)
+            return try await handle(request, context) { grant, body in
+                let input = try APIRequestDecoder.decode(DeclaredSubcontractor.self, from: body)
                 let (registry, now) = (registry, clock())
                 let violation = try await database.withTransaction { connection in
                     let contract = try manageable(id, grant: grant, on: connection)
                     return try registry.reportUnapprovedSubcontractor(contractID: contract.id, subcontractor: input, reportedBy: grant.label, now: now, on: connection)
                 }
-                return (.created, try encode(violation))
+                return try APIResponse.json(violation, status: .created)
             }
         }
-        router.post("/v1/contracts/:id/evidence") { request, context in
+        routes.post("/v1/contracts/:id/evidence") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
-            return try await handle(request) { grant, body in
-                let input = try decode(EvidenceInput.self, body)
+            return try await handle(request, context) { grant, body in
+                let input = try APIRequestDecoder.decode(EvidenceInput.self, from: body)
                 let (registry, now) = (registry, clock())
                 let evidence = try await database.withTransaction { connection in
                     let contract = try manageable(id, grant: grant, on: connection)
@@ -195,12 +192,12 @@ struct ContractorRoutes: Sendable {
                         .init(fileName: input.fileName, sha256: input.sha256), kind: input.kind ?? .other, contractID: contract.id,
                         contractorID: contract.contractorID, recordedBy: grant.label, now: now, on: connection)
                 }
-                return (.created, try encode(evidence))
+                return try APIResponse.json(evidence, status: .created)
             }
         }
-        router.get("/v1/contractor-violations") { request, _ in
+        routes.get("/v1/contractor-violations") { request, context in
             let stateText = request.uri.queryParameters.get("state") ?? "open"
-            return try await handle(request) { grant, _ in
+            return try await handle(request, context) { grant, _ in
                 guard let scope = ContractorAccess.scope(for: grant) else { throw forbidden() }
                 let state: ContractorViolation.State?
                 switch stateText {
@@ -213,13 +210,13 @@ struct ContractorRoutes: Sendable {
                 }
                 let registry = registry
                 let violations = try await database.withConnection { try registry.violations(in: scope, state: state, on: $0) }
-                return (.ok, try encode(["violations": violations]))
+                return try APIResponse.json(["violations": violations])
             }
         }
-        router.post("/v1/contractor-violations/:id/resolve") { request, context in
+        routes.post("/v1/contractor-violations/:id/resolve") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
-            return try await handle(request) { grant, body in
-                let input = try decode(ResolveInput.self, body)
+            return try await handle(request, context) { grant, body in
+                let input = try APIRequestDecoder.decode(ResolveInput.self, from: body)
                 guard let id else { throw ContractorMonitorError(.notFound, "no such violation") }
                 let (registry, now) = (registry, clock())
                 let violation = try await database.withTransaction { connection in
@@ -230,12 +227,12 @@ struct ContractorRoutes: Sendable {
                     guard ContractorAccess.canResolve(grant, sectionCode: violation.sectionCode) else { throw forbidden() }
                     return try registry.resolveViolation(id: id, resolution: input.resolution, resolvedBy: grant.label, now: now, on: connection)
                 }
-                return (.ok, try encode(violation))
+                return try APIResponse.json(violation)
             }
         }
-        router.get("/v1/contractor-measures") { request, _ in
+        routes.get("/v1/contractor-measures") { request, context in
             let asOfText = request.uri.queryParameters.get("asOf")
-            return try await handle(request) { grant, _ in
+            return try await handle(request, context) { grant, _ in
                 guard let scope = ContractorAccess.scope(for: grant) else { throw forbidden() }
                 let asOf: Date
                 if let asOfText {
@@ -248,15 +245,15 @@ struct ContractorRoutes: Sendable {
                 }
                 let registry = registry
                 let report = try await database.withConnection { try registry.measures(asOf: asOf, in: scope, on: $0) }
-                return (.ok, try encode(report))
+                return try APIResponse.json(report)
             }
         }
-        router.get("/v1/subcontract-decisions/verify") { request, _ in
-            try await handle(request) { grant, _ in
+        routes.get("/v1/subcontract-decisions/verify") { request, context in
+            try await handle(request, context) { grant, _ in
                 guard ContractorAccess.canOversee(grant) else { throw forbidden() }
                 let registry = registry
                 let verification = try await database.withConnection { try registry.verifyDecisionChain(on: $0) }
-                return (.ok, try encode(verification))
+                return try APIResponse.json(verification)
             }
         }
     }
@@ -324,71 +321,21 @@ struct ContractorRoutes: Sendable {
         ContractorMonitorError(.forbidden, "this token's role and unit do not allow this")
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws -> T {
-        do {
-            return try ContractsJSON.decoder().decode(T.self, from: Data(body))
-        } catch let error as DecodingError {
-            throw ContractorMonitorError(.invalidRequest, "the body does not match the request format", problems: [Self.describe(error)])
-        }
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            let text = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-            return text.isEmpty ? "(body)" : text
-        }
-        switch error {
-        case .keyNotFound(let key, let context): return "\(path(context)).\(key.stringValue): required"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "\(path(context)): wrong type"
-        case .dataCorrupted(let context): return "\(path(context)): \(context.debugDescription)"
-        @unknown default: return "invalid body"
-        }
-    }
-
-    private func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        Array(try ContractsJSON.encoder().encode(value))
-    }
-
-    /// Authenticates, reads the body, runs `body`, and turns errors into problem documents.
-    private func handle(_ request: Request, _ body: (TokenGrant, [UInt8]) async throws -> (HTTPResponse.Status, [UInt8])) async throws -> Response {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-            return problem(.unauthorized, "A bearer token is required", "Send Authorization: Bearer <token>; `isms token issue` makes one.")
-        }
-        let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-        let grant = try await database.withConnection { [directory = registry.directory] connection in
-            try directory.tokens.verify(token: token, on: connection)
-        }
-        guard let grant else { return problem(.unauthorized, "The token is not valid", "The token is unknown, revoked or expired.") }
+    /// Runs `body` with the grant and the request's body.
+    private func handle(_ request: Request, _ context: APIRequestContext, _ body: (TokenGrant, [UInt8]) async throws -> Response) async throws -> Response {
         var request = request
-        let bytes: [UInt8]
-        do {
-            bytes = Array(buffer: try await request.collectBody(upTo: Self.maximumBodyBytes))
-        } catch is NIOTooManyBytesError {
-            return problem(.contentTooLarge, "The request is too large", "A request body may hold at most \(Self.maximumBodyBytes) bytes.")
-        }
-        do {
-            let (status, payload) = try await body(grant, bytes)
-            return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: payload)))
-        } catch let error as ContractorMonitorError {
-            switch error.code {
-            case .notFound: return problem(.notFound, "Not found", error.detail)
-            case .forbidden: return problem(.forbidden, "Forbidden", error.detail)
-            case .conflict: return problem(.conflict, "Conflict", error.detail)
-            case .invalidRequest: return problem(.unprocessableContent, "The request is invalid", error.detail, problems: error.problems)
-            default:
-                logger.error("contractor request failed", metadata: ["error": "\(error)"])
-                return problem(.internalServerError, "Internal error", "The request could not be completed.")
-            }
-        }
+        return try await body(try context.requireGrant(), Array(buffer: try await request.collectBody(upTo: context.maxUploadSize)))
     }
+}
 
-    private func problem(_ status: HTTPResponse.Status, _ title: String, _ detail: String, problems: [String] = []) -> Response {
-        var document: [String: Any] = ["type": "https://isms.ward.example/problems/\(status.code)", "title": title, "status": status.code, "detail": detail]
-        if !problems.isEmpty { document["errors"] = problems }
-        var headers = HTTPFields()
-        headers[.contentType] = "application/problem+json"
-        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
-        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+extension ContractorMonitorError: APIProblemConvertible {
+    public var problem: APIProblem {
+        switch code {
+        case .notFound: .notFound(detail)
+        case .forbidden: .forbidden(detail)
+        case .conflict: .conflict(detail)
+        case .invalidRequest: APIProblem(.unprocessableContent, title: "The request is invalid", detail: detail, extensions: problems.isEmpty ? [:] : ["errors": .array(problems.map(JSONValue.string))])
+        default: APIProblem(.internalServerError, title: "Internal error", detail: "The request could not be completed.")
+        }
     }
 }

@@ -52,7 +52,7 @@ struct SubmitReportHandler: BatchMessageHandler {
             switch answer {
             case .success(let accepted):
                 if let event = accepted.event {
-                    context.emit(try event.amqpMessage(appID: ServiceName.incidentIntake.rawValue))
+                    try context.emit(event)
                     context.logger.info("report accepted", metadata: ["intake.id": "\(accepted.intakeID)", "report.id": "\(accepted.reportID)"])
                 }
             case .failure(let rejection):
@@ -65,15 +65,13 @@ struct SubmitReportHandler: BatchMessageHandler {
 
     private func reply(_ outcome: Result<IntakeProcessor.Accepted, Rejection>, to command: RawEnvelope, context: inout TransactionContext) throws {
         guard let replyTo = command.replyTo, !replyTo.isEmpty else { return }
-        let source = ServiceName.incidentIntake.source
-        let app = ServiceName.incidentIntake.rawValue
         switch outcome {
         case .success(let accepted):
             let payload = IncidentReportAccepted(reportID: accepted.reportID, intakeID: accepted.intakeID, receivedAt: accepted.receivedAt, duplicate: accepted.duplicate)
-            context.emit(try Envelope(source: source, time: context.now, causedBy: command.causation, data: payload).amqpMessage(appID: app, route: .reply(to: replyTo)))
+            try context.emit(payload, causedBy: command.causation, route: .reply(to: replyTo))
         case .failure(let rejection):
             let payload = IncidentReportRejected(reportID: rejection.reportID, errors: rejection.errors)
-            context.emit(try Envelope(source: source, time: context.now, causedBy: command.causation, data: payload).amqpMessage(appID: app, route: .reply(to: replyTo)))
+            try context.emit(payload, causedBy: command.causation, route: .reply(to: replyTo))
         }
     }
 }

@@ -1,3 +1,4 @@
+import Contracts
 import Directory
 public import Foundation
 public import Logging
@@ -86,12 +87,11 @@ public struct DeliveryWorker: Service {
         let engine = engine
         let logger = logger
         let now = clock()
-        try await database.withTransaction { connection in
+        try await database.withTransaction(emittingAs: .notifier, schema: engine.schema, logger: logger, now: now) { context in
             if let failure {
-                let messages = try engine.recordFailed(claim, failure: failure, now: now, on: connection, logger: logger)
-                try Outbox.enqueue(messages, schema: engine.schema, on: connection)
+                try context.announce(try engine.recordFailed(claim, failure: failure, now: now, on: context.connection, logger: logger))
             } else {
-                try engine.recordSent(claim, now: now, on: connection, logger: logger)
+                try engine.recordSent(claim, now: now, on: context.connection, logger: logger)
             }
         }
     }

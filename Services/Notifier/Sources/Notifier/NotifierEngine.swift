@@ -93,9 +93,7 @@ public struct NotifierEngine: Sendable {
             for recipient in recipients where seen.insert(recipient.key).inserted {
                 guard !recipient.channels.isEmpty else {
                     // Never silently skipped: nobody to send to is a failure, with its fallback.
-                    for message in try unreachable(recipient, event: stored, route: match.route, now: now, on: connection, logger: context.logger) {
-                        context.emit(message.message)
-                    }
+                    try context.announce(try unreachable(recipient, event: stored, route: match.route, now: now, on: connection, logger: context.logger))
                     continue
                 }
                 try enqueue(
@@ -444,8 +442,8 @@ public struct NotifierEngine: Sendable {
 
     /// Records a failed send: a transient failure retries with back-off and jitter; the last
     /// retry or a permanent failure falls back (next channel, deputy, superior) and is announced
-    /// as `notification.failed.v1`. Returns the messages to publish.
-    func recordFailed(_ claim: Claim, failure: DeliveryFailure, now: Date, on connection: PostgresConnection, logger: Logger) throws -> [OutboxMessage] {
+    /// as `notification.failed.v1`. Returns the failures to announce.
+    func recordFailed(_ claim: Claim, failure: DeliveryFailure, now: Date, on connection: PostgresConnection, logger: Logger) throws -> [FailureNotice] {
         let id = claim.notification.id
         let table = ledger.table("notifications")
         guard
@@ -482,7 +480,7 @@ public struct NotifierEngine: Sendable {
     }
 
     /// Next channel, then deputy, then superior; always announced.
-    func fallback(id: Int64, errorCode: String, attempts: Int, now: Date, on connection: PostgresConnection, logger: Logger) throws -> [OutboxMessage] {
+    func fallback(id: Int64, errorCode: String, attempts: Int, now: Date, on connection: PostgresConnection, logger: Logger) throws -> [FailureNotice] {
         guard let record = try ledger.record(id: id, on: connection), let event = try ledger.eventContext(record.eventKey, on: connection) else { return [] }
         let channelIndex = try connection.query("SELECT channel_index FROM \(unescaped: ledger.table("notifications")) WHERE id = \(id)").rows.first?
             .decode("channel_index", as: Int.self) ?? 0
@@ -518,10 +516,7 @@ public struct NotifierEngine: Sendable {
             notificationID: id, eventType: event.type, eventSource: event.source, eventID: event.id,
             recipientID: record.recipient.hasPrefix("person:") ? String(record.recipient.dropFirst(7)) : nil,
             channel: record.channelKind, attempts: attempts, errorCode: errorCode, fallback: kind, fallbackRecipientID: to, failedAt: now)
-        let envelope = Envelope(
-            source: ServiceName.notifier.source, time: now,
-            causedBy: Causation(messageID: event.id, correlationID: event.correlationID ?? event.id, traceParent: nil), data: failed)
-        return [OutboxMessage(try envelope.amqpMessage(appID: ServiceName.notifier.rawValue))]
+        return [FailureNotice(failed: failed, cause: Causation(messageID: event.id, correlationID: event.correlationID ?? event.id, traceParent: nil))]
     }
 
     private func escalate(
@@ -551,7 +546,7 @@ public struct NotifierEngine: Sendable {
     private func unreachable(
         _ recipient: NotifierRecipient, event: StoredEvent, route: NotificationRouting.Route, now: Date, on connection: PostgresConnection,
         logger: Logger
-    ) throws -> [OutboxMessage] {
+    ) throws -> [FailureNotice] {
         let result = try connection.query(
             """
             INSERT INTO \(unescaped: ledger.table("notifications"))
@@ -567,5 +562,18 @@ public struct NotifierEngine: Sendable {
         guard let id = try result.rows.first?.decode("id", as: Int64.self) else { return [] }
         try ledger.log(id, state: "failed", attempt: 0, detail: "no-channel: the directory lists no channel", at: now, on: connection)
         return try fallback(id: id, errorCode: "no-channel", attempts: 0, now: now, on: connection, logger: logger)
+    }
+}
+
+/// A failed notification to announce as `notification.failed.v1`, in the conversation of the
+/// event that could not be told.
+struct FailureNotice {
+    var failed: NotificationFailed
+    var cause: Causation
+}
+
+extension TransactionContext {
+    mutating func announce(_ notices: [FailureNotice]) throws {
+        for notice in notices { try emit(notice.failed, time: notice.failed.failedAt, causedBy: notice.cause) }
     }
 }

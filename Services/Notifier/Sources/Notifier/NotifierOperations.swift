@@ -16,7 +16,7 @@ public struct NotifierOperations: Sendable {
 
     /// Ledger rows, newest first, optionally filtered by state, event id and recipient.
     public func notifications(
-        state: String? = nil, eventID: String? = nil, recipient: String? = nil, limit: Int = 50, on connection: PostgresConnection
+        state: String? = nil, eventID: String? = nil, recipient: String? = nil, limit: Int = 50, before: Int64? = nil, on connection: PostgresConnection
     ) throws -> [NotificationRecord] {
         try connection.query(
             """
@@ -25,7 +25,8 @@ public struct NotifierOperations: Sendable {
             WHERE (\(state)::text IS NULL OR n.state = \(state))
               AND (\(eventID)::text IS NULL OR e.event_id = \(eventID))
               AND (\(recipient)::text IS NULL OR n.recipient = \(recipient) OR n.recipient = 'person:' || \(recipient))
-            ORDER BY n.id DESC LIMIT \(max(1, min(limit, 1000)))
+              AND (\(before)::bigint IS NULL OR n.id < \(before))
+            ORDER BY n.id DESC LIMIT \(max(1, min(limit, 1001)))
             """
         ).rows.map(NotificationRecord.init(row:))
     }

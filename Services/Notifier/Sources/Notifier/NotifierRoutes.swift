@@ -3,9 +3,8 @@ import Directory
 import Foundation
 import Hummingbird
 import Logging
-import NIOCore
-
 import Postgres
+public import ServiceRuntime
 
 /// The operators' HTTP API (issue #5 item 9), bearer tokens from the directory. Ward-wide
 /// operator roles only: CSIRT, the general security manager and officer, the system
@@ -32,88 +31,67 @@ struct NotifierRoutes: Sendable {
         var includeSeverity1: Bool?
     }
 
-    func add(to router: Router<BasicRequestContext>) {
-        router.get("/v1/notifications") { request, _ in
-            try await authorised(request) { _ in
-                let query = request.uri.queryParameters
-                let state = query.get("state").map { String($0) }
-                let eventID = query.get("eventId").map { String($0) }
-                let recipient = query.get("recipient").map { String($0) }
-                let limit = query.get("limit", as: Int.self) ?? 50
-                let records = try await database.withConnection { connection in
-                    try operations.notifications(state: state, eventID: eventID, recipient: recipient, limit: limit, on: connection)
-                }
-                return try json(.ok, ["notifications": records])
+    func add(to routes: APIRoutes) {
+        routes.get("/v1/notifications") { request, context in
+            _ = try operatorGrant(context)
+            let query = APIQuery(request)
+            let page = try PageRequest(query)
+            let before = try page.after.map { cursor throws(APIProblem) in
+                guard let id = cursor[0].flatMap(Int64.init) else { throw .badRequest("cursor is not one this API gave out.") }
+                return id
             }
+            let (state, eventID, recipient) = (query.string("state"), query.string("eventId"), query.string("recipient"))
+            let records = try await database.withConnection { connection in
+                try operations.notifications(state: state, eventID: eventID, recipient: recipient, limit: page.limit + 1, before: before, on: connection)
+            }
+            let (items, next) = page.page(records) { PageCursor([String($0.id)]) }
+            return try APIResponse.page(items, key: "notifications", next: next)
         }
-        router.get("/v1/notifications/:id") { request, context in
-            try await authorised(request) { _ in
-                guard let id = context.parameters.get("id", as: Int64.self) else { return problem(.notFound, "No such notification") }
-                let found = try await database.withConnection { connection in try operations.notification(id: id, on: connection) }
-                guard let found else { return problem(.notFound, "No such notification") }
-                return try json(.ok, Detail(notification: found.record, log: found.log))
+        routes.get("/v1/notifications/:id") { _, context in
+            _ = try operatorGrant(context)
+            let id = try Self.notificationID(context)
+            guard let found = try await database.withConnection({ connection in try operations.notification(id: id, on: connection) }) else {
+                throw APIProblem.notFound("No notification \(id).")
             }
+            return try APIResponse.json(Detail(notification: found.record, log: found.log))
         }
-        router.post("/v1/notifications/:id/retry") { request, context in
-            try await authorised(request) { grant in
-                guard let id = context.parameters.get("id", as: Int64.self) else { return problem(.notFound, "No such notification") }
-                do {
-                    let record = try await database.withTransaction { connection in
-                        try operations.retry(id: id, by: "token:\(grant.label)", on: connection)
-                    }
-                    return try json(.accepted, record)
-                } catch let error as NotifierError {
-                    return problem(error.code == .notFound ? .notFound : .conflict, error.detail)
-                }
+        routes.post("/v1/notifications/:id/retry") { _, context in
+            let grant = try operatorGrant(context)
+            let id = try Self.notificationID(context)
+            let record = try await database.withTransaction { connection in
+                try operations.retry(id: id, by: "token:\(grant.label)", on: connection)
             }
+            return try APIResponse.json(record, status: .accepted)
         }
-        router.get("/v1/silences") { request, _ in
-            try await authorised(request) { _ in
-                let all = request.uri.queryParameters.get("all") == "true"
-                let silences = try await database.withConnection { connection in try operations.silences(includeExpired: all, on: connection) }
-                return try json(.ok, ["silences": silences])
-            }
+        routes.get("/v1/silences") { request, context in
+            _ = try operatorGrant(context)
+            let all = try APIQuery(request).bool("all") ?? false
+            let silences = try await database.withConnection { connection in try operations.silences(includeExpired: all, on: connection) }
+            return try APIResponse.json(["silences": silences])
         }
-        router.post("/v1/silences") { request, context in
-            try await authorised(request) { grant in
-                var request = request
-                let body = try await request.collectBody(upTo: 64 * 1024)
-                let parsed: SilenceRequest
-                do {
-                    parsed = try ContractsJSON.decoder().decode(SilenceRequest.self, from: Data(body.readableBytesView))
-                } catch {
-                    return problem(.badRequest, "The body must be {\"matchers\": [...], \"endsAt\" or \"duration\", \"reason\"}: \(error)")
-                }
-                do {
-                    let matchers = try parsed.matchers.map { text throws(NotifierError) in try NotificationRouting.Matcher(parsing: text) }
-                    let now = Date()
-                    guard let endsAt = parsed.endsAt ?? parsed.duration.flatMap(NotifierDurations.parse).map({ now.addingTimeInterval($0.secondsValue) }) else {
-                        return problem(.badRequest, "Give endsAt (RFC 3339) or duration (such as 2h)")
-                    }
-                    let silence = try await database.withTransaction { connection in
-                        try operations.addSilence(
-                            matchers: matchers, endsAt: endsAt, reason: parsed.reason, createdBy: "token:\(grant.label)",
-                            includeSeverity1: parsed.includeSeverity1 ?? false, now: now, on: connection)
-                    }
-                    logger.info("silence added", metadata: ["notifier.silence": "\(silence.id)", "token.id": "\(grant.id)"])
-                    return try json(.created, silence)
-                } catch let error as NotifierError {
-                    return problem(.unprocessableContent, error.detail)
-                }
+        routes.post("/v1/silences") { request, context in
+            let grant = try operatorGrant(context)
+            let body = try await request.decodeJSON(as: SilenceRequest.self, context: context)
+            let matchers = try body.matchers.map { text throws(NotifierError) in try NotificationRouting.Matcher(parsing: text) }
+            let now = Date()
+            guard let endsAt = body.endsAt ?? body.duration.flatMap(NotifierDurations.parse).map({ now.addingTimeInterval($0.secondsValue) }) else {
+                throw APIProblem.badRequest("Give endsAt (RFC 3339) or duration (such as 2h).")
             }
+            let silence = try await database.withTransaction { connection in
+                try operations.addSilence(
+                    matchers: matchers, endsAt: endsAt, reason: body.reason, createdBy: "token:\(grant.label)",
+                    includeSeverity1: body.includeSeverity1 ?? false, now: now, on: connection)
+            }
+            logger.info("silence added", metadata: ["notifier.silence": "\(silence.id)", "token.id": "\(grant.id)"])
+            return try APIResponse.json(silence, status: .created)
         }
-        router.post("/v1/silences/:id/expire") { request, context in
-            try await authorised(request) { grant in
-                guard let id = context.parameters.get("id", as: UUID.self) else { return problem(.notFound, "No such silence") }
-                do {
-                    let silence = try await database.withTransaction { connection in
-                        try operations.expireSilence(id: id, by: "token:\(grant.label)", on: connection)
-                    }
-                    return try json(.ok, silence)
-                } catch let error as NotifierError {
-                    return problem(.notFound, error.detail)
-                }
+        routes.post("/v1/silences/:id/expire") { _, context in
+            let grant = try operatorGrant(context)
+            let id = try context.uuid("id", "silence")
+            let silence = try await database.withTransaction { connection in
+                try operations.expireSilence(id: id, by: "token:\(grant.label)", on: connection)
             }
+            return try APIResponse.json(silence)
         }
     }
 
@@ -122,29 +100,25 @@ struct NotifierRoutes: Sendable {
         var log: [DeliveryLogEntry]
     }
 
-    private func authorised(_ request: Request, _ body: (TokenGrant) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-            return problem(.unauthorized, "A bearer token is required")
+    /// The grant, if its role is one of the ward-wide operator roles.
+    private func operatorGrant(_ context: APIRequestContext) throws -> TokenGrant {
+        let grant = try context.requireGrant()
+        guard Self.operatorRoles.contains(grant.role) else { throw APIProblem.forbidden("Only ward-wide operator roles may manage notifications.") }
+        return grant
+    }
+
+    private static func notificationID(_ context: APIRequestContext) throws(APIProblem) -> Int64 {
+        guard let id = context.parameters.get("id", as: Int64.self) else { throw .notFound("No notification \(context.text("id")).") }
+        return id
+    }
+}
+
+extension NotifierError: APIProblemConvertible {
+    public var problem: APIProblem {
+        switch code {
+        case .notFound: .notFound(detail)
+        case .invalidState: .conflict(detail)
+        default: .unprocessable(detail)
         }
-        let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-        let directory = directory
-        let grant = try await database.withConnection { connection in try directory.tokens.verify(token: token, on: connection) }
-        guard let grant else { return problem(.unauthorized, "The token is unknown, revoked or expired") }
-        guard Self.operatorRoles.contains(grant.role) else { return problem(.forbidden, "Only ward-wide operator roles may manage notifications") }
-        return try await body(grant)
-    }
-
-    private func json(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
-        let encoder = ContractsJSON.encoder()
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
-    }
-
-    private func problem(_ status: HTTPResponse.Status, _ detail: String) -> Response {
-        let body: [String: Any] = ["type": "https://isms.ward.example/problems/\(status.code)", "title": status.reasonPhrase, "status": status.code, "detail": detail]
-        var headers = HTTPFields()
-        headers[.contentType] = "application/problem+json"
-        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
-        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

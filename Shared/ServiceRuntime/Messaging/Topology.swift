@@ -1,4 +1,5 @@
 public import AMQP
+public import Contracts
 import Foundation
 
 /// Settings of every work queue.
@@ -17,9 +18,9 @@ public struct TopologyOptions: Sendable, Hashable {
 }
 
 /// The RabbitMQ topology: exchanges, quorum queues with their dead-letter queues, and bindings,
-/// declared in this one place. Services apply their part idempotently at start
-/// (``forService(_:options:)``); `isms topology export` writes all of it as a definitions file
-/// (``definitionsJSON(options:vhost:)``).
+/// declared in this one place from the contracts' ``BusLayout``. Services apply their part
+/// idempotently at start (``forService(_:options:)``); `isms topology export` writes all of it as
+/// a definitions file (``definitionsJSON(options:vhost:)``).
 public struct Topology: Sendable, Hashable {
     /// Exchanges to declare, before the queues.
     public var exchanges: [AMQPExchange]
@@ -37,55 +38,12 @@ public struct Topology: Sendable, Hashable {
         self.consumes = consumes
     }
 
-    /// The direct exchange for commands, routed by their routing key to the one service that acts.
-    public static let commandsExchange = "isms.commands"
-    /// The topic exchange for events, routed to every queue bound to the routing key.
-    public static let eventsExchange = "isms.events"
-    /// The direct exchange that dead-lettered messages go through, routed by the queue name.
-    public static let deadLetterExchange = "isms.dead-letter"
-
-    /// The dead-letter queue of a work queue: `<queue>.dlq`.
-    public static func deadLetterQueueName(for queue: String) -> String { "\(queue).dlq" }
-
-    /// A queue that one service consumes and the message types routed into it.
-    public struct WorkQueue: Sendable, Hashable {
-        public var name: String
-        public var consumer: ServiceName
-        public var messageTypes: [MessageType]
-        /// Topic patterns bound on the events exchange besides the types above (`#`: every event).
-        public var eventPatterns: [String]
-
-        public init(name: String, consumer: ServiceName, messageTypes: [MessageType], eventPatterns: [String] = []) {
-            self.name = name
-            self.consumer = consumer
-            self.messageTypes = messageTypes
-            self.eventPatterns = eventPatterns
-        }
-    }
-
-    /// Every work queue. Each service's file in `Contracts/Services/` declares the queues it
-    /// consumes and the message types it publishes.
-    public static let workQueues: [WorkQueue] =
-        incidentIntakeQueues + csirtTriageQueues + notifierQueues + auditSchedulerQueues + contractorMonitorQueues
-
-    /// The message types each service publishes (replies go to the default exchange).
-    static func publishes(_ service: ServiceName) -> [MessageType] {
-        switch service {
-        case .incidentIntake: MessageTypes.incidentIntake
-        case .isms: [MessageTypes.submitIncidentReport] + MessageTypes.directory
-        case .csirtTriage: MessageTypes.csirtTriage
-        case .auditScheduler: MessageTypes.auditScheduler
-        case .contractorMonitor: MessageTypes.contractorMonitor
-        case .notifier: MessageTypes.notifier
-        }
-    }
-
     /// The whole topology with default options.
     public static var all: Topology { all(options: TopologyOptions()) }
 
     /// The whole topology.
     public static func all(options: TopologyOptions) -> Topology {
-        build(workQueues, publishing: MessageTypes.all, options: options)
+        build(BusLayout.workQueues, publishing: MessageTypes.all, options: options)
     }
 
     /// What a service declares at start: the exchanges it publishes to or consumes through, its
@@ -93,30 +51,30 @@ public struct Topology: Sendable, Hashable {
     /// operator may set up an empty broker with it) and consumes nothing.
     public static func forService(_ service: ServiceName, options: TopologyOptions = TopologyOptions()) -> Topology {
         if service == .isms { return all(options: options) }
-        var topology = build(workQueues.filter { $0.consumer == service }, publishing: publishes(service), options: options)
-        topology.consumes = workQueues.filter { $0.consumer == service }.map(\.name)
+        var topology = build(BusLayout.workQueues.filter { $0.consumer == service }, publishing: BusLayout.publishes(service), options: options)
+        topology.consumes = BusLayout.workQueues.filter { $0.consumer == service }.map(\.name)
         return topology
     }
 
-    private static func build(_ selected: [WorkQueue], publishing: [MessageType], options: TopologyOptions) -> Topology {
+    private static func build(_ selected: [BusLayout.WorkQueue], publishing: [MessageType], options: TopologyOptions) -> Topology {
         let kinds: [(name: String, kind: AMQPExchangeKind)] = [
-            (commandsExchange, .direct), (eventsExchange, .topic), (deadLetterExchange, .direct),
+            (BusLayout.commandsExchange, .direct), (BusLayout.eventsExchange, .topic), (BusLayout.deadLetterExchange, .direct),
         ]
-        var used: Set<String> = [deadLetterExchange]
+        var used: Set<String> = [BusLayout.deadLetterExchange]
         for type in selected.flatMap(\.messageTypes) + publishing {
             if let route = type.route { used.insert(route.exchange) }
         }
         var queues: [AMQPQueue] = []
         var bindings: [AMQPBinding] = []
         for workQueue in selected {
-            let deadLetterQueue = deadLetterQueueName(for: workQueue.name)
+            let deadLetterQueue = BusLayout.deadLetterQueueName(for: workQueue.name)
             queues.append(
                 AMQPQueue(
                     name: workQueue.name,
                     arguments: [
                         "x-queue-type": "quorum",
                         "x-delivery-limit": .int64(Int64(options.deliveryLimit)),
-                        "x-dead-letter-exchange": .string(deadLetterExchange),
+                        "x-dead-letter-exchange": .string(BusLayout.deadLetterExchange),
                         "x-dead-letter-routing-key": .string(workQueue.name),
                         // at-least-once dead-lettering keeps a message in its queue until the
                         // dead-letter queue confirms it; RabbitMQ requires reject-publish for it.
@@ -133,10 +91,10 @@ public struct Topology: Sendable, Hashable {
                 bindings.append(AMQPBinding(queue: workQueue.name, exchange: route.exchange, routingKey: route.routingKey))
             }
             for pattern in workQueue.eventPatterns {
-                used.insert(eventsExchange)
-                bindings.append(AMQPBinding(queue: workQueue.name, exchange: eventsExchange, routingKey: pattern))
+                used.insert(BusLayout.eventsExchange)
+                bindings.append(AMQPBinding(queue: workQueue.name, exchange: BusLayout.eventsExchange, routingKey: pattern))
             }
-            bindings.append(AMQPBinding(queue: deadLetterQueue, exchange: deadLetterExchange, routingKey: workQueue.name))
+            bindings.append(AMQPBinding(queue: deadLetterQueue, exchange: BusLayout.deadLetterExchange, routingKey: workQueue.name))
         }
         let exchanges = kinds.filter { used.contains($0.name) }.map { AMQPExchange(name: $0.name, kind: $0.kind) }
         return Topology(exchanges: exchanges, queues: queues, bindings: bindings)

@@ -1,4 +1,5 @@
 public import AMQP
+public import Contracts
 import Foundation
 
 /// The AMQP headers that mirror envelope attributes, so brokers, shovels and operators can see

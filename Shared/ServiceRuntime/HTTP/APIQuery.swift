@@ -1,0 +1,55 @@
+public import Hummingbird
+public import Foundation
+import Contracts
+
+/// The query parameters of a request, read with the API's rules: a value that is present but
+/// malformed or out of range is a 400 that names it, never silently replaced by a default.
+public struct APIQuery: Sendable {
+    let parameters: Parameters
+
+    public init(_ request: Request) {
+        parameters = request.uri.queryParameters
+    }
+
+    public func string(_ name: String) -> String? {
+        parameters.get(name).map { String($0) }
+    }
+
+    public func int(_ name: String, in range: ClosedRange<Int>) throws(APIProblem) -> Int? {
+        guard let text = parameters.get(name) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw .badRequest("\(name) must be an integer from \(range.lowerBound) to \(range.upperBound); got \(text).")
+        }
+        return value
+    }
+
+    public func bool(_ name: String) throws(APIProblem) -> Bool? {
+        guard let text = parameters.get(name) else { return nil }
+        switch text {
+        case "true": return true
+        case "false": return false
+        default: throw .badRequest("\(name) must be true or false; got \(text).")
+        }
+    }
+
+    public func uuid(_ name: String) throws(APIProblem) -> UUID? {
+        guard let text = parameters.get(name) else { return nil }
+        guard let value = UUID(uuidString: String(text)) else { throw .badRequest("\(name) must be a UUID; got \(text).") }
+        return value
+    }
+
+    public func value<T: RawRepresentable & CaseIterable>(_ name: String, as type: T.Type) throws(APIProblem) -> T? where T.RawValue == String {
+        guard let text = parameters.get(name) else { return nil }
+        guard let value = T(rawValue: String(text)) else {
+            throw .badRequest("\(name) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")); got \(text).")
+        }
+        return value
+    }
+
+    /// An RFC 3339 time.
+    public func time(_ name: String) throws(APIProblem) -> Date? {
+        guard let text = parameters.get(name) else { return nil }
+        guard let value = ContractsJSON.parseTimestamp(String(text)) else { throw .badRequest("\(name) must be an RFC 3339 date-time; got \(text).") }
+        return value
+    }
+}
