@@ -63,8 +63,8 @@ down:
 	$(STACK) --profile dev down
 
 # Builds first (no server needed), then a fresh test stack that is stopped however the run
-# ends. Tests run in one process (the servers are shared); the exit code is the tests' unless
-# they passed and a deploy check failed.
+# ends. Tests run in one process (the servers are shared), then the API suite runs the built
+# services against it; the exit code is the first failure's (tests, API suite, deploy checks).
 test:
 	@cd "$(ROOT)"
 	$(STACK) install
@@ -75,6 +75,8 @@ test:
 	eval "$$($(STACK) --profile test env)"
 	status=0
 	ISMS_TEST_STACK_CONTROL=1 swift test --skip-build --no-parallel $(SWIFT_TEST_FLAGS) || status=$$?
+	# The API suite: the services as built, fuzzed against docs/openapi.yaml (Tests/api/run.sh).
+	Tests/api/run.sh || { rc=$$?; [[ $$status -ne 0 ]] || status=$$rc; }
 	( $(CHECK_DEPLOY) ) || { rc=$$?; [[ $$status -ne 0 ]] || status=$$rc; }
 	exit $$status
 

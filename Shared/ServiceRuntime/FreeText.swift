@@ -18,6 +18,17 @@ public enum FreeText {
         screener.screen(text, fieldLabel: fieldLabel).masked
     }
 
+    /// Whether `document` holds a NUL character in a string or a member name: PostgreSQL cannot
+    /// store one in text or JSON, and no text of ours needs one.
+    public static func containsNUL(_ document: JSONValue) -> Bool {
+        switch document {
+        case .string(let text): text.utf8.contains(0)
+        case .array(let elements): elements.contains(where: containsNUL)
+        case .object(let members): members.contains { $0.key.utf8.contains(0) || containsNUL($0.value) }
+        case .null, .bool, .integer, .number: false
+        }
+    }
+
     /// Every string in `document` screened, each with its member name as the field label.
     public static func screened(_ document: JSONValue, fieldLabel: String? = nil) -> JSONValue {
         switch document {

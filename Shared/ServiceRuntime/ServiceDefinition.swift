@@ -1,6 +1,5 @@
 public import AMQP
 public import Contracts
-public import Hummingbird
 public import Logging
 public import Postgres
 public import PostgresMigrations

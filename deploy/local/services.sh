@@ -73,6 +73,8 @@ start() {
     eval "$("$here/stack.sh" --profile "$profile" env)"
     # The services connect as their own roles, on the profile's server and database.
     local database_base=${ISMS_DATABASE_ADMIN_URL#*@}
+    # The API suite gives the services a database of its own (ISMS_SERVICES_DATABASE).
+    if [[ -n ${ISMS_SERVICES_DATABASE:-} ]]; then database_base="${database_base%/*}/$ISMS_SERVICES_DATABASE"; fi
     local entry name role port
     for entry in "${services[@]}"; do
         IFS=: read -r name role port <<<"$entry"

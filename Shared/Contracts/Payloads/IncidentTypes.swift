@@ -71,8 +71,9 @@ public enum AffectedPersons: Sendable, Hashable, Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let count = try? container.decode(Int.self) {
-            guard count >= 0 else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "affectedPersons must not be negative")
+            // The submit schema's bounds: a count of people, within a 32-bit integer.
+            guard (0...2_147_483_647).contains(count) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "affectedPersons must be from 0 to 2147483647")
             }
             self = .count(count)
         } else if let text = try? container.decode(String.self), text == "unknown" {

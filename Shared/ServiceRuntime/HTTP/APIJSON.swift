@@ -1,4 +1,4 @@
-public import Contracts
+import Contracts
 public import Hummingbird
 import Foundation
 import NIOCore
@@ -32,6 +32,7 @@ public struct APIRequestDecoder: RequestDecoder {
         } catch {
             throw .badRequest("The body is not JSON: \(error.detail)")
         }
+        guard !FreeText.containsNUL(document) else { throw .unprocessable("The body holds a NUL character (\\u0000), which no field accepts.") }
         do {
             return try ContractsJSON.decoder().decode(T.self, from: Data(FreeText.screened(document).jsonBytes()))
         } catch let error as DecodingError {

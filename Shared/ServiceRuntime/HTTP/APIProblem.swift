@@ -97,6 +97,11 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // PostgreSQL cannot store U+0000 in text; no name or value of ours contains one, so a
+        // request carrying one is malformed, wherever it hides (the path, the query).
+        if request.uri.description.range(of: "%00") != nil {
+            return APIProblem.unprocessable("The request's path or query holds a NUL character (%00), which no name or value contains.").response
+        }
         do {
             return try await next(request, context)
         } catch let problem as APIProblem {

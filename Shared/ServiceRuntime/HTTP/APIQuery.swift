@@ -3,7 +3,8 @@ public import Foundation
 import Contracts
 
 /// The query parameters of a request, read with the API's rules: a value that is present but
-/// malformed or out of range is a 400 that names it, never silently replaced by a default.
+/// malformed, out of range or given twice is a 400 that names it, never silently replaced by a
+/// default or by one of the copies.
 public struct APIQuery: Sendable {
     let parameters: Parameters
 
@@ -11,12 +12,26 @@ public struct APIQuery: Sendable {
         parameters = request.uri.queryParameters
     }
 
-    public func string(_ name: String) -> String? {
-        parameters.get(name).map { String($0) }
+    /// The one value of `name`, if given.
+    private func raw(_ name: String) throws(APIProblem) -> String? {
+        let values = parameters.getAll(name)
+        guard values.count <= 1 else { throw .badRequest("\(name) is given \(values.count) times; give it once.") }
+        return values.first
+    }
+
+    public func string(_ name: String) throws(APIProblem) -> String? {
+        try raw(name)
+    }
+
+    /// A value from a fixed list (a state, a kind).
+    public func string(_ name: String, oneOf allowed: [String]) throws(APIProblem) -> String? {
+        guard let text = try raw(name) else { return nil }
+        guard allowed.contains(text) else { throw .badRequest("\(name) must be one of \(allowed.joined(separator: ", ")); got \(text).") }
+        return text
     }
 
     public func int(_ name: String, in range: ClosedRange<Int>) throws(APIProblem) -> Int? {
-        guard let text = parameters.get(name) else { return nil }
+        guard let text = try raw(name) else { return nil }
         guard let value = Int(text), range.contains(value) else {
             throw .badRequest("\(name) must be an integer from \(range.lowerBound) to \(range.upperBound); got \(text).")
         }
@@ -24,7 +39,7 @@ public struct APIQuery: Sendable {
     }
 
     public func bool(_ name: String) throws(APIProblem) -> Bool? {
-        guard let text = parameters.get(name) else { return nil }
+        guard let text = try raw(name) else { return nil }
         switch text {
         case "true": return true
         case "false": return false
@@ -33,14 +48,14 @@ public struct APIQuery: Sendable {
     }
 
     public func uuid(_ name: String) throws(APIProblem) -> UUID? {
-        guard let text = parameters.get(name) else { return nil }
-        guard let value = UUID(uuidString: String(text)) else { throw .badRequest("\(name) must be a UUID; got \(text).") }
+        guard let text = try raw(name) else { return nil }
+        guard let value = UUID(uuidString: text) else { throw .badRequest("\(name) must be a UUID; got \(text).") }
         return value
     }
 
     public func value<T: RawRepresentable & CaseIterable>(_ name: String, as type: T.Type) throws(APIProblem) -> T? where T.RawValue == String {
-        guard let text = parameters.get(name) else { return nil }
-        guard let value = T(rawValue: String(text)) else {
+        guard let text = try raw(name) else { return nil }
+        guard let value = T(rawValue: text) else {
             throw .badRequest("\(name) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")); got \(text).")
         }
         return value
@@ -48,8 +63,8 @@ public struct APIQuery: Sendable {
 
     /// An RFC 3339 time.
     public func time(_ name: String) throws(APIProblem) -> Date? {
-        guard let text = parameters.get(name) else { return nil }
-        guard let value = ContractsJSON.parseTimestamp(String(text)) else { throw .badRequest("\(name) must be an RFC 3339 date-time; got \(text).") }
+        guard let text = try raw(name) else { return nil }
+        guard let value = ContractsJSON.parseTimestamp(text) else { throw .badRequest("\(name) must be an RFC 3339 date-time; got \(text).") }
         return value
     }
 }

@@ -62,8 +62,9 @@ public final class APIRoutes {
     public func put(_ path: String, access: Access = .bearer, use handler: @escaping Handler) { on(path, method: .put, access: access, use: handler) }
     public func delete(_ path: String, access: Access = .bearer, use handler: @escaping Handler) { on(path, method: .delete, access: access, use: handler) }
 
-    /// The methods a client may send that no route of a path declares.
-    static let probedMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options, .trace]
+    /// The methods a client may send that no route of a path declares (QUERY: the safe method
+    /// with a body of draft-ietf-httpbis-safe-method-w-body, which clients and fuzzers try).
+    static let probedMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options, .trace, HTTPRequest.Method("QUERY")!]
 
     /// Adds the 405 answers; the runtime calls this after the service declared its routes.
     func finish() {

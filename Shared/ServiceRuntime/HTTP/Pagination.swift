@@ -22,7 +22,8 @@ public struct PageRequest: Sendable {
     public init(_ query: APIQuery) throws(APIProblem) {
         limit = try query.int("limit", in: 1...Self.maximumLimit) ?? Self.defaultLimit
         after = try query.string("cursor").map { text throws(APIProblem) in
-            guard let cursor = PageCursor(token: text) else { throw .badRequest("cursor is not one this API gave out; start again without it.") }
+            guard text.utf8.allSatisfy(PageCursor.isTokenByte), text.utf8.count <= 512 else { throw .badRequest("cursor must be base64url text.") }
+            guard let cursor = PageCursor(token: text) else { throw .unprocessable("cursor is not one this API gave out; start again without it.") }
             return cursor
         }
     }
@@ -54,6 +55,11 @@ public struct PageCursor: Sendable, Hashable {
         let strings = elements.compactMap(\.stringValue)
         guard strings.count == elements.count, !strings.isEmpty else { return nil }
         key = strings
+    }
+
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
     }
 
     public var token: String {

@@ -78,13 +78,9 @@ struct AuditSchedulerRoutes: Sendable {
         }
         routes.get("/v1/findings") { request, context in
             try await handle(context) { actor, now in
-                let parameters = request.uri.queryParameters
-                let status = try parameters.get("status").map { text in
-                    guard let value = FindingStatus(rawValue: text) else { throw AuditSchedulerError(.invalid, "status must be open, treated or closed") }
-                    return value
-                }
-                let unit = parameters.get("unit")
-                let year = parameters.get("fiscalYear", as: Int.self)
+                let query = APIQuery(request)
+                let (status, unit) = (try query.value("status", as: FindingStatus.self), try query.string("unit"))
+                let year = try query.int("fiscalYear", in: 2000...2200)
                 let store = store
                 let findings = try await database.withConnection { connection in
                     try store.findings(status: status, unitCode: unit, fiscalYear: year, visibleTo: actor, today: CivilDate.inTokyo(now), on: connection)
@@ -162,7 +158,7 @@ struct AuditSchedulerRoutes: Sendable {
         let today = CivilDate.inTokyo(now)
         var filter = DutyFilter(
             fiscalYear: try query.int("fiscalYear", in: 2000...2200) ?? store.calendar.fiscalYear(of: today), status: try query.value("status", as: DutyStatus.self),
-            overdueOnly: try query.bool("overdue") ?? false, unitCode: query.string("unit"), templateID: query.string("template"),
+            overdueOnly: try query.bool("overdue") ?? false, unitCode: try query.string("unit"), templateID: try query.string("template"),
             kind: try query.value("kind", as: DutyKind.self), limit: page.limit + 1)
         if let cursor = page.after {
             guard let due = cursor[0].flatMap(CivilDate.init(iso:)), let template = cursor[1], let unit = cursor[2], let id = cursor[3].flatMap(UUID.init(uuidString:)) else {

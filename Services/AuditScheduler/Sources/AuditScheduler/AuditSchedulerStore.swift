@@ -399,6 +399,13 @@ public struct AuditSchedulerStore: Sendable {
             }
         }
         guard request.notes.count <= 10_000 else { throw AuditSchedulerError(.invalid, "notes are limited to 10000 characters") }
+        // The counts are people and checklist points of one unit: a ward's staff, not billions.
+        for (name, value) in [("participants", request.participants), ("eligible", request.eligible)] {
+            guard (0...1_000_000).contains(value ?? 0) else { throw AuditSchedulerError(.invalid, "\(name) must be from 0 to 1000000") }
+        }
+        for (name, value) in [("checklistScore", request.checklistScore), ("checklistMax", request.checklistMax)] {
+            guard (0.0...1_000_000.0).contains(value ?? 0) else { throw AuditSchedulerError(.invalid, "\(name) must be from 0 to 1000000") }
+        }
         switch kind {
         case .education:
             guard let participants = request.participants, let eligible = request.eligible, eligible > 0, (0...eligible).contains(participants) else {
@@ -423,6 +430,11 @@ public struct AuditSchedulerStore: Sendable {
         let today = CivilDate.inTokyo(now)
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty, reason.count <= 2_000 else { throw AuditSchedulerError(.invalid, "a reschedule needs a reason (at most 2000 characters)") }
+        // A duty moves within its cycle, not by centuries: a bound also keeps the calendar's
+        // arithmetic in the years it knows.
+        guard requested >= today.adding(days: -366), requested <= today.adding(days: 5 * 366) else {
+            throw AuditSchedulerError(.invalid, "dueDate must be within a year before and five years after today")
+        }
         guard var duty = try duties(where: "d.id = \(dutyID)", today: today, forUpdate: true, on: connection).first, Self.mayView(duty, actor) else {
             throw AuditSchedulerError(.notFound, "no duty \(dutyID)")
         }

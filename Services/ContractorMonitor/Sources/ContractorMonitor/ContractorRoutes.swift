@@ -196,7 +196,7 @@ struct ContractorRoutes: Sendable {
             }
         }
         routes.get("/v1/contractor-violations") { request, context in
-            let stateText = request.uri.queryParameters.get("state") ?? "open"
+            let stateText = try APIQuery(request).string("state", oneOf: ["open", "resolved", "all"]) ?? "open"
             return try await handle(request, context) { grant, _ in
                 guard let scope = ContractorAccess.scope(for: grant) else { throw forbidden() }
                 let state: ContractorViolation.State?
@@ -231,7 +231,7 @@ struct ContractorRoutes: Sendable {
             }
         }
         routes.get("/v1/contractor-measures") { request, context in
-            let asOfText = request.uri.queryParameters.get("asOf")
+            let asOfText = try APIQuery(request).string("asOf")
             return try await handle(request, context) { grant, _ in
                 guard let scope = ContractorAccess.scope(for: grant) else { throw forbidden() }
                 let asOf: Date

@@ -4,7 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Postgres
-public import ServiceRuntime
+import ServiceRuntime
 
 /// The producers' HTTP API (issue #3 item 6, documented in docs/openapi.yaml):
 /// `POST /v1/incident-reports`, `GET /v1/incident-reports`, `GET /v1/incident-reports/{intakeId}`,
@@ -59,9 +59,8 @@ struct IntakeRoutes: Sendable {
             throw APIProblem(
                 status, title: title, detail: "\(rejection.errors.count) problem(s); see errors.",
                 extensions: [
-                    "reportId": rejection.reportID.map { .string($0.lowercasedString) } ?? .null,
-                    "errors": .array(rejection.errors.map { ["field": .string($0.field), "code": .string($0.code.rawValue), "message": .string($0.message)] }),
-                ])
+                    "errors": .array(rejection.errors.map { ["field": .string($0.field), "code": .string($0.code.rawValue), "message": .string($0.message)] })
+                ].merging(rejection.reportID.map { ["reportId": .string($0.lowercasedString)] } ?? [:]) { $1 })
         }
     }
 

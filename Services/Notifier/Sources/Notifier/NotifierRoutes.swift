@@ -40,7 +40,8 @@ struct NotifierRoutes: Sendable {
                 guard let id = cursor[0].flatMap(Int64.init) else { throw .badRequest("cursor is not one this API gave out.") }
                 return id
             }
-            let (state, eventID, recipient) = (query.string("state"), query.string("eventId"), query.string("recipient"))
+            let state = try query.string("state", oneOf: ["queued", "sending", "sent", "failed", "acknowledged", "silenced", "grouped", "cancelled"])
+            let (eventID, recipient) = (try query.string("eventId"), try query.string("recipient"))
             let records = try await database.withConnection { connection in
                 try operations.notifications(state: state, eventID: eventID, recipient: recipient, limit: page.limit + 1, before: before, on: connection)
             }
@@ -75,7 +76,7 @@ struct NotifierRoutes: Sendable {
             let matchers = try body.matchers.map { text throws(NotifierError) in try NotificationRouting.Matcher(parsing: text) }
             let now = Date()
             guard let endsAt = body.endsAt ?? body.duration.flatMap(NotifierDurations.parse).map({ now.addingTimeInterval($0.secondsValue) }) else {
-                throw APIProblem.badRequest("Give endsAt (RFC 3339) or duration (such as 2h).")
+                throw APIProblem.unprocessable("Give endsAt (RFC 3339) or duration (such as 2h).")
             }
             let silence = try await database.withTransaction { connection in
                 try operations.addSilence(
