@@ -1,9 +1,8 @@
 import Contracts
-import Crypto
 import Directory
 public import Foundation
 public import Postgres
-import ServiceRuntime
+public import ServiceRuntime
 
 /// Sub-contract chains (Art. 6(3)(4)): links, the gate, and the hash-chained decisions.
 extension ContractorRegistry {
@@ -31,18 +30,21 @@ extension ContractorRegistry {
             case subcontractorID = "subcontractorId"
             case decision, approver, offeredProfile, parentProfile, shortfalls, decidedAt, prevHash, hash
         }
+    }
 
-        /// The hash over every other field and the previous hash.
-        func computedHash() throws -> String {
-            var unsigned = self
-            unsigned.hash = ""
-            let bytes = try ContractsJSON.encoder().encode(unsigned)
-            return SHA256.hash(data: bytes).hexString
-        }
+    /// The decisions' chain in `schema` (`isms verify` checks it too).
+    public static func decisionLedger(schema: String = ContractorMonitorService.schema) -> HashChainLedger {
+        HashChainLedger(
+            name: "sub-contract decisions", schema: schema, table: "subcontract_decisions",
+            columns: [
+                .init("link_id", .uuid), .init("contract_id", .uuid), .init("parent_link_id", .uuid), .init("subcontractor_id", .uuid),
+                .init("decision", .text), .init("approver", .text), .init("offered_profile", .json), .init("parent_profile", .json),
+                .init("shortfalls", .json), .init("decided_at", .timestamp),
+            ])
     }
 
     /// The hash before the first decision.
-    public static let genesisHash = String(repeating: "0", count: 64)
+    public static let genesisHash = HashChainLedger.genesisHash
 
     /// Asks to approve `subcontractorID` below `parentLinkID` (nil: directly below the
     /// contractor) and records the decision with its approver. The link is approved only when
@@ -91,22 +93,18 @@ extension ContractorRegistry {
             VALUES (\(linkID), \(contractID), \(parentLinkID), \(subcontractorID), \(state.rawValue), \(PostgresJSON(subcontractor.profile)), \(depth), \(decidedAt))
             ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, profile = EXCLUDED.profile, decided_at = EXCLUDED.decided_at
             """)
-        // One writer at a time extends the chain, so every entry names the one before it.
-        _ = try connection.query("SELECT pg_advisory_xact_lock(hashtext(\("isms.subcontract-decisions." + schema)))")
-        let last = try connection.query("SELECT seq, hash FROM \(unescaped: table("subcontract_decisions")) ORDER BY seq DESC LIMIT 1").rows.first
-        var decision = SubcontractDecision(
-            seq: (try last?.decode("seq", as: Int64.self) ?? 0) + 1, linkID: linkID, contractID: contractID, parentLinkID: parentLinkID,
-            subcontractorID: subcontractorID, decision: state, approver: approver, offeredProfile: subcontractor.profile, parentProfile: parentProfile,
-            shortfalls: verdict.shortfalls, decidedAt: decidedAt, prevHash: try last?.decode("hash", as: String.self) ?? Self.genesisHash, hash: "")
-        decision.hash = try decision.computedHash()
-        _ = try connection.query("""
-            INSERT INTO \(unescaped: table("subcontract_decisions")) (
-                seq, link_id, contract_id, parent_link_id, subcontractor_id, decision, approver, offered_profile, parent_profile, shortfalls,
-                decided_at, prev_hash, hash)
-            VALUES (\(decision.seq), \(linkID), \(contractID), \(parentLinkID), \(subcontractorID), \(state.rawValue), \(approver),
-                \(PostgresJSON(decision.offeredProfile)), \(PostgresJSON(decision.parentProfile)), \(PostgresJSON(decision.shortfalls)),
-                \(decidedAt), \(decision.prevHash), \(decision.hash))
-            """)
+        // The shared ledger takes the chain's lock, so every entry names the one before it.
+        let link = try Self.decisionLedger(schema: schema).append(
+            [
+                "link_id": .uuid(linkID), "contract_id": .uuid(contractID), "parent_link_id": .uuid(parentLinkID),
+                "subcontractor_id": .uuid(subcontractorID), "decision": .text(state.rawValue), "approver": .text(approver),
+                "offered_profile": .document(subcontractor.profile), "parent_profile": .document(parentProfile),
+                "shortfalls": .document(verdict.shortfalls), "decided_at": .timestamp(decidedAt),
+            ], on: connection)
+        let decision = SubcontractDecision(
+            seq: link.seq, linkID: linkID, contractID: contractID, parentLinkID: parentLinkID, subcontractorID: subcontractorID, decision: state,
+            approver: approver, offeredProfile: subcontractor.profile, parentProfile: parentProfile, shortfalls: verdict.shortfalls,
+            decidedAt: decidedAt, prevHash: link.prevHash, hash: link.hash)
         return decision
     }
 
@@ -149,20 +147,10 @@ extension ContractorRegistry {
         public var isIntact: Bool { firstBrokenSeq == nil }
     }
 
-    /// Recomputes every hash of the decision ledger (`isms contractors verify`).
+    /// Checks the decision ledger with the shared ledger (`isms contractors verify`).
     public func verifyDecisionChain(on connection: PostgresConnection) throws -> ChainVerification {
-        var previous = Self.genesisHash
-        var expectedSeq: Int64 = 1
-        let decisions = try subcontractDecisions(on: connection)
-        for decision in decisions {
-            let recomputed = try decision.computedHash()
-            if decision.seq != expectedSeq || decision.prevHash != previous || recomputed != decision.hash {
-                return ChainVerification(entries: decisions.count, firstBrokenSeq: decision.seq)
-            }
-            previous = decision.hash
-            expectedSeq += 1
-        }
-        return ChainVerification(entries: decisions.count, firstBrokenSeq: nil)
+        let result = try Self.decisionLedger(schema: schema).verify(on: connection)
+        return ChainVerification(entries: result.rowsChecked, firstBrokenSeq: result.brokenRow?.seq)
     }
 
     /// An officer found a sub-contractor working on the contract without approval (Art. 6(3)):

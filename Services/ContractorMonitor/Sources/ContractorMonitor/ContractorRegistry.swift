@@ -1,5 +1,5 @@
 public import Directory
-public import Foundation
+import Foundation
 import PostgresMigrations
 
 /// The contractor registry and its rules (issue #7): contractors, contracts, sub-contract
