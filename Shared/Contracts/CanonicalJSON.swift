@@ -9,10 +9,11 @@ public import Foundation
 /// - a number with an integral value that fits 64 bits is written as an integer (`1.0` is `1`),
 ///   any other as Swift's shortest round-trip form;
 /// - times (from ``ContractsJSON/encoder()``) RFC 3339 in UTC with milliseconds; UUIDs as the
-///   type encodes them (the contracts' types: lowercase). A ledger's `uuid` columns are always
-///   lowercase (``JSONValue`` values of the ledger's column kinds).
+///   type encodes them (the contracts' types: lowercase; a type of another module keeps
+///   Foundation's upper case until the JSON policy is independent of the type, issue #14
+///   item 1). The hash chains' `uuid` columns are lowercase whatever the type.
 ///
-/// Pure code: Contracts depends on Foundation only.
+/// Pure code (Foundation only), so anything that hashes or signs JSON can use it.
 public enum CanonicalJSON {
     /// The value `value` encodes to under the contracts' JSON policy.
     public static func value(of value: some Encodable) throws -> JSONValue {
