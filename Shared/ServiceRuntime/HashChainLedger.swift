@@ -131,6 +131,9 @@ public struct HashChainLedger: Sendable, Hashable {
             if let unknown = row.keys.first(where: { !known.contains($0) }) {
                 throw AppendError(description: "\(qualifiedTable) has no hashed column \(unknown)")
             }
+            for column in columns where !Self.isStoredAsHashed(row[column.name] ?? .null, kind: column.kind) {
+                throw AppendError(description: "\(qualifiedTable).\(column.name): \(row[column.name] ?? .null) is not in the \(column.kind) form the database reads back")
+            }
         }
         _ = try connection.query("SELECT pg_advisory_xact_lock(hashtext(\("isms.hash-chain." + qualifiedTable)))")
         let head = try connection.query("SELECT seq, hash FROM \(unescaped: qualifiedTable) ORDER BY seq DESC LIMIT 1").rows.first
@@ -169,6 +172,18 @@ public struct HashChainLedger: Sendable, Hashable {
     @discardableResult
     public func append(_ row: [String: JSONValue], on connection: PostgresConnection) throws -> Link {
         try append([row], on: connection)[0]
+    }
+
+    /// Whether `value` reads back from a `kind` column exactly as it is (see ``ColumnKind``):
+    /// a value that did not would be stored differently from how it was hashed, and the row
+    /// would look edited at the next verification.
+    static func isStoredAsHashed(_ value: JSONValue, kind: ColumnKind) -> Bool {
+        switch (kind, value) {
+        case (_, .null), (.text, .string), (.integer, .integer), (.boolean, .bool), (.json, _): true
+        case (.uuid, .string(let text)): UUID(uuidString: text) != nil && text == text.lowercased()
+        case (.timestamp, .string(let text)): ContractsJSON.parseTimestamp(text).map(ContractsJSON.formatTimestamp) == text
+        default: false
+        }
     }
 
     /// SHA-256 of the canonical JSON of a row's document, lowercase hex.

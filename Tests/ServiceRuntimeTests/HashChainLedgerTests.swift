@@ -84,10 +84,18 @@ import Testing
             #expect(result.headHash == head)
             #expect(result.ledger == "test entries")
 
-            // A column the table does not hash is refused before anything is written.
-            await #expect(throws: HashChainLedger.AppendError.self) {
-                try await pool.withTransaction { try ledger.append(["unknown": .null], on: $0) }
+            // A column the table does not hash, or a value the database would read back in
+            // another form (an upper-case UUID, a time with microseconds or an offset), is
+            // refused before anything is written.
+            for wrong: [String: JSONValue] in [
+                ["unknown": .null], ["at": .timestamp(Date()), "subject": .string("6F9619FF-8B86-D011-B42D-00C04FC964FF")],
+                ["at": .string("2026-04-01T09:30:00.000001Z")], ["at": .string("2026-04-01T18:30:00.000+09:00")], ["at": .timestamp(Date()), "amount": .number(1.5)],
+            ] {
+                await #expect(throws: HashChainLedger.AppendError.self) {
+                    try await pool.withTransaction { try ledger.append(wrong, on: $0) }
+                }
             }
+            #expect(try await pool.withConnection { try ledger.verify(on: $0) }.rowsChecked == 252)
         }
     }
 
