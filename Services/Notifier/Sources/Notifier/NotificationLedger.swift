@@ -153,9 +153,16 @@ struct NotificationLedger: Sendable {
 
     /// Appends to the hash-chained delivery log (brief §6) through the shared ledger.
     func log(_ notificationID: Int64, state: String, attempt: Int, detail: String, at: Date, on connection: PostgresConnection) throws {
+        try log([notificationID], state: state, attempt: attempt, detail: detail, at: at, on: connection)
+    }
+
+    /// Appends the same change of many notifications (a group's followers, a case's reminders)
+    /// as one batch of the shared ledger: three statements however many.
+    func log(_ notificationIDs: [Int64], state: String, attempt: Int, detail: String, at: Date, on connection: PostgresConnection) throws {
         try Self.deliveryLog(schema: schema).append(
-            ["notification_id": .integer(notificationID), "state": .text(state), "attempt": .int(attempt), "detail": .text(detail), "at": .timestamp(at)],
-            on: connection)
+            notificationIDs.map { id -> [String: JSONValue] in
+                ["notification_id": .integer(id), "state": .text(state), "attempt": .int(attempt), "detail": .text(detail), "at": .timestamp(at)]
+            }, on: connection)
     }
 
     func record(id: Int64, on connection: PostgresConnection) throws -> NotificationRecord? {
