@@ -37,9 +37,9 @@ func service(_ name: String, executable: String, dependencies: [Target.Dependenc
 
 let services: [(library: String, executable: String, dependencies: [Target.Dependency])] = [
     ("IncidentIntake", "incident-intake", ["Directory", "MyNumber", hummingbird]),
-    ("CSIRTTriage", "csirt-triage", ["Acknowledgement", "Directory", "MyNumber", "WardCalendar", hummingbird, yams, crypto]),
-    ("AuditScheduler", "audit-scheduler", ["ConfigFiles", "Directory", "WardCalendar", hummingbird, yams, crypto]),
-    ("ContractorMonitor", "contractor-monitor", ["Directory", hummingbird, yams, crypto]),
+    ("CSIRTTriage", "csirt-triage", ["Acknowledgement", "Directory", "MyNumber", "WardCalendar", hummingbird, yams]),
+    ("AuditScheduler", "audit-scheduler", ["ConfigFiles", "Directory", "WardCalendar", hummingbird, yams]),
+    ("ContractorMonitor", "contractor-monitor", ["Directory", hummingbird, yams]),
     (
         "Notifier", "notifier",
         [
@@ -104,7 +104,7 @@ let package = Package(
         .target(
             name: "ServiceRuntime",
             dependencies: [
-                "AMQP", "Postgres", "PostgresMigrations", "Contracts", "ClientSupport", "Directory", "MyNumber", logging, metrics, lifecycle, hummingbird,
+                "AMQP", "Postgres", "PostgresMigrations", "Contracts", "ClientSupport", "Directory", "MyNumber", logging, metrics, lifecycle, hummingbird, crypto,
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ],

@@ -21,6 +21,7 @@ struct ISMS: AsyncParsableCommand {
             NotificationsCommand.self,
             SilencesCommand.self,
             StatusCommand.self,
+            VerifyCommand.self,
             MigrateCommand.self,
             TopologyCommand.self,
             DirectoryCommand.self,

@@ -1,4 +1,5 @@
 public import PostgresMigrations
+import ServiceRuntime
 
 /// The audit scheduler's tables (versions 10 and up; 1-9 are the runtime's inbox, outbox and timers).
 public enum AuditSchedulerMigrations {
@@ -132,6 +133,8 @@ public enum AuditSchedulerMigrations {
                         FOR EACH ROW EXECUTE FUNCTION \(s).refuse_change();
                     """
             ),
+            // Issue #14 item 4: the ledger is chained by the shared HashChainLedger.
+            AuditSchedulerStore.ledger(schema: schema).hashVersionMigration(version: 11),
         ]
     }
 }

@@ -1,6 +1,5 @@
 public import AMQP
 import Contracts
-import Crypto
 public import Directory
 public import Foundation
 import Logging
@@ -492,50 +491,31 @@ public struct AuditSchedulerStore: Sendable {
 
     // MARK: Ledger
 
-    static let genesisHash = String(repeating: "0", count: 64)
-
-    /// Appends an entry to the hash-chained ledger; replicas serialise on an advisory lock so the
-    /// chain never forks.
-    func appendLedger(type: String, subject: UUID, actor: DutyActor, body: some Encodable, at: Date, on connection: PostgresConnection) throws -> Int64 {
-        _ = try connection.query("SELECT pg_advisory_xact_lock(hashtext(\(schema + ".ledger")))")
-        let previous = try connection.query("SELECT hash FROM \(unescaped: table("ledger")) ORDER BY seq DESC LIMIT 1").rows.first?.decode("hash", as: String.self)
-            ?? Self.genesisHash
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let text = String(decoding: try encoder.encode(body), as: UTF8.self)
-        let hash = Self.ledgerHash(previous: previous, at: at, type: type, subject: subject, actorRole: actor.role.rawValue, actorUnit: actor.unitCode, body: text)
-        return try connection.query(
-            """
-            INSERT INTO \(unescaped: table("ledger")) (recorded_at, entry_type, subject_id, actor_role, actor_unit, actor_token, body, prev_hash, hash)
-            VALUES (\(at), \(type), \(subject), \(actor.role.rawValue), \(actor.unitCode), \(actor.tokenID), \(text), \(previous), \(hash))
-            RETURNING seq
-            """
-        ).rows[0].decode("seq")
+    /// The duty ledger's chain in `schema` (`isms verify` checks it too).
+    public static func ledger(schema: String) -> HashChainLedger {
+        HashChainLedger(
+            name: "duty ledger", schema: schema, table: "ledger",
+            columns: [
+                .init("recorded_at", .timestamp), .init("entry_type", .text), .init("subject_id", .uuid), .init("actor_role", .text),
+                .init("actor_unit", .text), .init("actor_token", .uuid), .init("body", .text),
+            ])
     }
 
-    static func ledgerHash(previous: String, at: Date, type: String, subject: UUID, actorRole: String, actorUnit: String?, body: String) -> String {
-        let millis = Int64((at.timeIntervalSince1970 * 1000).rounded())
-        let text = [previous, String(millis), type, subject.uuidString.lowercased(), actorRole, actorUnit ?? "", body].joined(separator: "\n")
-        return SHA256.hash(data: Data(text.utf8)).hexString
+    /// Appends an entry to the hash-chained ledger (the shared ``HashChainLedger``); the body
+    /// is stored as the canonical JSON text that was hashed.
+    func appendLedger(type: String, subject: UUID, actor: DutyActor, body: some Encodable, at: Date, on connection: PostgresConnection) throws -> Int64 {
+        try Self.ledger(schema: schema).append(
+            [
+                "recorded_at": .timestamp(at), "entry_type": .text(type), "subject_id": .uuid(subject), "actor_role": .text(actor.role.rawValue),
+                "actor_unit": .text(actor.unitCode), "actor_token": .uuid(actor.tokenID), "body": .text(try CanonicalJSON.text(of: body)),
+            ], on: connection
+        ).seq
     }
 
     /// Recomputes every entry's hash and link, in order (for `isms duties verify`).
     public func verifyLedger(on connection: PostgresConnection) throws -> LedgerVerification {
-        let rows = try connection.query(
-            "SELECT seq, recorded_at, entry_type, subject_id, actor_role, actor_unit, body, prev_hash, hash FROM \(unescaped: table("ledger")) ORDER BY seq")
-        var previous = Self.genesisHash
-        for row in rows.rows {
-            let seq: Int64 = try row.decode("seq")
-            let stored: String = try row.decode("hash")
-            let expected = Self.ledgerHash(
-                previous: previous, at: try row.decode("recorded_at"), type: try row.decode("entry_type"), subject: try row.decode("subject_id"),
-                actorRole: try row.decode("actor_role"), actorUnit: try row.decode("actor_unit"), body: try row.decode("body"))
-            guard try row.decode("prev_hash", as: String.self) == previous, stored == expected else {
-                return LedgerVerification(entries: rows.rows.count, valid: false, firstBrokenSeq: seq)
-            }
-            previous = stored
-        }
-        return LedgerVerification(entries: rows.rows.count, valid: true, firstBrokenSeq: nil)
+        let result = try Self.ledger(schema: schema).verify(on: connection)
+        return LedgerVerification(entries: result.rowsChecked, valid: result.isIntact, firstBrokenSeq: result.brokenRow?.seq)
     }
 
     // MARK: Helpers

@@ -1,9 +1,8 @@
 import Directory
 import Contracts
-import Crypto
 public import Foundation
 import Postgres
-import PostgresMigrations
+public import ServiceRuntime
 
 /// One row of the append-only, hash-chained case history (Art. 27: record and preserve).
 public struct CaseHistoryEntry: Sendable, Hashable, Codable {
@@ -23,30 +22,6 @@ public struct CaseHistoryEntry: Sendable, Hashable, Codable {
     public var after: String
     public var prevHash: String
     public var hash: String
-
-    /// The hash this row must carry: SHA-256 over its canonical fields and the previous hash.
-    public var computedHash: String {
-        CaseHistoryEntry.hash(
-            seq: seq, caseID: caseID, caseNumber: caseNumber, action: action, actor: actor, role: role, at: at, reason: reason,
-            before: before, after: after, prevHash: prevHash)
-    }
-
-    /// The canonical form is a JSON array of the fields as text (no separator ambiguity), time
-    /// in milliseconds UTC, hashed with SHA-256 and written as lowercase hex.
-    static func hash(
-        seq: Int64, caseID: UUID, caseNumber: String, action: String, actor: String, role: String?, at: Date, reason: String?,
-        before: String, after: String, prevHash: String
-    ) -> String {
-        let fields: [String?] = [
-            String(seq), caseID.uuidString.lowercased(), caseNumber, action, actor, role, ContractsJSON.formatTimestamp(at), reason,
-            before, after, prevHash,
-        ]
-        let canonical = (try? ContractsJSON.encoder().encode(fields)) ?? Data()
-        return SHA256.hash(data: canonical).hexString
-    }
-
-    /// The previous hash of the first row.
-    public static let genesisHash = String(repeating: "0", count: 64)
 }
 
 /// The result of checking the whole chain.
@@ -67,10 +42,23 @@ public struct CaseHistoryVerification: Sendable, Hashable, Codable {
 }
 
 /// Appends to and verifies the hash chain of `case_history`.
-struct CaseHistory: Sendable {
+public struct CaseHistory: Sendable {
     let schema: String
 
-    var table: String { "\(Migrator.quoted(schema)).case_history" }
+    var table: String { ledger.qualifiedTable }
+
+    /// The chain: every column but the chain's own is hashed.
+    var ledger: HashChainLedger { Self.ledger(schema: schema) }
+
+    /// The case history's chain in `schema` (`isms verify` checks it too).
+    public static func ledger(schema: String) -> HashChainLedger {
+        HashChainLedger(
+            name: "case history", schema: schema, table: "case_history",
+            columns: [
+                .init("case_id", .uuid), .init("case_number", .text), .init("action", .text), .init("actor", .text), .init("role", .text),
+                .init("at", .timestamp), .init("reason", .text), .init("before_json", .text), .init("after_json", .text),
+            ])
+    }
 
     /// A row to append: what changed, by whom, when.
     struct NewEntry {
@@ -111,41 +99,26 @@ struct CaseHistory: Sendable {
         ], on: connection)[0]
     }
 
-    /// Appends rows in order inside the caller's transaction: three statements however many.
-    /// Appends serialise on a transaction-level advisory lock so every row chains to the row
-    /// committed before it.
+    /// Appends rows in order inside the caller's transaction, in one batch of the shared ledger.
     @discardableResult
     func append(_ new: [NewEntry], on connection: PostgresConnection) throws -> [CaseHistoryEntry] {
-        guard !new.isEmpty else { return [] }
-        _ = try connection.query("SELECT pg_advisory_xact_lock(hashtext(\(table)))")
-        let last = try connection.query("SELECT seq, hash FROM \(unescaped: table) ORDER BY seq DESC LIMIT 1").rows.first
-        var seq: Int64 = try last?.decode("seq", as: Int64.self) ?? 0
-        var prevHash: String = try last?.decode("hash", as: String.self) ?? CaseHistoryEntry.genesisHash
-        var entries: [CaseHistoryEntry] = []
-        entries.reserveCapacity(new.count)
-        for row in new {
-            seq += 1
-            var entry = CaseHistoryEntry(
-                seq: seq, caseID: row.caseID, caseNumber: row.caseNumber, action: row.action, actor: row.actor, role: row.role, at: row.at,
-                reason: row.reason, before: row.before, after: row.after, prevHash: prevHash, hash: "")
-            entry.hash = entry.computedHash
-            prevHash = entry.hash
-            entries.append(entry)
+        let links = try ledger.append(
+            new.map { row -> [String: JSONValue] in
+                [
+                    "case_id": .uuid(row.caseID), "case_number": .text(row.caseNumber), "action": .text(row.action), "actor": .text(row.actor),
+                    "role": .text(row.role), "at": .timestamp(row.at), "reason": .text(row.reason), "before_json": .text(row.before),
+                    "after_json": .text(row.after),
+                ]
+            }, on: connection)
+        return zip(new, links).map { row, link in
+            CaseHistoryEntry(
+                seq: link.seq, caseID: row.caseID, caseNumber: row.caseNumber, action: row.action, actor: row.actor, role: row.role, at: row.at,
+                reason: row.reason, before: row.before, after: row.after, prevHash: link.prevHash, hash: link.hash)
         }
-        _ = try connection.query(
-            """
-            INSERT INTO \(unescaped: table) (seq, case_id, case_number, action, actor, role, at, reason, before_json, after_json, prev_hash, hash)
-            SELECT * FROM unnest(
-                \(entries.map(\.seq))::bigint[], \(entries.map(\.caseID))::uuid[], \(entries.map(\.caseNumber))::text[], \(entries.map(\.action))::text[],
-                \(entries.map(\.actor))::text[], \(entries.map(\.role))::text[], \(entries.map(\.at))::timestamptz[], \(entries.map(\.reason))::text[],
-                \(entries.map(\.before))::text[], \(entries.map(\.after))::text[], \(entries.map(\.prevHash))::text[], \(entries.map(\.hash))::text[])
-            """
-        )
-        return entries
     }
 
     static func canonicalJSON(_ value: some Encodable) throws -> String {
-        String(decoding: try ContractsJSON.encoder().encode(value), as: UTF8.self)
+        try CanonicalJSON.text(of: value)
     }
 
     /// The history of one case, oldest first.
@@ -153,39 +126,15 @@ struct CaseHistory: Sendable {
         try connection.query("SELECT * FROM \(unescaped: table) WHERE case_id = \(caseID) ORDER BY seq").map(Self.entry(from:))
     }
 
-    /// Walks the whole chain in pages and names the first broken link.
-    func verify(on connection: PostgresConnection, pageSize: Int = 2000) throws -> CaseHistoryVerification {
-        var expectedSeq: Int64 = 1
-        var prevHash = CaseHistoryEntry.genesisHash
-        var checked = 0
-        while true {
-            let page = try connection.query(
-                "SELECT * FROM \(unescaped: table) WHERE seq >= \(expectedSeq) ORDER BY seq LIMIT \(pageSize)"
-            ).map(Self.entry(from:))
-            for entry in page {
-                func broken(_ problem: String) -> CaseHistoryVerification {
-                    CaseHistoryVerification(
-                        rowsChecked: checked, brokenLink: .init(seq: entry.seq, caseNumber: entry.caseNumber, problem: problem), headHash: prevHash)
-                }
-                if entry.seq != expectedSeq {
-                    return broken("row \(expectedSeq)\(entry.seq - expectedSeq > 1 ? "-\(entry.seq - 1)" : "") is missing")
-                }
-                if entry.prevHash != prevHash {
-                    return broken("prev_hash does not match the hash of row \(expectedSeq - 1): a row before it was changed or removed")
-                }
-                if entry.computedHash != entry.hash {
-                    return broken("the row's content does not match its hash: it was edited")
-                }
-                prevHash = entry.hash
-                expectedSeq += 1
-                checked += 1
-            }
-            if page.count < pageSize { break }
+    /// Checks the whole chain with the shared ledger and names the case of the first broken row.
+    func verify(on connection: PostgresConnection) throws -> CaseHistoryVerification {
+        let result = try ledger.verify(on: connection)
+        var broken: CaseHistoryVerification.BrokenLink?
+        if let row = result.brokenRow {
+            let caseNumber = try connection.query("SELECT case_number FROM \(unescaped: table) WHERE seq = \(row.seq)").rows.first?.decode("case_number", as: String.self)
+            broken = .init(seq: row.seq, caseNumber: caseNumber ?? "", problem: row.problem)
         }
-        // A missing row before the first one read (seq > 1 at the start) is caught above, as is
-        // one in the middle; rows removed at the end leave no trace in the table itself, which is
-        // what the head hash is for.
-        return CaseHistoryVerification(rowsChecked: checked, brokenLink: nil, headHash: prevHash)
+        return CaseHistoryVerification(rowsChecked: result.rowsChecked, brokenLink: broken, headHash: result.headHash)
     }
 
     static func entry(from row: PostgresRow) throws -> CaseHistoryEntry {

@@ -1,4 +1,5 @@
 import PostgresMigrations
+import ServiceRuntime
 
 /// The `triage` schema (versions 10 and up; 1-9 are the runtime's inbox, outbox and timers).
 enum TriageMigrations {
@@ -159,6 +160,8 @@ enum TriageMigrations {
                     CREATE INDEX use_restrictions_by_case ON \(s).use_restrictions (case_id, ordered_at);
                     """
             ),
+            // Issue #14 item 4: the case history is chained by the shared HashChainLedger.
+            CaseHistory.ledger(schema: schema).hashVersionMigration(version: 12),
         ]
     }
 }

@@ -1,4 +1,5 @@
 public import PostgresMigrations
+import ServiceRuntime
 
 /// The contractor monitor's tables (versions 10 and up; 1-9 are the runtime's inbox, outbox and
 /// timers). Parameterised by schema so tests can use a schema of their own.
@@ -140,6 +141,8 @@ public enum ContractorMigrations {
                     CREATE INDEX violations_open ON \(s).violations (department_code) WHERE state = 'open';
                     """
             ),
+            // Issue #14 item 4: the decisions are chained by the shared HashChainLedger.
+            ContractorRegistry.decisionLedger(schema: schema).hashVersionMigration(version: 11),
         ]
     }
 }

@@ -2,6 +2,7 @@ import Contracts
 public import Foundation
 import Postgres
 import PostgresMigrations
+import ServiceRuntime
 
 /// A delivery ledger row (issue #5 item 3), as operators see it.
 public struct NotificationRecord: Sendable, Hashable, Codable {
@@ -141,20 +142,27 @@ struct NotificationLedger: Sendable {
 
     func table(_ name: String) -> String { "\(Migrator.quoted(schema)).\(name)" }
 
-    /// Appends to the hash-chained delivery log (brief §6). Appends serialise on an advisory
-    /// lock held to commit, so the chain has no forks.
+    /// The delivery log's chain in `schema` (`isms verify` checks it too).
+    static func deliveryLog(schema: String) -> HashChainLedger {
+        HashChainLedger(
+            name: "notification delivery log", schema: schema, table: "delivery_log",
+            columns: [
+                .init("notification_id", .integer), .init("state", .text), .init("attempt", .integer), .init("detail", .text), .init("at", .timestamp),
+            ])
+    }
+
+    /// Appends to the hash-chained delivery log (brief §6) through the shared ledger.
     func log(_ notificationID: Int64, state: String, attempt: Int, detail: String, at: Date, on connection: PostgresConnection) throws {
-        let atText = ContractsJSON.formatTimestamp(at)
-        let material = "\(notificationID)|\(state)|\(attempt)|\(detail)|\(atText)"
-        _ = try connection.query("SELECT pg_advisory_xact_lock(hashtext(\(schema + ".delivery_log")))")
-        _ = try connection.query(
-            """
-            INSERT INTO \(unescaped: table("delivery_log")) (notification_id, state, attempt, detail, at, prev_hash, hash)
-            SELECT \(notificationID), \(state), \(attempt), \(detail), \(atText)::timestamptz, p.h,
-                   encode(sha256(convert_to(p.h || '|' || \(material), 'UTF8')), 'hex')
-            FROM (SELECT coalesce((SELECT hash FROM \(unescaped: table("delivery_log")) ORDER BY seq DESC LIMIT 1), '') AS h) p
-            """
-        )
+        try log([notificationID], state: state, attempt: attempt, detail: detail, at: at, on: connection)
+    }
+
+    /// Appends the same change of many notifications (a group's followers, a case's reminders)
+    /// as one batch of the shared ledger: three statements however many.
+    func log(_ notificationIDs: [Int64], state: String, attempt: Int, detail: String, at: Date, on connection: PostgresConnection) throws {
+        try Self.deliveryLog(schema: schema).append(
+            notificationIDs.map { id -> [String: JSONValue] in
+                ["notification_id": .integer(id), "state": .text(state), "attempt": .int(attempt), "detail": .text(detail), "at": .timestamp(at)]
+            }, on: connection)
     }
 
     func record(id: Int64, on connection: PostgresConnection) throws -> NotificationRecord? {

@@ -248,8 +248,8 @@ public struct NotifierEngine: Sendable {
             RETURNING id
             """
         ).rows.map { try $0.decode("id", as: Int64.self) }
+        try ledger.log(acknowledged, state: "acknowledged", attempt: 0, detail: "case acknowledged\(by.map { " by \($0)" } ?? "")", at: now, on: connection)
         for id in acknowledged {
-            try ledger.log(id, state: "acknowledged", attempt: 0, detail: "case acknowledged\(by.map { " by \($0)" } ?? "")", at: now, on: connection)
             try DurableTimers.cancel(kind: Self.repeatTimer, key: String(id), on: connection, schema: schema)
         }
         let cancelled = try connection.query(
@@ -260,8 +260,8 @@ public struct NotifierEngine: Sendable {
             RETURNING id
             """
         ).rows.map { try $0.decode("id", as: Int64.self) }
+        try ledger.log(cancelled, state: "cancelled", attempt: 0, detail: "reminder not needed: case acknowledged", at: now, on: connection)
         for id in cancelled {
-            try ledger.log(id, state: "cancelled", attempt: 0, detail: "reminder not needed: case acknowledged", at: now, on: connection)
             try DurableTimers.cancel(kind: Self.deliverTimer, key: String(id), on: connection, schema: schema)
         }
         logger.info("case acknowledged; reminders stopped", metadata: ["notifier.case": "\(refs.first ?? "")", "notifier.acknowledged": "\(acknowledged.count)"])
@@ -428,9 +428,7 @@ public struct NotifierEngine: Sendable {
         let followers = try connection.query(
             "UPDATE \(unescaped: table) SET state = 'sent', sent_at = \(now), updated_at = \(now) WHERE leader_id = \(id) AND state = 'grouped' RETURNING id"
         ).rows.map { try $0.decode("id", as: Int64.self) }
-        for follower in followers {
-            try ledger.log(follower, state: "sent", attempt: 0, detail: "delivered inside notification \(id)", at: now, on: connection)
-        }
+        try ledger.log(followers, state: "sent", attempt: 0, detail: "delivered inside notification \(id)", at: now, on: connection)
         if let interval = try row.decode("repeat_interval_s", as: Int?.self), try row.decode("repeats_left", as: Int.self) > 0,
             let event = try ledger.eventContext(try row.decode("event_key"), on: connection), event.caseRef != nil,
             try !ledger.isAcknowledged(caseRefs: [event.caseNumber, event.intakeID].compactMap { $0 }, on: connection)

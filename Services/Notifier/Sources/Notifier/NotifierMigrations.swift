@@ -1,4 +1,5 @@
 import PostgresMigrations
+import ServiceRuntime
 
 /// The `notifier` schema (versions 10 and up; 1-9 are the runtime's inbox, outbox and timers).
 enum NotifierMigrations {
@@ -126,6 +127,8 @@ enum NotifierMigrations {
                         FOR EACH ROW EXECUTE FUNCTION \(s).delivery_log_append_only();
                     """
             ),
+            // Issue #14 item 4: the delivery log is chained by the shared HashChainLedger.
+            NotificationLedger.deliveryLog(schema: schema).hashVersionMigration(version: 11),
         ]
     }
 }

@@ -1,7 +1,7 @@
 public import Foundation
 public import Postgres
 import PostgresMigrations
-import ServiceRuntime
+public import ServiceRuntime
 
 /// What operators do with the ledger and silences (issue #5 item 9): the functions behind the
 /// HTTP API and `isms notifications|silences`. Each runs inside the caller's transaction.
@@ -100,25 +100,15 @@ public struct NotifierOperations: Sendable {
         return try NotifierSilence(row: row)
     }
 
-    /// Checks the delivery log's hash chain; returns the number of entries and the first broken
-    /// sequence number, if any.
+    /// Checks the delivery log's hash chain with the shared ledger; returns the number of
+    /// entries that fit and the first broken sequence number, if any.
     public func verifyDeliveryLog(on connection: PostgresConnection) throws -> (entries: Int, firstBroken: Int64?) {
-        let rows = try connection.query(
-            """
-            SELECT seq, notification_id, state, attempt, detail, at, prev_hash, hash,
-                   encode(sha256(convert_to(prev_hash || '|' || notification_id || '|' || state || '|' || attempt || '|' || detail || '|' ||
-                       to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'UTF8')), 'hex') AS recomputed
-            FROM \(unescaped: ledger.table("delivery_log")) ORDER BY seq
-            """
-        ).rows
-        var previous = ""
-        for row in rows {
-            let seq: Int64 = try row.decode("seq")
-            if try row.decode("prev_hash", as: String.self) != previous || row.decode("hash", as: String.self) != row.decode("recomputed", as: String.self) {
-                return (rows.count, seq)
-            }
-            previous = try row.decode("hash")
-        }
-        return (rows.count, nil)
+        let result = try NotificationLedger.deliveryLog(schema: ledger.schema).verify(on: connection)
+        return (result.rowsChecked, result.brokenRow?.seq)
+    }
+
+    /// The delivery log's chain in `schema` (`isms verify`).
+    public static func deliveryLog(schema: String = NotifierService.schema) -> HashChainLedger {
+        NotificationLedger.deliveryLog(schema: schema)
     }
 }

@@ -1,0 +1,309 @@
+public import Contracts
+public import Foundation
+public import Postgres
+import Crypto
+public import PostgresMigrations
+
+/// One append-only, hash-chained table (brief §6: record and preserve): the case history, the
+/// duty ledger, the sub-contract decisions and the notification delivery log all append and
+/// verify through this type.
+///
+/// The table has, besides its content columns, `seq bigint` (1, 2, 3... without gaps),
+/// `prev_hash text`, `hash text` and `hash_version smallint`. A row's hash is SHA-256, in
+/// lowercase hex, over the canonical JSON (``CanonicalJSON``) of one object holding every
+/// content column by name plus `seq`, `prev_hash` and `hash_version`; the first row's
+/// `prev_hash` is 64 zeros. So a row's hash covers its place in the chain and every earlier row.
+///
+/// Column values are JSON values of one fixed form per ``ColumnKind``, the form the database
+/// gives back when the chain is verified: text as is, UUIDs lowercase, times RFC 3339 in UTC
+/// with milliseconds, `jsonb` as the parsed document. Appending writes exactly those values,
+/// so what was hashed is what is stored.
+///
+/// The table's own trigger refuses UPDATE, DELETE and TRUNCATE; the chain is what reveals a
+/// superuser who disabled it.
+public struct HashChainLedger: Sendable, Hashable {
+    /// How a content column is stored, and therefore how its value is written in the hashed form.
+    public enum ColumnKind: Sendable, Hashable {
+        /// `text`: a JSON string (or null).
+        case text
+        /// `integer` or `bigint`: a JSON integer.
+        case integer
+        /// `boolean`.
+        case boolean
+        /// `uuid`: a lowercase string.
+        case uuid
+        /// `timestamptz`: RFC 3339, UTC, milliseconds (`2026-04-01T09:30:00.000Z`).
+        case timestamp
+        /// `jsonb`: the document itself (jsonb reorders members, the canonical form sorts them).
+        case json
+    }
+
+    /// A content column covered by the hash.
+    public struct Column: Sendable, Hashable {
+        public var name: String
+        public var kind: ColumnKind
+
+        public init(_ name: String, _ kind: ColumnKind) {
+            self.name = name
+            self.kind = kind
+        }
+    }
+
+    /// Where the chain was cut: the row, what was expected and what is stored.
+    public struct BrokenRow: Sendable, Hashable, Codable {
+        /// The `seq` of the first row that does not fit the chain.
+        public var seq: Int64
+        /// What is wrong: an edited row, a missing row, a row written by another hash version.
+        public var problem: String
+        /// The hash the row should carry (or, for a broken link, the previous row's hash).
+        public var expectedHash: String?
+        /// The hash stored in the row (or, for a broken link, its `prev_hash`).
+        public var storedHash: String?
+    }
+
+    /// The result of checking a whole chain.
+    public struct Verification: Sendable, Hashable, Codable {
+        /// The ledger's name (``HashChainLedger/name``).
+        public var ledger: String
+        /// Rows that fit the chain, from the first up to the broken one or the end.
+        public var rowsChecked: Int
+        /// The first row that does not fit; nil when the chain is intact.
+        public var brokenRow: BrokenRow?
+        /// The hash of the last row that fits: published elsewhere, it anchors the chain, which
+        /// also reveals rows cut off at the end (they leave no trace in the table itself).
+        public var headHash: String
+        public var isIntact: Bool { brokenRow == nil }
+    }
+
+    /// The position and hashes a row was given.
+    public struct Link: Sendable, Hashable {
+        public var seq: Int64
+        public var prevHash: String
+        public var hash: String
+    }
+
+    /// What went wrong appending: a row that does not match the table's description.
+    public struct AppendError: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// How the chain is computed; a row with another version is not verified by this code.
+    /// Version 1 was each service's own chaining before this type (see `docs/architecture.md`).
+    public static let hashVersion = 2
+    /// The previous hash of the first row.
+    public static let genesisHash = String(repeating: "0", count: 64)
+
+    /// A name for reports (`case history`).
+    public let name: String
+    public let schema: String
+    public let table: String
+    /// The content columns, every one covered by the hash.
+    public let columns: [Column]
+
+    public init(name: String, schema: String, table: String, columns: [Column]) {
+        self.name = name
+        self.schema = schema
+        self.table = table
+        self.columns = columns
+    }
+
+    /// The schema-qualified, quoted table name.
+    public var qualifiedTable: String { "\(Migrator.quoted(schema)).\(Migrator.quoted(table))" }
+
+    // MARK: Appending
+
+    /// Appends `rows` in order, inside the caller's transaction, in three statements however
+    /// many rows: take the chain's lock, read the head, insert every row at once.
+    ///
+    /// Each row maps content column names to their values; a column left out is null.
+    ///
+    /// The lock is `pg_advisory_xact_lock` keyed by the table, held to commit. `SELECT … FOR
+    /// UPDATE` of the last row would not do: an empty table has no row to lock, so two first
+    /// appends would both chain to the genesis hash; and a waiter woken by the commit of the
+    /// row it locked would still chain to that row, not to the one just added after it. The
+    /// advisory lock serialises appenders on the table itself; in READ COMMITTED (the only
+    /// isolation the services use) the head read after it sees every committed row.
+    @discardableResult
+    public func append(_ rows: [[String: JSONValue]], on connection: PostgresConnection) throws -> [Link] {
+        guard !rows.isEmpty else { return [] }
+        let known = Set(columns.map(\.name))
+        for row in rows {
+            if let unknown = row.keys.first(where: { !known.contains($0) }) {
+                throw AppendError(description: "\(qualifiedTable) has no hashed column \(unknown)")
+            }
+            for column in columns where !Self.isStoredAsHashed(row[column.name] ?? .null, kind: column.kind) {
+                throw AppendError(description: "\(qualifiedTable).\(column.name): \(row[column.name] ?? .null) is not in the \(column.kind) form the database reads back")
+            }
+        }
+        _ = try connection.query("SELECT pg_advisory_xact_lock(hashtext(\("isms.hash-chain." + qualifiedTable)))")
+        let head = try connection.query("SELECT seq, hash FROM \(unescaped: qualifiedTable) ORDER BY seq DESC LIMIT 1").rows.first
+        var seq: Int64 = try head?.decode("seq", as: Int64.self) ?? 0
+        var prevHash: String = try head?.decode("hash", as: String.self) ?? Self.genesisHash
+        var links: [Link] = []
+        var stored: [JSONValue] = []
+        links.reserveCapacity(rows.count)
+        stored.reserveCapacity(rows.count)
+        for row in rows {
+            seq += 1
+            var document = Dictionary(uniqueKeysWithValues: columns.map { ($0.name, row[$0.name] ?? .null) })
+            document["seq"] = .integer(seq)
+            document["prev_hash"] = .string(prevHash)
+            document["hash_version"] = .integer(Int64(Self.hashVersion))
+            let hash = Self.hash(of: document)
+            links.append(Link(seq: seq, prevHash: prevHash, hash: hash))
+            document["hash"] = .string(hash)
+            stored.append(.object(document))
+            prevHash = hash
+        }
+        // One statement for the batch: json_populate_recordset turns each member into the
+        // column's own type (text into timestamptz, uuid, jsonb...), so one shape of statement
+        // serves every table.
+        let names = (columns.map(\.name) + ["seq", "prev_hash", "hash", "hash_version"]).map(Migrator.quoted).joined(separator: ", ")
+        _ = try connection.query(
+            """
+            INSERT INTO \(unescaped: qualifiedTable) (\(unescaped: names))
+            SELECT \(unescaped: names) FROM json_populate_recordset(NULL::\(unescaped: qualifiedTable), \(JSONValue.array(stored).canonicalText)::json)
+            """
+        )
+        return links
+    }
+
+    /// Appends one row (see the batch form above).
+    @discardableResult
+    public func append(_ row: [String: JSONValue], on connection: PostgresConnection) throws -> Link {
+        try append([row], on: connection)[0]
+    }
+
+    /// Whether `value` reads back from a `kind` column exactly as it is (see ``ColumnKind``):
+    /// a value that did not would be stored differently from how it was hashed, and the row
+    /// would look edited at the next verification.
+    static func isStoredAsHashed(_ value: JSONValue, kind: ColumnKind) -> Bool {
+        switch (kind, value) {
+        case (_, .null), (.text, .string), (.integer, .integer), (.boolean, .bool), (.json, _): true
+        case (.uuid, .string(let text)): UUID(uuidString: text) != nil && text == text.lowercased()
+        case (.timestamp, .string(let text)): ContractsJSON.parseTimestamp(text).map(ContractsJSON.formatTimestamp) == text
+        default: false
+        }
+    }
+
+    /// SHA-256 of the canonical JSON of a row's document, lowercase hex.
+    static func hash(of document: [String: JSONValue]) -> String {
+        SHA256.hash(data: JSONValue.object(document).canonicalData).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    // MARK: Verifying
+
+    /// Walks the whole chain in `seq` order, a page at a time, recomputing every hash, and
+    /// names the first row that does not fit: a gap in `seq`, a `prev_hash` that is not the
+    /// previous row's hash (a row before it was changed or removed), a content that does not
+    /// match its hash (the row was edited), or an unknown hash version.
+    public func verify(on connection: PostgresConnection, pageSize: Int = 2000) throws -> Verification {
+        let rendered = columns.enumerated().map { index, column in
+            let name = Migrator.quoted(column.name)
+            let expression = switch column.kind {
+            case .text: name
+            case .integer, .boolean, .uuid, .json: "\(name)::text"
+            case .timestamp: "to_char(\(name) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+            }
+            return "\(expression) AS c\(index)"
+        }.joined(separator: ", ")
+        var expectedSeq: Int64 = 1
+        var prevHash = Self.genesisHash
+        var checked = 0
+        while true {
+            let page = try connection.query(
+                """
+                SELECT seq, prev_hash, hash, hash_version\(unescaped: rendered.isEmpty ? "" : ", " + rendered)
+                FROM \(unescaped: qualifiedTable) WHERE seq >= \(expectedSeq) ORDER BY seq LIMIT \(pageSize)
+                """
+            ).rows
+            for row in page {
+                let seq: Int64 = try row.decode("seq")
+                let storedPrevious: String = try row.decode("prev_hash")
+                let storedHash: String = try row.decode("hash")
+                let version: Int = try row.decode("hash_version")
+                func broken(_ problem: String, expected: String?, stored: String?) -> Verification {
+                    Verification(
+                        ledger: name, rowsChecked: checked,
+                        brokenRow: BrokenRow(seq: seq, problem: problem, expectedHash: expected, storedHash: stored), headHash: prevHash)
+                }
+                if seq != expectedSeq {
+                    let missing = seq - expectedSeq > 1 ? "rows \(expectedSeq)-\(seq - 1) are" : "row \(expectedSeq) is"
+                    return broken("\(missing) missing", expected: nil, stored: nil)
+                }
+                if version != Self.hashVersion {
+                    return broken("written with hash version \(version); this build verifies version \(Self.hashVersion)", expected: nil, stored: storedHash)
+                }
+                if storedPrevious != prevHash {
+                    return broken(
+                        "prev_hash is not the hash of row \(seq - 1): a row before it was changed or removed", expected: prevHash, stored: storedPrevious)
+                }
+                var document: [String: JSONValue] = ["seq": .integer(seq), "prev_hash": .string(storedPrevious), "hash_version": .integer(Int64(version))]
+                for (index, column) in columns.enumerated() {
+                    document[column.name] = try Self.value(row["c\(index)"], kind: column.kind)
+                }
+                let expected = Self.hash(of: document)
+                if expected != storedHash {
+                    return broken("the row's content does not match its hash: it was edited", expected: expected, stored: storedHash)
+                }
+                prevHash = storedHash
+                expectedSeq += 1
+                checked += 1
+            }
+            if page.count < pageSize { break }
+        }
+        return Verification(ledger: name, rowsChecked: checked, brokenRow: nil, headHash: prevHash)
+    }
+
+    /// The hashed form of a column as the database renders it (see ``verify(on:pageSize:)``).
+    static func value(_ text: String?, kind: ColumnKind) throws -> JSONValue {
+        guard let text else { return .null }
+        switch kind {
+        case .text, .uuid, .timestamp: return .string(text)
+        case .integer:
+            guard let integer = Int64(text) else { throw PostgresError(code: .decoding, message: "not an integer: \(text)") }
+            return .integer(integer)
+        case .boolean: return .bool(text == "t" || text == "true")
+        case .json: return try JSONValue(parsing: text)
+        }
+    }
+}
+
+extension JSONValue {
+    /// A text column's value in a ledger row (null for nil).
+    public static func text(_ value: String?) -> JSONValue { value.map { JSONValue.string($0) } ?? JSONValue.null }
+
+    /// A `uuid` column's value in a ledger row: lowercase, as PostgreSQL writes it.
+    public static func uuid(_ value: UUID?) -> JSONValue { value.map { JSONValue.string($0.uuidString.lowercased()) } ?? JSONValue.null }
+
+    /// A `timestamptz` column's value in a ledger row: RFC 3339, UTC, milliseconds (the time
+    /// is stored at that precision, so it reads back as it was hashed).
+    public static func timestamp(_ value: Date?) -> JSONValue { value.map { JSONValue.string(ContractsJSON.formatTimestamp($0)) } ?? JSONValue.null }
+
+    /// An integer column's value in a ledger row.
+    public static func int(_ value: (some BinaryInteger)?) -> JSONValue { value.map { JSONValue.integer(Int64($0)) } ?? JSONValue.null }
+
+    /// A `jsonb` column's value in a ledger row: the value under the contracts' JSON policy.
+    public static func document(_ value: some Encodable) throws -> JSONValue { try CanonicalJSON.value(of: value) }
+}
+
+extension HashChainLedger {
+    /// The migration that moves a table chained by its service's own code (hash version 1) to
+    /// this type: it adds `hash_version`, 1 on every row already there (adding a column with a
+    /// constant default rewrites no row and fires no trigger), and no default afterwards, so
+    /// every append must say its version. Rows of version 1 are reported, not verified: the
+    /// system was not in production when the chains were unified (`docs/architecture.md`).
+    public func hashVersionMigration(version: Int) -> Migration {
+        Migration(
+            version: version,
+            name: "\(table): hash_version for the shared hash-chained ledger",
+            sql: """
+                ALTER TABLE \(qualifiedTable) ADD COLUMN hash_version smallint NOT NULL DEFAULT 1;
+                ALTER TABLE \(qualifiedTable) ALTER COLUMN hash_version DROP DEFAULT;
+                """
+        )
+    }
+}
