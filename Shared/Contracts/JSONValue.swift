@@ -429,8 +429,11 @@ struct JSONWriter {
         lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
     }
 
+    /// An integral value that fits 64 bits as an integer (`1.0` is `1`), any other finite one in
+    /// Swift's shortest round-trip form; JSON has no infinities or NaN, which become `null`.
     static func format(_ double: Double) -> String {
-        if double.rounded() == double, abs(double) < 1e15 { return String(Int64(double)) }
+        guard double.isFinite else { return "null" }
+        if double.rounded() == double, let integer = Int64(exactly: double) { return String(integer) }
         return "\(double)"
     }
 
@@ -472,7 +475,7 @@ struct JSONWriter {
             case 0x09: append("\\t")
             case 0x08: append("\\b")
             case 0x0C: append("\\f")
-            case 0x00..<0x20, 0x7F:
+            case 0x00..<0x20:
                 let hex = String(byte, radix: 16)
                 append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
             default: output.append(byte)

@@ -1,5 +1,6 @@
 import Contracts
 import Directory
+import Logging
 public import Foundation
 public import Postgres
 import ServiceRuntime
@@ -31,10 +32,11 @@ extension ContractorRegistry {
         return violation
     }
 
-    /// Writes an event to the schema's outbox; it is published when the transaction commits.
+    /// Emits an event of the contractor monitor in the open transaction; it is published when it commits.
     func emit<Payload: MessagePayload>(_ payload: Payload, now: Date, on connection: PostgresConnection) throws {
-        let envelope = Envelope(source: ServiceName.contractorMonitor.source, time: now, data: payload)
-        try Outbox.enqueue([OutboxMessage(try envelope.amqpMessage(appID: ServiceName.contractorMonitor.rawValue))], schema: schema, on: connection)
+        try connection.emitting(as: .contractorMonitor, schema: schema, logger: Logger(label: "contractor-monitor"), now: now) { context in
+            try context.emit(payload)
+        }
     }
 
     /// The violations in `scope`, newest first; `state` nil for all.
