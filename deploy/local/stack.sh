@@ -58,8 +58,9 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # --- install -----------------------------------------------------------------------------
 
-apt_packages=(rabbitmq-server librabbitmq-dev postgresql libpq-dev pkg-config curl)
-pip_packages=(aiosmtpd check-jsonschema pyyaml jsonschema)
+# kubectl renders the Kubernetes overlays and kubernetes-validate checks them (deploy/k8s/check.sh).
+apt_packages=(rabbitmq-server librabbitmq-dev postgresql libpq-dev pkg-config curl kubectl)
+pip_packages=(aiosmtpd check-jsonschema pyyaml jsonschema kubernetes-validate)
 
 deb_installed() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]; }
 
@@ -97,7 +98,7 @@ install() {
     read -r -a missing_py < <(python3 - <<'PY'
 import importlib.util
 modules = {"aiosmtpd": "aiosmtpd", "check_jsonschema": "check-jsonschema",
-           "yaml": "pyyaml", "jsonschema": "jsonschema"}
+           "yaml": "pyyaml", "jsonschema": "jsonschema", "kubernetes_validate": "kubernetes-validate"}
 print(" ".join(p for m, p in modules.items() if importlib.util.find_spec(m) is None))
 PY
     )
