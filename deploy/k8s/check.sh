@@ -7,7 +7,8 @@
 #  - every object validates: core kinds strictly against Kubernetes' OpenAPI schemas, custom
 #    resources (RabbitMQ, CloudNativePG, KEDA, Prometheus operator) against the JSON schemas
 #    of ../shared/schemas, through ../shared/tools/validate-manifests (../shared/README.md).
-# kubectl and the PyPI package kubernetes-validate come with `deploy/local/stack.sh install`.
+# kubectl and the PyPI package kubernetes-validate come with `deploy/local/stack.sh install`
+# (kubectl from the machine's package registry: Debian's own kubernetes-client is too old).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -20,6 +21,7 @@ validator=$shared/tools/validate-manifests
 if ! command -v kubectl >/dev/null || ! python3 -c 'import kubernetes_validate, yaml, jsonschema' 2>/dev/null; then
     "$root/deploy/local/stack.sh" install
 fi
+command -v kubectl >/dev/null || { echo "k8s-check: kubectl is missing (apt-get install kubectl; Kustomize 5 needed)" >&2; exit 1; }
 
 python3 - "$root/deploy/config" <<'PY'
 import pathlib, sys, yaml

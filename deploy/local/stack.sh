@@ -58,8 +58,8 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # --- install -----------------------------------------------------------------------------
 
-# kubectl renders the Kubernetes overlays and kubernetes-validate checks them (deploy/k8s/check.sh).
-apt_packages=(rabbitmq-server librabbitmq-dev postgresql libpq-dev pkg-config curl kubectl)
+apt_packages=(rabbitmq-server librabbitmq-dev postgresql libpq-dev pkg-config curl)
+# kubernetes-validate checks the rendered Kubernetes overlays (deploy/k8s/check.sh).
 pip_packages=(aiosmtpd check-jsonschema pyyaml jsonschema kubernetes-validate)
 
 deb_installed() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]; }
@@ -92,6 +92,18 @@ install() {
         [[ $status -eq 0 ]] || die "apt-get failed ($status)"
         # The packages' own servers must not hold the default ports or the cookie.
         pkill_by_pidfile /var/run/rabbitmq/pid || true
+    fi
+
+    # kubectl renders the Kubernetes overlays offline (deploy/k8s/check.sh). Not every Debian
+    # mirror carries the package (Debian's own kubernetes-client is 1.20, too old for the
+    # overlays' Kustomize): failing to install it fails that check, not the whole set-up.
+    if ! command -v kubectl >/dev/null; then
+        say "installing kubectl"
+        [[ $(id -u) -eq 0 ]] || die "installing packages needs root"
+        {
+            DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kubectl >/dev/null
+        } || say "warning: apt-get cannot install kubectl here; deploy/k8s/check.sh needs it (kubectl with Kustomize 5)"
     fi
 
     local missing_py
