@@ -33,7 +33,8 @@ SWIFT_TEST_FLAGS ?=
 define CHECK_DEPLOY
 python3 -m check_jsonschema --builtin-schema vendor.compose-spec docker-compose.yml && \
 deploy/check-compose.sh && \
-python3 deploy/check-fixtures.py
+python3 deploy/check-fixtures.py && \
+deploy/k8s/check.sh
 endef
 
 .PHONY: help build run down test check-deploy test-faults bench status logs clean distclean

@@ -59,7 +59,8 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # --- install -----------------------------------------------------------------------------
 
 apt_packages=(rabbitmq-server librabbitmq-dev postgresql libpq-dev pkg-config curl)
-pip_packages=(aiosmtpd check-jsonschema pyyaml jsonschema schemathesis)
+# kubernetes-validate checks the rendered Kubernetes overlays (deploy/k8s/check.sh); schemathesis fuzzes the APIs (Tests/api/run.sh).
+pip_packages=(aiosmtpd check-jsonschema pyyaml jsonschema kubernetes-validate schemathesis)
 
 deb_installed() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]; }
 
@@ -93,11 +94,24 @@ install() {
         pkill_by_pidfile /var/run/rabbitmq/pid || true
     fi
 
+    # kubectl renders the Kubernetes overlays offline (deploy/k8s/check.sh). Not every Debian
+    # mirror carries the package (Debian's own kubernetes-client is 1.20, too old for the
+    # overlays' Kustomize): failing to install it fails that check, not the whole set-up.
+    if ! command -v kubectl >/dev/null; then
+        say "installing kubectl"
+        [[ $(id -u) -eq 0 ]] || die "installing packages needs root"
+        {
+            DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kubectl >/dev/null
+        } || say "warning: apt-get cannot install kubectl here; deploy/k8s/check.sh needs it (kubectl with Kustomize 5)"
+    fi
+
     local missing_py
     read -r -a missing_py < <(python3 - <<'PY'
 import importlib.util
 modules = {"aiosmtpd": "aiosmtpd", "check_jsonschema": "check-jsonschema",
-           "yaml": "pyyaml", "jsonschema": "jsonschema", "schemathesis": "schemathesis"}
+           "yaml": "pyyaml", "jsonschema": "jsonschema", "kubernetes_validate": "kubernetes-validate",
+           "schemathesis": "schemathesis"}
 print(" ".join(p for m, p in modules.items() if importlib.util.find_spec(m) is None))
 PY
     )
