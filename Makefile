@@ -4,6 +4,7 @@
 #                     migrate, load the organisation, start the five services in the background
 #   make down         stop the services (SIGTERM), then the dev stack
 #   make test         isolated test stack (test profile), build and run every test, check deploy/
+#   make test-unit    the unit tests alone, without any server
 #   make status       the services, the dev stack, and `isms status`
 #   make logs         follow the services' logs
 #   make build        swift build (debug)
@@ -37,10 +38,10 @@ python3 deploy/check-fixtures.py && \
 deploy/k8s/check.sh
 endef
 
-.PHONY: help build run down test check-deploy test-faults bench status logs clean distclean
+.PHONY: help build run down test test-unit check-deploy test-faults bench status logs clean distclean
 
 help:
-	@sed -n '3,13p' "$(ROOT)/Makefile" | sed 's/^# \{0,1\}//'
+	@sed -n '3,14p' "$(ROOT)/Makefile" | sed 's/^# \{0,1\}//'
 
 build:
 	@cd "$(ROOT)"
@@ -80,6 +81,12 @@ test:
 	Tests/api/run.sh || { rc=$$?; [[ $$status -ne 0 ]] || status=$$rc; }
 	( $(CHECK_DEPLOY) ) || { rc=$$?; [[ $$status -ne 0 ]] || status=$$rc; }
 	exit $$status
+
+# The unit tests alone, with no server: integration suites (tagged `integration`) are skipped.
+test-unit:
+	@cd "$(ROOT)"
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	ISMS_TEST_UNIT_ONLY=1 swift test --skip-build --no-parallel $(SWIFT_TEST_FLAGS)
 
 check-deploy:
 	@cd "$(ROOT)"

@@ -152,7 +152,7 @@ let package = Package(
             .testTarget(name: "ContractsTests", dependencies: ["Contracts", "ServiceRuntime", "AMQP"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
             .testTarget(name: "MyNumberTests", dependencies: ["MyNumber"], swiftSettings: swiftSettings),
             .testTarget(name: "WardCalendarTests", dependencies: ["WardCalendar"], swiftSettings: swiftSettings),
-            .testTarget(name: "DirectoryTests", dependencies: ["Directory", "Postgres", "PostgresMigrations", logging], swiftSettings: swiftSettings),
+            .testTarget(name: "DirectoryTests", dependencies: ["Directory", "Postgres", "PostgresMigrations", "ISMSTesting", logging], swiftSettings: swiftSettings),
             .testTarget(
                 name: "ServiceRuntimeTests",
                 dependencies: [

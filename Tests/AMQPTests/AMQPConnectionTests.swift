@@ -1,10 +1,11 @@
 import AMQP
 import ClientSupport
 import Foundation
+import ISMSTesting
 import Testing
 
 /// Integration tests against a real RabbitMQ (`ISMS_TEST_AMQP_URL`).
-@Suite struct AMQPConnectionTests {
+@Suite(.tags(.integration), .needsTestServers) struct AMQPConnectionTests {
     typealias Broker = AMQPTestBroker
 
     @Test func fieldTablesAndPropertiesRoundTrip() async throws {

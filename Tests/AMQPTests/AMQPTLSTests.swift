@@ -1,5 +1,6 @@
 import AMQP
 import Foundation
+import ISMSTesting
 import Testing
 
 /// TLS against a broker with an `amqps` listener: `ISMS_TEST_AMQPS_URL`, whose `cacertfile`
@@ -9,7 +10,8 @@ import Testing
     .enabled(
         if: ProcessInfo.processInfo.environment["ISMS_TEST_AMQPS_URL"] != nil,
         "needs ISMS_TEST_AMQPS_URL (an amqps:// listener and its cacertfile)"
-    )
+    ),
+    .tags(.integration), .needsTestServers
 )
 struct AMQPTLSTests {
     static func configuration() throws -> AMQPConfiguration {

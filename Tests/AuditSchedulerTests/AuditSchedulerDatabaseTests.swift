@@ -95,7 +95,7 @@ func outbox(_ store: AuditSchedulerStore, _ pool: PostgresPool, after id: Int64 
     }
 }
 
-@Suite("Audit scheduler against PostgreSQL", .serialized)
+@Suite("Audit scheduler against PostgreSQL", .serialized, .tags(.integration), .needsTestServers)
 struct AuditSchedulerDatabaseTests {
     @Test("two materialisers running at once create every occurrence exactly once")
     func concurrentMaterialisation() async throws {

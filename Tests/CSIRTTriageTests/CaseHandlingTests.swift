@@ -2,6 +2,7 @@ import Contracts
 import CSIRTTriage
 import Directory
 import Foundation
+import ISMSTesting
 import Postgres
 import PostgresMigrations
 import ServiceRuntime
@@ -9,7 +10,7 @@ import Testing
 
 /// Against the real PostgreSQL: use restrictions (Art. 27(3)), assignments, the record of a
 /// restricted original being read, and the sharing digest (Art. 10, 16(7)) — issue #4 items 8-10.
-@Suite(.serialized) struct CaseHandlingTests {
+@Suite(.serialized, .tags(.integration), .needsTestServers) struct CaseHandlingTests {
     let opened = ContractsJSON.parseTimestamp("2025-04-01T10:30:00+09:00")!
     let csirt = TriageActor(id: "person:p-csirt-1", role: .csirt)
     let ciso = TriageActor(id: "person:p-ciso", role: .ciso)

@@ -2,6 +2,7 @@ import Contracts
 import CSIRTTriage
 import Directory
 import Foundation
+import ISMSTesting
 import Postgres
 import PostgresMigrations
 import ServiceRuntime
@@ -9,7 +10,7 @@ import Testing
 
 /// Against the real PostgreSQL (`ISMS_TEST_DATABASE_URL`): cases, escalation through durable
 /// timers with an injected clock, statutory obligations, and the hash chain.
-@Suite(.serialized) struct TriageIntegrationTests {
+@Suite(.serialized, .tags(.integration), .needsTestServers) struct TriageIntegrationTests {
     let opened = ContractsJSON.parseTimestamp("2025-04-01T10:30:00+09:00")!
 
     @Test func oneCasePerReportNumberedWithoutGaps() async throws {

@@ -3,6 +3,7 @@ import Contracts
 import CSIRTTriage
 import Directory
 import Foundation
+import ISMSTesting
 import Hummingbird
 import HummingbirdTesting
 import Postgres
@@ -11,7 +12,7 @@ import Testing
 
 /// The CSIRT HTTP API against the real database: tokens, visibility, acknowledgement links,
 /// the chain's verification.
-@Suite(.serialized) struct TriageRoutesTests {
+@Suite(.serialized, .tags(.integration), .needsTestServers) struct TriageRoutesTests {
     @Test func departmentsSeeTheirOwnCasesAndLinksAcknowledge() async throws {
         try await TriageFixture.with { fixture in
             let now = Date()

@@ -3,6 +3,7 @@ import Configuration
 import Contracts
 import CSIRTTriage
 import Foundation
+import ISMSTesting
 import Postgres
 import PostgresMigrations
 import Prometheus
@@ -12,7 +13,7 @@ import func ISMSTesting.freeTCPPort
 
 /// The service in-process against the real broker (`ISMS_TEST_AMQP_URL`, a vhost of its own) and
 /// database: `incident.reported` → one case and its events, however often it is delivered.
-@Suite(.serialized) struct TriageServiceTests {
+@Suite(.serialized, .tags(.integration), .needsTestServers) struct TriageServiceTests {
     /// The real test servers, a random HTTP port, and fast outbox and timer polling.
     static func configuration() -> ServiceConfiguration {
         var configuration = ServiceConfiguration(reader: ConfigReader(provider: InMemoryProvider(values: [:])), defaultPort: freeTCPPort())

@@ -10,7 +10,7 @@ import Testing
 
 /// The registry, the chain gate, the attestation timers and the violations against the real
 /// PostgreSQL (`ISMS_TEST_DATABASE_URL`), each test in schemas of its own.
-@Suite struct ContractorRegistryTests {
+@Suite(.tags(.integration), .needsTestServers) struct ContractorRegistryTests {
     static let section = "family-registry"
 
     /// A contractor schema and a directory schema holding the ward's organisation.

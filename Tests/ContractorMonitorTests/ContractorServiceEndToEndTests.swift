@@ -18,7 +18,7 @@ import FoundationNetworking
 /// `ISMS_TEST_AMQP_URL`): an officer registers a contractor handling My Number data over HTTP,
 /// a weaker sub-contractor is refused with the reason, and a missed attestation reaches the
 /// broker as `contractor.violation.detected`, ready for CSIRT triage.
-@Suite(.serialized) struct ContractorServiceEndToEndTests {
+@Suite(.serialized, .tags(.integration), .needsTestServers) struct ContractorServiceEndToEndTests {
     static let section = "family-registry"
 
     struct HTTPResult {

@@ -1,5 +1,6 @@
 import Directory
 import Foundation
+import ISMSTesting
 import Logging
 import Postgres
 import PostgresMigrations
@@ -33,7 +34,7 @@ enum DirectoryTestDatabase {
     }
 }
 
-@Suite struct DirectoryStoreTests {
+@Suite(.tags(.integration), .needsTestServers) struct DirectoryStoreTests {
     @Test func importStoresExactlyTheFile() async throws {
         let ward = try WardFileTests.load()
         try await DirectoryTestDatabase.withStore { store, pool in
@@ -143,7 +144,7 @@ enum DirectoryTestDatabase {
     }
 }
 
-@Suite struct DirectoryTokensTests {
+@Suite(.tags(.integration), .needsTestServers) struct DirectoryTokensTests {
     @Test func onlyTheHashIsStored() async throws {
         let ward = try WardFileTests.load()
         try await DirectoryTestDatabase.withStore { store, pool in

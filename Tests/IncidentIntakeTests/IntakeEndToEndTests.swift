@@ -15,7 +15,7 @@ import FoundationNetworking
 
 /// Intake through the real servers: the CLI (`isms report`, the built executable) and HTTP each
 /// end as one stored report and one `incident.reported` event.
-@Suite(.serialized) final class IntakeEndToEndTests {
+@Suite(.serialized, .tags(.integration), .needsTestServers) final class IntakeEndToEndTests {
     let port = freeTCPPort()
     let pool = TestServers.pool()
     var service: Task<Void, any Error>?

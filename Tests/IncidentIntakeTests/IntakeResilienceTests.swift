@@ -21,7 +21,7 @@ import FoundationNetworking
 ///
 /// These tests stop and start the test stack's servers (`deploy/local/stack.sh --profile test`),
 /// so they run only when `ISMS_TEST_STACK_CONTROL=1` (`make test` sets it).
-@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["ISMS_TEST_STACK_CONTROL"] == "1"))
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["ISMS_TEST_STACK_CONTROL"] == "1"), .tags(.integration), .needsTestServers)
 final class IntakeResilienceTests {
     let pool = TestServers.pool()
     let root = TestServers.repositoryRoot

@@ -9,7 +9,7 @@ import Testing
 
 /// Against a real SMTP sink and webhook receiver (Python, Support/) on loopback and the real
 /// PostgreSQL; timers are fired by hand with a test clock.
-@Suite("Delivery", .serialized)
+@Suite("Delivery", .serialized, .tags(.integration), .needsTestServers)
 struct DeliveryTests {
     /// The routing most tests need: every report goes to CSIRT.
     static let reportsToCSIRT = """

@@ -9,7 +9,7 @@ import Testing
 /// `isms verify`, run as the built executable against a freshly migrated database (its own,
 /// so tampering with a chain cannot disturb other tests): one line per ledger, exit 0 when all
 /// four chains are intact, 1 and the broken row otherwise.
-@Suite(.serialized) struct ISMSVerifyCommandTests {
+@Suite(.serialized, .tags(.integration), .needsTestServers) struct ISMSVerifyCommandTests {
     /// A fresh database prepared like the stack's: init.sql, then `isms migrate`.
     static func withMigratedDatabase(_ body: (_ url: String, _ pool: PostgresPool) async throws -> Void) async throws {
         let name = TestServers.uniqueName("isms_verify")

@@ -1,11 +1,12 @@
 import ClientSupport
 import Foundation
+import ISMSTesting
 import Testing
 
 @testable import Postgres
 
 /// Against the PostgreSQL at `ISMS_TEST_DATABASE_URL`; every test works in a schema of its own.
-@Suite struct PostgresIntegrationTests {
+@Suite(.tags(.integration), .needsTestServers) struct PostgresIntegrationTests {
     struct Settings: Codable, Sendable, Equatable {
         var name: String
         var limits: [Int]

@@ -1,10 +1,11 @@
 import ClientSupport
 import Foundation
+import ISMSTesting
 import Postgres
 import Testing
 
 /// Commit throughput on this machine; run with `ISMS_POSTGRES_BENCHMARK=1` (skipped otherwise).
-@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["ISMS_POSTGRES_BENCHMARK"] != nil))
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["ISMS_POSTGRES_BENCHMARK"] != nil), .tags(.integration), .needsTestServers)
 struct PostgresThroughputTests {
     static let duration: Duration = .seconds(5)
 

@@ -7,7 +7,7 @@ import PostgresMigrations
 import Testing
 
 /// The shared hash-chained ledger against the real PostgreSQL of the test stack.
-@Suite(.serialized) struct HashChainLedgerTests {
+@Suite(.serialized, .tags(.integration), .needsTestServers) struct HashChainLedgerTests {
     /// A table of every column kind, append-only like the services' ledgers.
     static func migrations(_ schema: String) -> [Migration] {
         let s = Migrator.quoted(schema)

@@ -8,7 +8,7 @@ import Synchronization
 import Testing
 
 /// The consumer against the real broker and database (brief §5).
-@Suite(.serialized) struct MessageConsumerTests {
+@Suite(.serialized, .tags(.integration), .needsTestServers) struct MessageConsumerTests {
     @Test func oneMessageDeliveredTwiceHasOneEffect() async throws {
         try await TestServers.withSchema(prefix: "rt", migrations: effectsMigration) { schema, pool in
             let queue = try await TestQueue.make()

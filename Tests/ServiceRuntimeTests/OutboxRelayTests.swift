@@ -6,7 +6,7 @@ import Postgres
 @testable import ServiceRuntime
 import Testing
 
-@Suite(.serialized) struct OutboxRelayTests {
+@Suite(.serialized, .tags(.integration), .needsTestServers) struct OutboxRelayTests {
     private func relay(schema: String, pool: PostgresPool) throws -> OutboxRelay {
         OutboxRelay(
             options: .init(schemas: [schema], batchSize: 100, pollInterval: .milliseconds(100)),

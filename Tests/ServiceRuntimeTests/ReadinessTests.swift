@@ -11,7 +11,7 @@ import FoundationNetworking
 #endif
 
 /// `/readyz` is true only with the broker and the database reachable (brief §7).
-@Suite(.serialized) struct ReadinessTests {
+@Suite(.serialized, .tags(.integration), .needsTestServers) struct ReadinessTests {
     private func configuration(amqp: String, database: String, port: Int) -> ServiceConfiguration {
         var configuration = ServiceConfiguration(reader: ConfigReader(provider: InMemoryProvider(values: [:])), defaultPort: port)
         configuration.amqpURL = amqp

@@ -75,6 +75,12 @@ start() {
     local database_base=${ISMS_DATABASE_ADMIN_URL#*@}
     # The API suite gives the services a database of its own (ISMS_SERVICES_DATABASE).
     if [[ -n ${ISMS_SERVICES_DATABASE:-} ]]; then database_base="${database_base%/*}/$ISMS_SERVICES_DATABASE"; fi
+    # The routes name the local webhook receiver's port; the test profile's receiver has its own.
+    local routes="$root/deploy/config/notification-routes.yaml"
+    if [[ $webhook_port != 8090 ]]; then
+        sed "s#127.0.0.1:8090/#127.0.0.1:$webhook_port/#" "$routes" >"$run/notification-routes.yaml"
+        routes="$run/notification-routes.yaml"
+    fi
     local entry name role port
     for entry in "${services[@]}"; do
         IFS=: read -r name role port <<<"$entry"
@@ -87,6 +93,7 @@ start() {
             ISMS_DATABASE_URL="postgresql://$role:$role@$database_base" \
             ISMS_HTTP_PORT="$port" ISMS_LOG_FORMAT=json \
             ISMS_NOTIFIER_SMTP_URL="smtp://127.0.0.1:$smtp_port?starttls=never" \
+            ISMS_NOTIFIER_ROUTES="$routes" \
             setsid "$bin/$name" >>"$run/logs/$name.log" 2>&1 </dev/null &
         echo $! >"$run/$name.pid"
         echo "$name started (pid $!, http :$port, log deploy/local/run/logs/$name.log)"

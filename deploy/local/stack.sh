@@ -5,6 +5,7 @@
 #
 #   stack.sh [--profile dev|test] install|up|down|status|env|reset [postgres|rabbitmq]
 #   stack.sh [--profile dev|test] psql [ARGS...]              psql as postgres on the profile's db
+#   stack.sh [--profile dev|test] pg_dump [ARGS...]           pg_dump as postgres (the API suite's My Number search)
 #   stack.sh [--profile dev|test] rabbitmqctl|rabbitmq-diagnostics|rabbitmq-plugins [ARGS...]
 #
 # Profiles:   AMQP   management prometheus dist  epmd   PostgreSQL  database
@@ -373,6 +374,10 @@ case $command in
     psql)
         require_pg
         exec "$pg_bin/psql" -X -h "$pg_socket" -p "$pg_port" -U postgres -d "$database" "$@"
+        ;;
+    pg_dump)
+        require_pg
+        exec "$pg_bin/pg_dump" -h "$pg_socket" -p "$pg_port" -U postgres -d "$database" "$@"
         ;;
     rabbitmqctl | rabbitmq-diagnostics | rabbitmq-plugins | rabbitmq-queues)
         require_rmq

@@ -145,6 +145,10 @@ public struct IntakeProcessor: Sendable {
             for index in masked.affectedAssets.indices {
                 masked.affectedAssets[index].name = screened.assetNames[index]?.masked
             }
+            // The reporter's own name and contact are not the incident: a My Number there is a
+            // slip, masked and not kept (issue #14 item 5).
+            masked.reporter.name = screener.screen(report.reporter.name, fieldLabel: "reporter.name").masked
+            masked.reporter.contact = screener.screen(report.reporter.contact, fieldLabel: "reporter.contact").masked
             decisions.append(.new(
                 ReportStore.NewReport(
                     intakeID: UUID(), producer: submission.producer.key, fingerprint: fingerprint, section: section, masked: masked,
