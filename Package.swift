@@ -88,19 +88,22 @@ let package = Package(
         ),
         .target(name: "ClientSupport", path: "Shared/ClientSupport", swiftSettings: swiftSettings),
         .target(name: "AMQP", dependencies: ["CRabbitMQ", "ClientSupport", logging], path: "Shared/AMQP", swiftSettings: swiftSettings),
-        .target(name: "Postgres", dependencies: ["CLibPQ", "ClientSupport", logging], path: "Shared/Postgres", swiftSettings: swiftSettings),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "ClientSupport", "Gregorian", logging], path: "Shared/Postgres", swiftSettings: swiftSettings),
         .target(name: "PostgresMigrations", dependencies: ["Postgres", logging], path: "Shared/PostgresMigrations", swiftSettings: swiftSettings),
         .target(
             name: "Contracts",
+            dependencies: ["Gregorian"],
             path: "Shared/Contracts",
             resources: [.copy("Schemas")],
             swiftSettings: swiftSettings
         ),
         .target(name: "MyNumber", path: "Shared/MyNumber", swiftSettings: swiftSettings),
+        // Day arithmetic of the Gregorian calendar: the one copy the wire, PostgreSQL and the ward's days share.
+        .target(name: "Gregorian", path: "Shared/Gregorian", swiftSettings: swiftSettings),
         // The signed link that acknowledges a case: the notifier signs it, triage verifies it.
         .target(name: "ConfigFiles", path: "Shared/ConfigFiles", swiftSettings: swiftSettings),
         .target(name: "Acknowledgement", dependencies: [crypto], path: "Shared/Acknowledgement", swiftSettings: swiftSettings),
-        .target(name: "WardCalendar", path: "Shared/WardCalendar", swiftSettings: swiftSettings),
+        .target(name: "WardCalendar", dependencies: ["Gregorian"], path: "Shared/WardCalendar", swiftSettings: swiftSettings),
         .target(
             name: "ServiceRuntime",
             dependencies: [
@@ -151,7 +154,7 @@ let package = Package(
             // The AMQP mapping and the topology are the runtime's; their tests live with the contracts' fixtures.
             .testTarget(name: "ContractsTests", dependencies: ["Contracts", "ServiceRuntime", "AMQP"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
             .testTarget(name: "MyNumberTests", dependencies: ["MyNumber"], swiftSettings: swiftSettings),
-            .testTarget(name: "WardCalendarTests", dependencies: ["WardCalendar"], swiftSettings: swiftSettings),
+            .testTarget(name: "WardCalendarTests", dependencies: ["WardCalendar", "Gregorian"], swiftSettings: swiftSettings),
             .testTarget(name: "DirectoryTests", dependencies: ["Directory", "Postgres", "PostgresMigrations", "ISMSTesting", logging], swiftSettings: swiftSettings),
             .testTarget(
                 name: "ServiceRuntimeTests",

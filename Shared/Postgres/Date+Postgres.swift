@@ -1,4 +1,5 @@
 public import Foundation
+import Gregorian
 
 /// `timestamptz` (also `timestamp` and `date`, read as UTC) with microsecond precision.
 ///
@@ -31,9 +32,9 @@ enum PostgresTimestamp {
     }
 
     static func format(microsecondsSince1970 micros: Int64) -> String {
-        let (seconds, fraction) = floorDivide(micros, microsecondsPerSecond)
-        let (days, secondOfDay) = floorDivide(seconds, 86_400)
-        let (year, month, day) = civil(fromDays: Int(days))
+        let (seconds, fraction) = Gregorian.floorDivide(micros, microsecondsPerSecond)
+        let (days, secondOfDay) = Gregorian.floorDivide(seconds, 86_400)
+        let (year, month, day) = Gregorian.date(days: Int(days))
         let hour = Int(secondOfDay / 3600)
         let minute = Int(secondOfDay % 3600 / 60)
         let second = Int(secondOfDay % 60)
@@ -98,36 +99,8 @@ enum PostgresTimestamp {
         }
         // " BC" years and anything else unexpected land here.
         guard scanner.isAtEnd else { throw PostgresError.decoding(text, as: Date.self) }
-        let seconds = Int64(days(fromCivil: year, month, day)) * 86_400 + secondOfDay - offsetSeconds
+        let seconds = Int64(Gregorian.days(year: year, month: month, day: day)) * 86_400 + secondOfDay - offsetSeconds
         return date(microsecondsSince1970: seconds * microsecondsPerSecond + micros)
-    }
-
-    // Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian calendar).
-    static func days(fromCivil year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return (year, month, day)
-    }
-
-    private static func floorDivide(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
-        let quotient = value >= 0 ? value / divisor : (value - divisor + 1) / divisor
-        return (quotient, value - quotient * divisor)
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

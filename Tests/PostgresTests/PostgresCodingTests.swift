@@ -107,13 +107,6 @@ import Testing
         }
     }
 
-    @Test func calendarConversionAgreesBothWays() {
-        for days in stride(from: -800_000, through: 800_000, by: 997) {
-            let (year, month, day) = PostgresTimestamp.civil(fromDays: days)
-            #expect(PostgresTimestamp.days(fromCivil: year, month, day) == days)
-        }
-    }
-
     struct Document: Codable, Sendable, Equatable {
         var title: String
         var tags: [String]

@@ -25,7 +25,7 @@ stack="$root/deploy/local/stack.sh"
 "$stack" --profile test psql -q -d isms_api -v ON_ERROR_STOP=1 -f "$root/deploy/postgres/init.sql" >/dev/null
 eval "$("$stack" --profile test env)"
 export ISMS_SERVICES_DATABASE=isms_api
-export ISMS_DATABASE_URL="${ISMS_DATABASE_ADMIN_URL%/*}/isms_api" ISMS_LOG_FORMAT=text ISMS_LOG_LEVEL=warning
+export ISMS_DATABASE_URL="${ISMS_DATABASE_ADMIN_URL%/*}/isms_api" ISMS_LOG_FORMAT=text
 "$isms" migrate >/dev/null
 "$isms" directory import deploy/config/ward.yaml >/dev/null
 "$isms" producer grant --amqp-user isms --ward --note "API suite" >/dev/null

@@ -1,4 +1,3 @@
-public import AMQP
 import Contracts
 public import Directory
 public import Foundation

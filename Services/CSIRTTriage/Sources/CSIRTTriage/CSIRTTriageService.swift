@@ -2,7 +2,6 @@ import Acknowledgement
 import Contracts
 import Directory
 public import Logging
-public import Hummingbird
 public import Postgres
 public import Foundation
 public import PostgresMigrations
