@@ -84,6 +84,7 @@ struct TriageRoutes: Sendable {
                 try await lift(request, number: context.parameters.get("number") ?? "", restriction: context.parameters.get("id") ?? "")
             }
         }
+        addDigest(to: router)
         router.get("/v1/history/verification") { request, _ in
             try await respond { try await verify(request) }
         }
@@ -339,7 +340,7 @@ struct TriageRoutes: Sendable {
         TriageActor(id: "token:\(grant.id.uuidString.lowercased())", role: grant.role)
     }
 
-    private func transaction<T: Sendable>(_ body: @escaping @Sendable (TriageEngine, inout TransactionContext) throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (TriageEngine, inout TransactionContext) throws -> T) async throws -> T {
         let engine = engine
         let logger = logger
         return try await database.withTransaction { connection in
@@ -350,7 +351,7 @@ struct TriageRoutes: Sendable {
         }
     }
 
-    private func authenticate(_ request: Request) async throws -> TokenGrant {
+    func authenticate(_ request: Request) async throws -> TokenGrant {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw HTTPProblem(status: .unauthorized, title: "A bearer token is required", detail: "Send Authorization: Bearer <token>; `isms token issue` makes one.")
         }
@@ -362,7 +363,7 @@ struct TriageRoutes: Sendable {
         return grant
     }
 
-    private func decode<T: Decodable>(_: T.Type, _ request: Request, allowEmpty: Bool = false) async throws -> T {
+    func decode<T: Decodable>(_: T.Type, _ request: Request, allowEmpty: Bool = false) async throws -> T {
         var request = request
         let buffer = try await request.collectBody(upTo: 64 * 1024)
         var bytes = Data(Array(buffer: buffer))
@@ -374,11 +375,11 @@ struct TriageRoutes: Sendable {
         }
     }
 
-    private func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try ContractsJSON.encoder().encode(value))))
     }
 
-    private func respond(_ body: () async throws -> Response) async throws -> Response {
+    func respond(_ body: () async throws -> Response) async throws -> Response {
         do {
             return try await body()
         } catch let problem as HTTPProblem {

@@ -67,6 +67,7 @@ struct NotifierRoutes: Sendable {
                 }
             }
         }
+        addVerification(to: router)
         router.get("/v1/silences") { request, _ in
             try await authorised(request) { _ in
                 let all = request.uri.queryParameters.get("all") == "true"
@@ -122,7 +123,7 @@ struct NotifierRoutes: Sendable {
         var log: [DeliveryLogEntry]
     }
 
-    private func authorised(_ request: Request, _ body: (TokenGrant) async throws -> Response) async throws -> Response {
+    func authorised(_ request: Request, _ body: (TokenGrant) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             return problem(.unauthorized, "A bearer token is required")
         }
@@ -134,12 +135,12 @@ struct NotifierRoutes: Sendable {
         return try await body(grant)
     }
 
-    private func json(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
+    func json(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
         let encoder = ContractsJSON.encoder()
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 
-    private func problem(_ status: HTTPResponse.Status, _ detail: String) -> Response {
+    func problem(_ status: HTTPResponse.Status, _ detail: String) -> Response {
         let body: [String: Any] = ["type": "https://isms.ward.example/problems/\(status.code)", "title": status.reasonPhrase, "status": status.code, "detail": detail]
         var headers = HTTPFields()
         headers[.contentType] = "application/problem+json"
