@@ -202,7 +202,10 @@ let package = Package(
             ),
             .testTarget(
                 name: "NotifierTests",
-                dependencies: ["Notifier", "Acknowledgement", "ServiceRuntime", "ISMSTesting", "Directory", "Contracts", "Postgres", "PostgresMigrations", "MyNumber", logging],
+                dependencies: [
+                    "Notifier", "Acknowledgement", "ServiceRuntime", "ISMSTesting", "Directory", "Contracts", "Postgres", "PostgresMigrations", "MyNumber", logging,
+                    hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird"),
+                ],
                 exclude: ["Support"],
                 swiftSettings: swiftSettings
             ),

@@ -4,6 +4,7 @@ import Directory
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import enum ISMSTesting.ISMSExecutable
 import Postgres
 import PostgresMigrations
 import ServiceRuntime
@@ -30,8 +31,11 @@ import Testing
         do {
             _ = try await pool.query("CREATE SCHEMA \(unescaped: Migrator.quoted(schema))")
             try await Migrator.apply(CSIRTTriageService.definition(engine: engine).migrationSet, on: pool, logger: logger)
-            try await Migrator.apply(engine.directory.migrations, on: pool, logger: logger)
-            let ward = try DirectoryDocument.load(path: repositoryRoot.appendingPathComponent("deploy/config/ward.yaml").path)
+            // As incident intake migrates the shared directory: owned by directory_owner, or the
+            // suites that run the services as their own roles could not use it afterwards.
+            try await Migrator.apply(
+                engine.directory.migrations.appending(MessagingSchema.migrations(schema: engine.directory.schema)), on: pool, as: "directory_owner", logger: logger)
+            let ward = try DirectoryDocument.load(path: ISMSExecutable.repositoryRoot.appendingPathComponent("deploy/config/ward.yaml").path)
             _ = try await pool.withTransaction { try DirectoryStore().replace(with: ward, on: $0) }
             let own = try await open(section: section, department: "residents-dept", engine: engine, pool: pool)
             let other = try await open(section: otherSection, department: "general-affairs-dept", engine: engine, pool: pool)
@@ -64,94 +68,43 @@ import Testing
         }
     }
 
-    static var repositoryRoot: URL {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
-        }
-        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-    }
-
-    /// Runs the built `isms` with `environment` on top of a clean one: no database URL, no
-    /// libpq variables, no token unless given.
-    static func isms(_ arguments: [String], _ environment: [String: String] = [:], stdin: String? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = repositoryRoot.appendingPathComponent(".build/debug/isms")
-        process.arguments = arguments
-        var clean = ProcessInfo.processInfo.environment.filter { key, _ in
-            !(key.hasPrefix("ISMS_") || key.hasPrefix("PG") || key == "XDG_CONFIG_HOME")
-        }
-        clean["HOME"] = FileManager.default.temporaryDirectory.appendingPathComponent("isms-cli-home-\(UUID().uuidString)").path
-        process.environment = clean.merging(environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
-    }
-
-    /// An operator issues a token with the administrator's database URL; only the token line is kept.
-    static func issueToken(role: String, unit: String? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = repositoryRoot.appendingPathComponent(".build/debug/isms")
-        process.arguments = ["token", "issue", "--role", role, "--label", "cli tests"] + (unit.map { ["--unit", $0] } ?? [])
-        var environment = ProcessInfo.processInfo.environment
-        environment["ISMS_DATABASE_URL"] = TestServers.databaseURL
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CLITestFailure(description: "isms token issue exited \(process.terminationStatus)") }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     @Test func aTokenWithoutDatabaseURLSeesWhatItsRoleAndUnitMay() async throws {
         try await Self.withService { baseURL, cases in
-            let csirt = try Self.issueToken(role: "csirt")
-            let staff = try Self.issueToken(role: "sectionSecurityStaff", unit: Self.section)
+            let csirt = try await ISMSExecutable.issueToken(role: "csirt")
+            let staff = try await ISMSExecutable.issueToken(role: "sectionSecurityStaff", unit: Self.section)
             // CSIRT sees every case, with nothing but its token and the service's URL.
-            let all = try Self.isms(["incidents", "list", "--json", "--limit", "500"], ["ISMS_TOKEN": csirt, "ISMS_CSIRT_TRIAGE_URL": baseURL])
+            let all = try await ISMSExecutable.run(["incidents", "list", "--json", "--limit", "500"], environment: ["ISMS_TOKEN": csirt, "ISMS_CSIRT_TRIAGE_URL": baseURL])
             #expect(all.status == 0, "\(all.output)")
             #expect(all.output.contains(cases.own) && all.output.contains(cases.other))
 
             // A section's token sees its own section's cases only.
-            let own = try Self.isms(["incidents", "list", "--json", "--limit", "500"], ["ISMS_TOKEN": staff, "ISMS_CSIRT_TRIAGE_URL": baseURL])
+            let own = try await ISMSExecutable.run(["incidents", "list", "--json", "--limit", "500"], environment: ["ISMS_TOKEN": staff, "ISMS_CSIRT_TRIAGE_URL": baseURL])
             #expect(own.status == 0, "\(own.output)")
             #expect(own.output.contains(cases.own))
             #expect(!own.output.contains(cases.other))
             let sections = try #require(try JSONSerialization.jsonObject(with: Data(own.output.utf8)) as? [[String: Any]]).compactMap { $0["sectionCode"] as? String }
             #expect(!sections.isEmpty && sections.allSatisfy { $0 == Self.section })
-            let hidden = try Self.isms(["incidents", "show", cases.other], ["ISMS_TOKEN": staff, "ISMS_CSIRT_TRIAGE_URL": baseURL])
+            let hidden = try await ISMSExecutable.run(["incidents", "show", cases.other], environment: ["ISMS_TOKEN": staff, "ISMS_CSIRT_TRIAGE_URL": baseURL])
             #expect(hidden.status == 2, "\(hidden.output)")
 
             // Section staff may not confirm an incident: exit 3 with the service's problem text.
-            let refused = try Self.isms(["incidents", "qualify", cases.own, "--incident"], ["ISMS_TOKEN": staff, "ISMS_CSIRT_TRIAGE_URL": baseURL])
+            let refused = try await ISMSExecutable.run(["incidents", "qualify", cases.own, "--incident"], environment: ["ISMS_TOKEN": staff, "ISMS_CSIRT_TRIAGE_URL": baseURL])
             #expect(refused.status == 3, "\(refused.output)")
             #expect(refused.output.contains("forbidden") && refused.output.contains("HTTP 403"), "\(refused.output)")
-            let digestRefused = try Self.isms(["incidents", "digest"], ["ISMS_TOKEN": staff, "ISMS_CSIRT_TRIAGE_URL": baseURL])
+            let digestRefused = try await ISMSExecutable.run(["incidents", "digest"], environment: ["ISMS_TOKEN": staff, "ISMS_CSIRT_TRIAGE_URL": baseURL])
             #expect(digestRefused.status == 3, "\(digestRefused.output)")
 
             // CSIRT may, and is recorded as the token, not as a name the command line claimed.
-            let confirmed = try Self.isms(["incidents", "qualify", cases.own, "--incident"], ["ISMS_TOKEN": csirt, "ISMS_CSIRT_TRIAGE_URL": baseURL])
+            let confirmed = try await ISMSExecutable.run(["incidents", "qualify", cases.own, "--incident"], environment: ["ISMS_TOKEN": csirt, "ISMS_CSIRT_TRIAGE_URL": baseURL])
             #expect(confirmed.status == 0, "\(confirmed.output)")
             #expect(confirmed.output.contains("\(cases.own): triaged"))
-            let shown = try Self.isms(["incidents", "show", cases.own], ["ISMS_TOKEN": csirt, "ISMS_CSIRT_TRIAGE_URL": baseURL])
+            let shown = try await ISMSExecutable.run(["incidents", "show", cases.own], environment: ["ISMS_TOKEN": csirt, "ISMS_CSIRT_TRIAGE_URL": baseURL])
             #expect(shown.status == 0 && shown.output.contains("token:"), "\(shown.output)")
 
             // A token that is not one, and no token at all.
-            let bogus = try Self.isms(["incidents", "list"], ["ISMS_TOKEN": "not-a-token", "ISMS_CSIRT_TRIAGE_URL": baseURL])
+            let bogus = try await ISMSExecutable.run(["incidents", "list"], environment: ["ISMS_TOKEN": "not-a-token", "ISMS_CSIRT_TRIAGE_URL": baseURL])
             #expect(bogus.status == 3 && bogus.output.contains("not valid"), "\(bogus.output)")
-            let none = try Self.isms(["incidents", "list"], ["ISMS_CSIRT_TRIAGE_URL": baseURL])
+            let none = try await ISMSExecutable.run(["incidents", "list"], environment: ["ISMS_CSIRT_TRIAGE_URL": baseURL])
             #expect(none.status == 3 && none.output.contains("isms login"), "\(none.output)")
         }
     }
@@ -160,39 +113,35 @@ import Testing
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("isms-cli-config-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: config) }
         try await Self.withService { baseURL, cases in
-            let csirt = try Self.issueToken(role: "csirt")
+            let csirt = try await ISMSExecutable.issueToken(role: "csirt")
             let environment = ["XDG_CONFIG_HOME": config.path, "ISMS_CSIRT_TRIAGE_URL": baseURL]
             let saved = config.appendingPathComponent("isms/token")
 
             // A token the service does not know is refused and not saved.
-            let wrong = try Self.isms(["login", "--token", "not-a-token"], environment)
+            let wrong = try await ISMSExecutable.run(["login", "--token", "not-a-token"], environment: environment)
             #expect(wrong.status == 3, "\(wrong.output)")
             #expect(!FileManager.default.fileExists(atPath: saved.path))
 
             // From standard input, checked, saved readable by its owner only.
-            let login = try Self.isms(["login"], environment, stdin: csirt + "\n")
+            let login = try await ISMSExecutable.run(["login"], environment: environment, stdin: csirt + "\n")
             #expect(login.status == 0, "\(login.output)")
             let attributes = try FileManager.default.attributesOfItem(atPath: saved.path)
             #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
             #expect(try String(contentsOf: saved, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == csirt)
 
             // Later commands use it; ISMS_TOKEN overrides it.
-            let list = try Self.isms(["incidents", "list", "--limit", "500"], environment)
+            let list = try await ISMSExecutable.run(["incidents", "list", "--limit", "500"], environment: environment)
             #expect(list.status == 0 && list.output.contains(cases.own), "\(list.output)")
-            let digest = try Self.isms(["incidents", "digest", "--days", "1"], environment)
+            let digest = try await ISMSExecutable.run(["incidents", "digest", "--days", "1"], environment: environment)
             #expect(digest.status == 0 && digest.output.contains("digest of"), "\(digest.output)")
-            let overridden = try Self.isms(["incidents", "list"], environment.merging(["ISMS_TOKEN": "not-a-token"]) { $1 })
+            let overridden = try await ISMSExecutable.run(["incidents", "list"], environment: environment.merging(["ISMS_TOKEN": "not-a-token"]) { $1 })
             #expect(overridden.status == 3, "\(overridden.output)")
 
-            let logout = try Self.isms(["logout"], environment)
+            let logout = try await ISMSExecutable.run(["logout"], environment: environment)
             #expect(logout.status == 0)
             #expect(!FileManager.default.fileExists(atPath: saved.path))
-            let after = try Self.isms(["incidents", "list"], environment)
+            let after = try await ISMSExecutable.run(["incidents", "list"], environment: environment)
             #expect(after.status == 3, "\(after.output)")
         }
     }
-}
-
-struct CLITestFailure: Error, CustomStringConvertible {
-    var description: String
 }
