@@ -197,7 +197,10 @@ let package = Package(
             ),
             .testTarget(
                 name: "AuditSchedulerTests",
-                dependencies: ["AuditScheduler", "ISMSTesting", "Directory", "WardCalendar", "Postgres", "PostgresMigrations", "ServiceRuntime", "Contracts", logging],
+                dependencies: [
+                    "AuditScheduler", "ISMSTesting", "Directory", "WardCalendar", "Postgres", "PostgresMigrations", "ServiceRuntime", "Contracts", logging,
+                    hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird"),
+                ],
                 swiftSettings: swiftSettings
             ),
             .testTarget(
