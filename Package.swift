@@ -190,6 +190,7 @@ let package = Package(
                 name: "ContractorMonitorTests",
                 dependencies: [
                     "ContractorMonitor", "ServiceRuntime", "ServiceClient", "ISMSTesting", "Directory", "Contracts", "Postgres", "PostgresMigrations", "AMQP",
+                    hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird"),
                     .product(name: "Configuration", package: "swift-configuration"),
                     .product(name: "Prometheus", package: "swift-prometheus"),
                 ],
