@@ -3,7 +3,9 @@ public import Foundation
 /// A JSON client of one service's HTTP API, acting with one bearer token.
 ///
 /// Every call answers the body of a 2xx response, or throws the service's ``ServiceProblem``
-/// (any other status) or an ``HTTPTransportError`` (no answer).
+/// (any other status) or an ``HTTPTransportError`` (no answer). Callers encode bodies
+/// themselves, with the contracts' encoder for the services' own types, so this module needs
+/// no knowledge of the wire policy.
 public struct ServiceClient: Sendable {
     /// The service's base URL, e.g. `http://127.0.0.1:8082`.
     public var baseURL: String
@@ -29,13 +31,6 @@ public struct ServiceClient: Sendable {
     /// `GET path?query`.
     public func get(_ path: String, query: [(String, String?)] = []) async throws -> Data {
         try await send("GET", path, query: query, body: nil)
-    }
-
-    /// `method path` with a JSON body (the encoder's output as is).
-    public func send(_ method: String, _ path: String, query: [(String, String?)] = [], json: some Encodable) async throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        return try await send(method, path, query: query, body: try encoder.encode(json))
     }
 
     /// `method path` with a raw body (JSON when given).
