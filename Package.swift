@@ -43,7 +43,7 @@ let services: [(library: String, executable: String, dependencies: [Target.Depen
     (
         "Notifier", "notifier",
         [
-            "Acknowledgement", "ConfigFiles", "Directory", "MyNumber", "ClientSupport", "PostgresMigrations", hummingbird, yams, crypto,
+            "Acknowledgement", "ConfigFiles", "Directory", "MyNumber", "ClientSupport", "ServiceClient", "PostgresMigrations", hummingbird, yams, crypto,
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -71,6 +71,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // C libraries, found through pkg-config; the apt providers tell SwiftPM what to suggest.
@@ -87,6 +88,16 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
         .target(name: "ClientSupport", path: "Shared/ClientSupport", swiftSettings: swiftSettings),
+        // Outgoing HTTP (webhooks, `isms` calling the services, readiness polls): one client per process.
+        .target(
+            name: "ServiceClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Shared/ServiceClient",
+            swiftSettings: swiftSettings
+        ),
         .target(name: "AMQP", dependencies: ["CRabbitMQ", "ClientSupport", logging], path: "Shared/AMQP", swiftSettings: swiftSettings),
         .target(name: "Postgres", dependencies: ["CLibPQ", "ClientSupport", "Gregorian", logging], path: "Shared/Postgres", swiftSettings: swiftSettings),
         .target(name: "PostgresMigrations", dependencies: ["Postgres", logging], path: "Shared/PostgresMigrations", swiftSettings: swiftSettings),
@@ -122,7 +133,7 @@ let package = Package(
         ),
         .target(
             name: "ISMSTesting",
-            dependencies: ["ServiceRuntime", "AMQP", "Postgres", "Contracts", logging],
+            dependencies: ["ServiceRuntime", "ServiceClient", "AMQP", "Postgres", "Contracts", logging],
             path: "Shared/ISMSTesting",
             swiftSettings: swiftSettings
         ),
@@ -132,7 +143,7 @@ let package = Package(
             .executableTarget(
                 name: "isms",
                 dependencies: services.map { .target(name: $0.library) } + [
-                    "ServiceRuntime", "Contracts", "Directory", "AMQP", "Postgres", argumentParser, logging,
+                    "ServiceRuntime", "ServiceClient", "Contracts", "Directory", "AMQP", "Postgres", argumentParser, logging,
                 ],
                 path: "Services/ISMSCommand",
                 swiftSettings: swiftSettings
@@ -141,7 +152,7 @@ let package = Package(
             .executableTarget(
                 name: "isms-bench",
                 dependencies: [
-                    "IncidentIntake", "CSIRTTriage", "Notifier", "ServiceRuntime", "Contracts", "Directory", "AMQP", "Postgres", "ClientSupport",
+                    "IncidentIntake", "CSIRTTriage", "Notifier", "ServiceRuntime", "ServiceClient", "Contracts", "Directory", "AMQP", "Postgres", "ClientSupport",
                     "PostgresMigrations", logging, .product(name: "Configuration", package: "swift-configuration"),
                     .product(name: "Prometheus", package: "swift-prometheus"),
                 ],
@@ -149,6 +160,7 @@ let package = Package(
                 swiftSettings: swiftSettings
             ),
             .testTarget(name: "ClientSupportTests", dependencies: ["ClientSupport"], swiftSettings: swiftSettings),
+            .testTarget(name: "ServiceClientTests", dependencies: ["ServiceClient"], swiftSettings: swiftSettings),
             .testTarget(name: "AMQPTests", dependencies: ["AMQP", "ISMSTesting"], swiftSettings: swiftSettings),
             .testTarget(name: "PostgresTests", dependencies: ["Postgres", "ISMSTesting"], swiftSettings: swiftSettings),
             // The AMQP mapping and the topology are the runtime's; their tests live with the contracts' fixtures.
@@ -180,7 +192,8 @@ let package = Package(
             .testTarget(
                 name: "ContractorMonitorTests",
                 dependencies: [
-                    "ContractorMonitor", "ServiceRuntime", "ISMSTesting", "Directory", "Contracts", "Postgres", "PostgresMigrations", "AMQP",
+                    "ContractorMonitor", "ServiceRuntime", "ServiceClient", "ISMSTesting", "Directory", "Contracts", "Postgres", "PostgresMigrations", "AMQP",
+                    hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird"),
                     .product(name: "Configuration", package: "swift-configuration"),
                     .product(name: "Prometheus", package: "swift-prometheus"),
                 ],
@@ -188,19 +201,25 @@ let package = Package(
             ),
             .testTarget(
                 name: "AuditSchedulerTests",
-                dependencies: ["AuditScheduler", "ISMSTesting", "Directory", "WardCalendar", "Postgres", "PostgresMigrations", "ServiceRuntime", "Contracts", logging],
+                dependencies: [
+                    "AuditScheduler", "ISMSTesting", "Directory", "WardCalendar", "Postgres", "PostgresMigrations", "ServiceRuntime", "Contracts", logging,
+                    hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird"),
+                ],
                 swiftSettings: swiftSettings
             ),
             .testTarget(
                 name: "NotifierTests",
-                dependencies: ["Notifier", "Acknowledgement", "ServiceRuntime", "ISMSTesting", "Directory", "Contracts", "Postgres", "PostgresMigrations", "MyNumber", logging],
+                dependencies: [
+                    "Notifier", "Acknowledgement", "ServiceRuntime", "ISMSTesting", "Directory", "Contracts", "Postgres", "PostgresMigrations", "MyNumber", logging,
+                    hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird"),
+                ],
                 exclude: ["Support"],
                 swiftSettings: swiftSettings
             ),
             .testTarget(
                 name: "IncidentIntakeTests",
                 dependencies: [
-                    "IncidentIntake", "ISMSTesting", "Directory",
+                    "IncidentIntake", "ISMSTesting", "ServiceClient", "Directory",
                     .product(name: "Configuration", package: "swift-configuration"),
                     .product(name: "Prometheus", package: "swift-prometheus"),
                 ],

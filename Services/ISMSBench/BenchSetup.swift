@@ -2,9 +2,7 @@ import AMQP
 import Foundation
 import Logging
 import Postgres
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import ServiceClient
 
 /// Where the benchmark runs: its own vhost and database on the test stack, so it never disturbs
 /// anybody else's queues or tables.
@@ -88,15 +86,10 @@ struct BenchSetup: Sendable {
         components.user = nil
         components.password = nil
         components.percentEncodedPath = path
-        var request = URLRequest(url: components.url!, timeoutInterval: 30)
-        request.httpMethod = method
-        request.setValue("Basic " + Data("\(user):\(password)".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
-        if let body {
-            request.httpBody = Data(body.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        var headers = [(name: "Authorization", value: "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())]
+        if body != nil { headers.append((name: "Content-Type", value: "application/json")) }
+        let answer = try await HTTPFetch.send(method, url: components.url!.absoluteString, headers: headers, body: body.map { Data($0.utf8) }, timeout: .seconds(30))
+        let (data, status) = (answer.body, answer.status)
         guard (200..<300).contains(status) || allow.contains(status) else {
             throw BenchError("management \(method) \(path): HTTP \(status) \(String(decoding: data, as: UTF8.self))")
         }

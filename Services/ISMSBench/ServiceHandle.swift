@@ -1,14 +1,12 @@
-import CSIRTTriage
 import Configuration
+import CSIRTTriage
 import Foundation
 import IncidentIntake
 import Logging
 import Notifier
 import Prometheus
+import ServiceClient
 import ServiceRuntime
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// A service under test: a built executable (its memory can be read) or, when none is found,
 /// the same `ServiceDefinition` run in this process.
@@ -104,10 +102,7 @@ final class ServiceHandle: @unchecked Sendable {
     }
 
     func readyStatus() async -> Int? {
-        guard let url = URL(string: "http://127.0.0.1:\(port)/readyz"),
-              let (_, response) = try? await URLSession.shared.data(for: URLRequest(url: url, timeoutInterval: 2))
-        else { return nil }
-        return (response as? HTTPURLResponse)?.statusCode
+        await HTTPFetch.status(of: "http://127.0.0.1:\(port)/readyz")
     }
 
     /// VmRSS and VmHWM (KiB) of the process, from /proc.

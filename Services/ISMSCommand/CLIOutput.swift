@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 
 /// How subcommands print records: pretty JSON with stable keys, ISO 8601 times.
@@ -7,6 +8,38 @@ enum CLIOutput {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    /// Prints a service's JSON answer pretty, with sorted keys; `key` picks one member of the
+    /// top-level object (the list of `{"cases": [...]}`).
+    static func json(answer data: Data, key: String? = nil) throws {
+        var value = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        if let key, let object = value as? [String: Any], let member = object[key] { value = member }
+        let pretty = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
+        print(String(decoding: pretty, as: UTF8.self))
+    }
+
+    /// A service's JSON answer as an object (empty when it is not one).
+    static func object(_ data: Data) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+    }
+
+    /// The list `key` of a service's JSON answer.
+    static func objects(_ data: Data, key: String) -> [[String: Any]] {
+        object(data)[key] as? [[String: Any]] ?? []
+    }
+
+    /// A JSON member as table text: strings as they are, times shortened to seconds, numbers
+    /// absent values as `-`.
+    static func text(_ value: Any?) -> String {
+        switch value {
+        case let string as String:
+            if string.count > 20, string.contains("T"), let date = ContractsJSON.parseTimestamp(string) { return self.date(date) }
+            return string
+        case let number as NSNumber: return number.stringValue
+        case nil, is NSNull: return "-"
+        default: return "\(value!)"
+        }
     }
 
     /// Left-aligned columns separated by two spaces.

@@ -1,34 +1,35 @@
 import ArgumentParser
 import AuditScheduler
-import Directory
 import Contracts
 import Foundation
-import ServiceRuntime
-import Postgres
+import ServiceClient
 import WardCalendar
 
-/// The operator acting on duties and findings, and the store with the ward's calendar.
-struct DutyActorOptions: ParsableArguments {
-    @Option(help: "The role acted in (default generalSecurityManager).")
-    var role = DirectoryRole.generalSecurityManager.rawValue
-    @Option(help: "The unit the role is held at (section or department code), for unit roles.")
-    var unit: String?
-
-    func dutyActor() throws -> DutyActor {
-        guard let role = DirectoryRole(rawValue: role) else { throw ValidationError("unknown role '\(role)'") }
-        return DutyActor(role: role, unitCode: unit)
-    }
-}
-
+/// Calls to audit-scheduler's API with the person's token (issue #14 item 7).
 enum DutyCLI {
-    static func store() throws -> AuditSchedulerStore {
-        AuditSchedulerStore(calendar: try DutyCalendarDocument.load(path: AuditSchedulerService.calendarPath))
+    static func client() throws -> ServiceClient { try ServiceAccess.client(.auditScheduler) }
+
+    static func uuid(_ text: String, _ what: String) throws -> String {
+        guard let id = UUID(uuidString: text) else { throw ValidationError("\(what) must be a UUID: \(text)") }
+        return id.uuidString.lowercased()
     }
 
-    static func uuid(_ text: String, _ what: String) throws -> UUID {
-        guard let id = UUID(uuidString: text) else { throw ValidationError("\(what) must be a UUID: \(text)") }
-        return id
+    /// `POST path` with `body` encoded as the service decodes it; answers the JSON object.
+    static func post(_ path: String, _ body: some Encodable) async throws -> [String: Any] {
+        let (client, data) = (try client(), try ContractsJSON.encoder().encode(body))
+        return CLIOutput.object(try await ServiceAccess.call { try await client.send("POST", path, body: data) })
     }
+
+    static func get(_ path: String, query: [(String, String?)] = []) async throws -> Data {
+        let client = try client()
+        return try await ServiceAccess.call { try await client.get(path, query: query) }
+    }
+
+    static let discussion = """
+        Calls audit-scheduler's HTTP API (ISMS_AUDIT_SCHEDULER_URL, default http://127.0.0.1:8083) \
+        with your token (ISMS_TOKEN, or the one `isms login` saved); a unit's token sees and acts \
+        on its own duties and findings only. \(ServiceExit.help)
+        """
 }
 
 /// `isms duties`: the guideline's recurring duties (Art. 23-26, 29, 11(5)).
@@ -36,6 +37,7 @@ struct DutiesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "duties",
         abstract: "Recurring duties: list, show, complete with evidence, reschedule with a reason, and the management-review measures.",
+        discussion: DutyCLI.discussion,
         subcommands: [List.self, Show.self, Complete.self, Reschedule.self, Report.self]
     )
 
@@ -47,21 +49,22 @@ struct DutiesCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let store = try DutyCLI.store()
-            let now = Date()
-            let today = CivilDate.inTokyo(now)
-            let filter = DutyFilter(fiscalYear: year ?? store.calendar.fiscalYear(of: today), overdueOnly: overdue, unitCode: unit)
-            let duties = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withConnection { try store.duties(filter, visibleTo: nil, today: today, on: $0) }
-            }
-            if json { return try CLIOutput.json(duties) }
+            let data = try await DutyCLI.get(
+                "/v1/duties", query: [("fiscalYear", year.map(String.init)), ("unit", unit), ("overdue", overdue ? "true" : nil)])
+            if json { return try CLIOutput.json(answer: data, key: "duties") }
+            let duties = CLIOutput.objects(data, key: "duties")
             CLIOutput.table(
                 ["DUE", "STATUS", "UNIT", "OWED BY", "ARTICLE", "TITLE", "ID"],
-                duties.map {
-                    [$0.dueDate.iso, $0.overdue ? "OVERDUE" : $0.status.rawValue, $0.unitCode ?? "ward", $0.owningRole.rawValue, $0.article, $0.title, $0.id.uuidString.lowercased()]
+                duties.map { duty in
+                    [
+                        CLIOutput.text(duty["dueDate"]), duty["overdue"] as? Bool == true ? "OVERDUE" : CLIOutput.text(duty["status"]),
+                        duty["unitCode"] as? String ?? "ward", CLIOutput.text(duty["owningRole"]), CLIOutput.text(duty["article"]),
+                        CLIOutput.text(duty["title"]), CLIOutput.text(duty["id"]).lowercased(),
+                    ]
                 }
             )
-            print("\(duties.count) duties in fiscal year \(filter.fiscalYear ?? 0)")
+            let fiscalYear = year.map(String.init) ?? duties.first.map { CLIOutput.text($0["fiscalYear"]) } ?? "this fiscal year"
+            print("\(duties.count) duties in fiscal year \(fiscalYear)")
         }
     }
 
@@ -70,15 +73,7 @@ struct DutiesCommand: AsyncParsableCommand {
         @Argument var id: String
 
         func run() async throws {
-            let (store, id, today) = (try DutyCLI.store(), try DutyCLI.uuid(id, "the duty id"), CivilDate.inTokyo(Date()))
-            let detail = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withConnection { try store.duty(id: id, visibleTo: nil, today: today, on: $0) }
-            }
-            guard let detail else {
-                CLIEnvironment.printError("no duty \(id)")
-                throw ExitCode(1)
-            }
-            try CLIOutput.json(detail)
+            try CLIOutput.json(answer: try await DutyCLI.get("/v1/duties/\(try DutyCLI.uuid(id, "the duty id"))"))
         }
     }
 
@@ -91,7 +86,6 @@ struct DutiesCommand: AsyncParsableCommand {
         @Option(help: "Education: how many should have.") var eligible: Int?
         @Option(help: "Self-inspection: the checklist score.") var score: Double?
         @Option(help: "Self-inspection: the checklist's maximum.") var maxScore: Double?
-        @OptionGroup var actor: DutyActorOptions
 
         func run() async throws {
             let evidence = try evidence.map { item -> DutyEvidence in
@@ -100,11 +94,8 @@ struct DutiesCommand: AsyncParsableCommand {
                 return DutyEvidence(fileName: parts[0], sha256: parts[1].lowercased())
             }
             let request = DutyCompletionRequest(evidence: evidence, notes: notes, participants: participants, eligible: eligible, checklistScore: score, checklistMax: maxScore)
-            let (store, id, actor) = (try DutyCLI.store(), try DutyCLI.uuid(id, "the duty id"), try actor.dutyActor())
-            let record = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withTransaction(emittingAs: .auditScheduler, schema: store.schema, logger: CLIEnvironment.logger) { try store.complete(dutyID: id, with: request, by: actor, context: &$0) }
-            }
-            print("\(record.title) (\(record.unitCode ?? "ward")): \(record.status.rawValue)")
+            let record = try await DutyCLI.post("/v1/duties/\(try DutyCLI.uuid(id, "the duty id"))/complete", request)
+            print("\(CLIOutput.text(record["title"])) (\(record["unitCode"] as? String ?? "ward")): \(CLIOutput.text(record["status"]))")
         }
     }
 
@@ -115,30 +106,20 @@ struct DutiesCommand: AsyncParsableCommand {
         @Argument var id: String
         @Option(help: "The new due date, YYYY-MM-DD (a closing day rolls to the next opening day).") var to: String
         @Option(help: "Why (required).") var reason: String
-        @OptionGroup var actor: DutyActorOptions
 
         func run() async throws {
             guard let date = CivilDate(iso: to) else { throw ValidationError("--to takes YYYY-MM-DD") }
-            let (store, id, actor, reason) = (try DutyCLI.store(), try DutyCLI.uuid(id, "the duty id"), try actor.dutyActor(), reason)
-            let record = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withTransaction { try store.reschedule(dutyID: id, to: date, reason: reason, by: actor, now: Date(), on: $0) }
-            }
-            print("\(record.title) (\(record.unitCode ?? "ward")): due \(record.dueDate.iso)\(record.overdue ? ", overdue" : "")")
+            let record = try await DutyCLI.post("/v1/duties/\(try DutyCLI.uuid(id, "the duty id"))/reschedule", ["dueDate": date.iso, "reason": reason])
+            print("\(CLIOutput.text(record["title"])) (\(record["unitCode"] as? String ?? "ward")): due \(CLIOutput.text(record["dueDate"]))\(record["overdue"] as? Bool == true ? ", overdue" : "")")
         }
     }
 
     struct Report: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The effectiveness measures for the CISO's management review (Art. 11(5)(2)-(6)), as JSON.")
+        static let configuration = CommandConfiguration(abstract: "The effectiveness measures for the CISO's management review (Art. 11(5)(2)-(6)), as JSON; ward-wide roles only.")
         @Option(help: "Fiscal year (default: this one).") var year: Int?
 
         func run() async throws {
-            let store = try DutyCLI.store()
-            let now = Date()
-            let year = year ?? store.calendar.fiscalYear(of: CivilDate.inTokyo(now))
-            let report = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withConnection { try store.effectivenessReport(fiscalYear: year, now: now, on: $0) }
-            }
-            try CLIOutput.json(report)
+            try CLIOutput.json(answer: try await DutyCLI.get("/v1/reports/effectiveness", query: [("fiscalYear", year.map(String.init))]))
         }
     }
 }
@@ -148,6 +129,7 @@ struct FindingsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "findings",
         abstract: "Audit findings: list, record, report a treatment result, approve or return it (Art. 17(6)(6)).",
+        discussion: DutyCLI.discussion,
         subcommands: [List.self, Add.self, Result.self, Review.self]
     )
 
@@ -157,12 +139,8 @@ struct FindingsCommand: AsyncParsableCommand {
         @Option(help: "Only this unit.") var unit: String?
 
         func run() async throws {
-            let status = try status.map { guard let status = FindingStatus(rawValue: $0) else { throw ValidationError("unknown status '\($0)'") }; return status }
-            let (store, unit, today) = (try DutyCLI.store(), unit, CivilDate.inTokyo(Date()))
-            let findings = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withConnection { try store.findings(status: status, unitCode: unit, visibleTo: nil, today: today, on: $0) }
-            }
-            try CLIOutput.json(findings)
+            if let status, FindingStatus(rawValue: status) == nil { throw ValidationError("unknown status '\(status)'") }
+            try CLIOutput.json(answer: try await DutyCLI.get("/v1/findings", query: [("status", status), ("unit", unit)]), key: "findings")
         }
     }
 
@@ -172,16 +150,12 @@ struct FindingsCommand: AsyncParsableCommand {
         @Option(help: "critical, high, medium or low (sets the treatment due date).") var severity: String
         @Option(help: "What was found.") var title: String
         @Option(help: "The treatment plan.") var plan = ""
-        @OptionGroup var actor: DutyActorOptions
 
         func run() async throws {
             guard let severity = FindingSeverity(rawValue: severity) else { throw ValidationError("unknown severity '\(self.severity)'") }
-            let request = FindingRequest(auditDutyID: try DutyCLI.uuid(audit, "--audit"), severity: severity, title: title, treatmentPlan: plan)
-            let (store, actor) = (try DutyCLI.store(), try actor.dutyActor())
-            let finding = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withTransaction { try store.recordFinding(request, by: actor, now: Date(), on: $0) }
-            }
-            print("finding \(finding.id.uuidString.lowercased()) for \(finding.sectionCode): treatment due \(finding.dueDate.iso)")
+            guard let auditID = UUID(uuidString: audit) else { throw ValidationError("--audit must be a UUID: \(audit)") }
+            let finding = try await DutyCLI.post("/v1/findings", FindingRequest(auditDutyID: auditID, severity: severity, title: title, treatmentPlan: plan))
+            print("finding \(CLIOutput.text(finding["id"]).lowercased()) for \(CLIOutput.text(finding["sectionCode"])): treatment due \(CLIOutput.text(finding["dueDate"]))")
         }
     }
 
@@ -189,14 +163,10 @@ struct FindingsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The section reports its treatment result.")
         @Argument var id: String
         @Option(help: "What was done.") var notes: String
-        @OptionGroup var actor: DutyActorOptions
 
         func run() async throws {
-            let (store, id, actor, notes) = (try DutyCLI.store(), try DutyCLI.uuid(id, "the finding id"), try actor.dutyActor(), notes)
-            let finding = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withTransaction { try store.submitTreatmentResult(findingID: id, notes: notes, by: actor, now: Date(), on: $0) }
-            }
-            print("finding \(finding.id.uuidString.lowercased()): \(finding.status.rawValue)")
+            let finding = try await DutyCLI.post("/v1/findings/\(try DutyCLI.uuid(id, "the finding id"))/result", ["notes": notes])
+            print("finding \(CLIOutput.text(finding["id"]).lowercased()): \(CLIOutput.text(finding["status"]))")
         }
     }
 
@@ -205,14 +175,11 @@ struct FindingsCommand: AsyncParsableCommand {
         @Argument var id: String
         @Flag(help: "Approve the result; without it the result is returned.") var approve = false
         @Option(help: "Why.") var comment: String
-        @OptionGroup var actor: DutyActorOptions
 
         func run() async throws {
-            let (store, id, actor, approve, comment) = (try DutyCLI.store(), try DutyCLI.uuid(id, "the finding id"), try actor.dutyActor(), approve, comment)
-            let finding = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withTransaction { try store.reviewTreatment(findingID: id, approve: approve, comment: comment, by: actor, now: Date(), on: $0) }
-            }
-            print("finding \(finding.id.uuidString.lowercased()): \(finding.status.rawValue)")
+            struct Body: Encodable { var approve: Bool; var comment: String }
+            let finding = try await DutyCLI.post("/v1/findings/\(try DutyCLI.uuid(id, "the finding id"))/review", Body(approve: approve, comment: comment))
+            print("finding \(CLIOutput.text(finding["id"]).lowercased()): \(CLIOutput.text(finding["status"]))")
         }
     }
 }

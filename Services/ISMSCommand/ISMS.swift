@@ -7,10 +7,14 @@ struct ISMS: AsyncParsableCommand {
         commandName: "isms",
         abstract: "Operate the ward's information-security management system.",
         discussion: """
-            Connections come from the environment: ISMS_AMQP_URL (broker), ISMS_DATABASE_URL \
-            (PostgreSQL; operator commands need the administrator URL), ISMS_MANAGEMENT_URL \
-            (RabbitMQ management API, for `status`). `deploy/local/stack.sh env` prints them for \
-            the local stack.
+            incidents, duties, findings, contractors, notifications and silences act as you: \
+            they call the services' HTTP APIs (ISMS_<SERVICE>_URL, e.g. ISMS_CSIRT_TRIAGE_URL, \
+            default http://127.0.0.1:8081 to 8085) with your bearer token (ISMS_TOKEN, or the one \
+            `isms login` saved), and need no database URL. Operator commands (migrate, topology, \
+            directory, token, producer, status) read ISMS_AMQP_URL (broker), ISMS_DATABASE_URL \
+            (the administrator's PostgreSQL URL) and ISMS_MANAGEMENT_URL (RabbitMQ management \
+            API). `deploy/local/stack.sh env` prints them for the local stack.
+            \(ServiceExit.help)
             """,
         subcommands: [
             ReportCommand.self,
@@ -20,6 +24,8 @@ struct ISMS: AsyncParsableCommand {
             ContractorsCommand.self,
             NotificationsCommand.self,
             SilencesCommand.self,
+            LoginCommand.self,
+            LogoutCommand.self,
             StatusCommand.self,
             VerifyCommand.self,
             MigrateCommand.self,

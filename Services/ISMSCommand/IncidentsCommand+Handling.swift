@@ -1,12 +1,7 @@
 import ArgumentParser
-import CSIRTTriage
 import Contracts
 import Foundation
-import Postgres
-import ServiceRuntime
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import ServiceClient
 
 // `isms incidents assign | restrict | original | digest`: who handles a case, Art. 27(3) use
 // restrictions, the restricted original of a report, and the sharing digest (issue #4 items 8-10).
@@ -17,14 +12,13 @@ extension IncidentsCommand {
         @Argument(help: "The person's directory id.") var person: String
         @Flag(help: "Release the person from the case instead.") var release = false
         @Option(help: "Why.") var reason: String?
-        @OptionGroup var actor: Actor
 
         func run() async throws {
-            let (caseNumber, person, release, reason, actor) = (caseNumber, person, release, reason, try actor.triageActor())
-            let assignees = try await IncidentsCommand.change { engine, context in
-                try engine.assign(personID: person, assign: !release, caseNumber: caseNumber, actor: actor, reason: reason, context: &context)
-            }
-            print("\(caseNumber): handled by \(assignees.isEmpty ? "nobody" : assignees.map(\.personID).joined(separator: ", "))")
+            let answer = release
+                ? try await IncidentsCommand.change(caseNumber, "/assignees/\(ServiceAccess.segment(person))", [:], method: "DELETE")
+                : try await IncidentsCommand.change(caseNumber, "/assignees", ["personId": person, "reason": reason])
+            let assignees = (answer["assignees"] as? [[String: Any]] ?? []).map { CLIOutput.text($0["personID"] ?? $0["personId"]) }
+            print("\(caseNumber): handled by \(assignees.isEmpty ? "nobody" : assignees.joined(separator: ", "))")
         }
     }
 
@@ -33,7 +27,7 @@ extension IncidentsCommand {
             abstract: "Use restrictions of a case (Art. 27(3)): order one, approve, reject or lift it, or list them.",
             discussion: """
                 Ordering names assets, systems or accounts and a reason; it takes effect only when \
-                the CISO or the general security officer approves (--approve ID --role ciso). \
+                the CISO or the general security officer approves (--approve ID, with their token). \
                 Without an action the case's restrictions are printed.
                 """
         )
@@ -47,92 +41,59 @@ extension IncidentsCommand {
         @Option(help: "Approve this restriction (its id).") var approve: String?
         @Option(help: "Reject this restriction (its id); needs --reason.") var reject: String?
         @Option(help: "Lift this restriction (its id); needs --reason.") var lift: String?
-        @OptionGroup var actor: Actor
 
         func run() async throws {
-            let caseNumber = caseNumber
-            let actor = try actor.triageActor()
-            let reason = reason
-            func id(_ text: String) throws -> UUID {
+            func id(_ text: String) throws -> String {
                 guard let id = UUID(uuidString: text) else { throw ValidationError("not a restriction id: \(text)") }
-                return id
+                return id.uuidString.lowercased()
             }
-            let restriction: UseRestriction
+            let restriction: [String: Any]
             if let approve {
-                let id = try id(approve)
-                restriction = try await IncidentsCommand.change { engine, context in
-                    try engine.decideRestriction(id: id, caseNumber: caseNumber, approve: true, reason: reason, actor: actor, context: &context)
-                }
+                restriction = try await IncidentsCommand.change(caseNumber, "/restrictions/\(try id(approve))/decision", ["decision": "approve", "reason": reason])
             } else if let reject {
-                let id = try id(reject)
-                restriction = try await IncidentsCommand.change { engine, context in
-                    try engine.decideRestriction(id: id, caseNumber: caseNumber, approve: false, reason: reason, actor: actor, context: &context)
-                }
+                restriction = try await IncidentsCommand.change(caseNumber, "/restrictions/\(try id(reject))/decision", ["decision": "reject", "reason": reason])
             } else if let lift {
-                let id = try id(lift)
                 guard let reason else { throw ValidationError("lifting needs --reason") }
-                restriction = try await IncidentsCommand.change { engine, context in
-                    try engine.liftRestriction(id: id, caseNumber: caseNumber, reason: reason, actor: actor, context: &context)
-                }
+                restriction = try await IncidentsCommand.change(caseNumber, "/restrictions/\(try id(lift))/lifting", ["reason": reason])
             } else if !(asset.isEmpty && system.isEmpty && account.isEmpty) {
                 guard let reason else { throw ValidationError("an order needs --reason") }
-                func date(_ text: String?, _ name: String) throws -> Date? {
-                    guard let text else { return nil }
-                    guard let date = ContractsJSON.parseTimestamp(text) else { throw ValidationError("--\(name) is not an ISO 8601 time: \(text)") }
-                    return date
+                for (text, name) in [(from, "from"), (until, "until")] {
+                    if let text, ContractsJSON.parseTimestamp(text) == nil { throw ValidationError("--\(name) is not an ISO 8601 time: \(text)") }
                 }
-                let targets = asset.map { UseRestriction.Target(kind: .asset, name: $0) } + system.map { .init(kind: .system, name: $0) }
-                    + account.map { .init(kind: .account, name: $0) }
-                let order = UseRestrictionOrder(targets: targets, reason: reason, from: try date(from, "from"), until: try date(until, "until"))
-                restriction = try await IncidentsCommand.change { engine, context in
-                    try engine.orderRestriction(order, caseNumber: caseNumber, actor: actor, context: &context)
-                }
+                let targets = asset.map { ["kind": "asset", "name": $0] } + system.map { ["kind": "system", "name": $0] } + account.map { ["kind": "account", "name": $0] }
+                restriction = try await IncidentsCommand.change(caseNumber, "/restrictions", ["targets": targets, "reason": reason, "from": from, "until": until])
             } else {
-                let engine = try CSIRTTriageService.loadEngine()
-                let list = try await CLIEnvironment.withDatabase { pool in
-                    try await pool.withConnection { connection -> [UseRestriction]? in
-                        guard let record = try engine.store.find(caseNumber: caseNumber, on: connection) else { return nil }
-                        return try engine.restrictions(caseID: record.id, on: connection)
-                    }
-                }
-                guard let list else {
-                    CLIEnvironment.printError("no case \(caseNumber)")
-                    throw ExitCode(1)
-                }
-                return try CLIOutput.json(list)
+                let client = try IncidentsCommand.client()
+                let data = try await ServiceAccess.call { try await client.get(IncidentsCommand.casePath(caseNumber)) }
+                return try CLIOutput.json(answer: data, key: "restrictions")
             }
-            print("\(caseNumber): restriction \(restriction.id.uuidString.lowercased()) \(restriction.status.rawValue)")
+            print("\(caseNumber): restriction \(CLIOutput.text(restriction["id"]).lowercased()) \(CLIOutput.text(restriction["status"]))")
         }
     }
 
     struct Original: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Read the restricted original of a case's report through intake's API (designated handlers of the section only; logged).",
-            discussion: "The token must be a designatedHandler token of the reporting section (`isms token issue --role designatedHandler --unit SECTION`)."
+            discussion: """
+                The token must be a designatedHandler token of the reporting section \
+                (`isms token issue --role designatedHandler --unit SECTION`). Intake is reached at \
+                ISMS_INCIDENT_INTAKE_URL (default http://127.0.0.1:8081).
+                """
         )
         @Argument var caseNumber: String
-        @Option(help: "A bearer token (default: ISMS_TOKEN).") var token: String?
-        @Option(help: "Intake's base URL.") var intakeURL = CLIEnvironment.environment["ISMS_INTAKE_URL"] ?? "http://127.0.0.1:8081"
+        @Option(help: "A bearer token (default: ISMS_TOKEN or the saved one).") var token: String?
 
         func run() async throws {
-            guard let token = token ?? CLIEnvironment.environment["ISMS_TOKEN"] else { throw ValidationError("give --token or set ISMS_TOKEN") }
-            let caseNumber = caseNumber
-            let source = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withConnection { try TriageStore().find(caseNumber: caseNumber, on: $0)?.source }
-            }
-            guard let source else {
-                CLIEnvironment.printError("no case \(caseNumber)")
-                throw ExitCode(1)
-            }
-            guard source.kind == CaseSource.incidentReport(UUID()).kind, let url = URL(string: "\(intakeURL)/v1/incident-reports/\(source.id)/original") else {
+            let triage = try token.map { ServiceClient(baseURL: ServiceAccess.baseURL(.csirtTriage), token: $0) } ?? IncidentsCommand.client()
+            let detail = CLIOutput.object(try await ServiceAccess.call { try await triage.get(IncidentsCommand.casePath(caseNumber)) })
+            let source = (detail["case"] as? [String: Any])?["source"] as? [String: Any] ?? [:]
+            guard source["kind"] as? String == "incident-report", let intakeID = source["id"] as? String else {
                 CLIEnvironment.printError("\(caseNumber) was not opened from an incident report")
-                throw ExitCode(1)
+                throw ExitCode(ServiceExit.refused)
             }
-            var request = URLRequest(url: url, timeoutInterval: 10)
-            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-            let (data, response) = try await URLSession.shared.data(for: request)
-            print(String(decoding: data, as: UTF8.self))
-            if (response as? HTTPURLResponse)?.statusCode != 200 { throw ExitCode(1) }
+            let intake = ServiceClient(baseURL: ServiceAccess.baseURL(.incidentIntake), token: triage.token)
+            let data = try await ServiceAccess.call { try await intake.get("/v1/incident-reports/\(ServiceAccess.segment(intakeID))/original") }
+            try CLIOutput.json(answer: data)
         }
     }
 
@@ -143,11 +104,10 @@ extension IncidentsCommand {
         @Option(help: "Cover the cases opened in the last this many days.") var days = 7
 
         func run() async throws {
-            let start = Date().addingTimeInterval(-Double(days) * 86_400)
-            let digest = try await IncidentsCommand.change { engine, context in
-                try engine.sendDigest(periodStart: start, every: nil, context: &context)
-            }
-            print("digest of \(digest.total) cases sent to \(digest.recipients.count) section security staff")
+            let client = try IncidentsCommand.client()
+            let body = try ServiceAccess.body(["days": days])
+            let digest = CLIOutput.object(try await ServiceAccess.call { try await client.send("POST", "/v1/digests", body: body) })
+            print("digest of \(CLIOutput.text(digest["total"])) cases sent to \((digest["recipients"] as? [Any])?.count ?? 0) section security staff")
         }
     }
 }

@@ -1,20 +1,20 @@
 import ArgumentParser
 import CSIRTTriage
 import Contracts
-import Directory
 import Foundation
-import Postgres
-import ServiceRuntime
+import ServiceClient
 
-/// `isms incidents`: CSIRT's view of the cases (issue #4 item 9), straight on the database.
+/// `isms incidents`: CSIRT's view of the cases (issue #4 item 9), through csirt-triage's API
+/// with the person's token (issue #14 item 7).
 struct IncidentsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "incidents",
         abstract: "CSIRT cases: list, show, qualify, acknowledge, move, comment, assign, restrict use, obligations, original, digest, verify.",
         discussion: """
-            Runs against ISMS_DATABASE_URL with the triage rules of deploy/config (or \
-            ISMS_TRIAGE_* files). Changes go through the same engine as the HTTP API: guarded by \
-            role, written to the hash-chained history, announced through the triage outbox.
+            Calls csirt-triage's HTTP API (ISMS_CSIRT_TRIAGE_URL, default http://127.0.0.1:8082) \
+            with your token (ISMS_TOKEN, or the one `isms login` saved): the service decides by \
+            your role and unit what you see and may do, and records you as the actor. No \
+            database URL is needed. \(ServiceExit.help)
             """,
         subcommands: [
             List.self, Show.self, Qualify.self, Ack.self, Transition.self, Comment.self, Assign.self, Restrict.self, Obligations.self, Original.self,
@@ -22,48 +22,36 @@ struct IncidentsCommand: AsyncParsableCommand {
         ]
     )
 
-    struct Actor: ParsableArguments {
-        @Option(help: "Who acts (a person id of the directory, or a name for the record).")
-        var actor = "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "operator")"
-        @Option(help: "The role acted in (default csirt).")
-        var role = DirectoryRole.csirt.rawValue
+    static func client() throws -> ServiceClient { try ServiceAccess.client(.csirtTriage) }
 
-        func triageActor() throws -> TriageActor {
-            guard let role = DirectoryRole(rawValue: role) else { throw ValidationError("unknown role '\(role)'") }
-            return TriageActor(id: actor, role: role)
-        }
+    static func casePath(_ caseNumber: String, _ rest: String = "") -> String {
+        "/v1/cases/\(ServiceAccess.segment(caseNumber))\(rest)"
     }
 
-    /// Runs `body` in a transaction with a context whose emitted messages go to the triage outbox.
-    static func change<T: Sendable>(_ body: @escaping @Sendable (TriageEngine, inout TransactionContext) throws -> T) async throws -> T {
-        let engine = try CSIRTTriageService.loadEngine()
-        return try await CLIEnvironment.withDatabase { pool in
-            try await pool.withTransaction { connection in
-                var context = TransactionContext(connection: connection, schema: CSIRTTriageService.schema, service: .isms, logger: CLIEnvironment.logger, now: Date())
-                let result = try body(engine, &context)
-                try Outbox.enqueue(context.outgoing, schema: CSIRTTriageService.schema, on: connection)
-                return result
-            }
-        }
+    /// `POST` (or another method) on a case, answering the service's JSON.
+    static func change(_ caseNumber: String, _ rest: String, _ body: [String: Any?], method: String = "POST") async throws -> [String: Any] {
+        let client = try client()
+        let data = try ServiceAccess.body(body)
+        return CLIOutput.object(try await ServiceAccess.call { try await client.send(method, casePath(caseNumber, rest), body: data) })
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The latest cases, newest first.")
+        static let configuration = CommandConfiguration(abstract: "The latest cases you may see, newest first.")
         @Option(help: "Only cases in this state (\(CaseState.allCases.map(\.rawValue).joined(separator: ", "))).")
         var state: String?
         @Option(help: "At most this many.") var limit = 50
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let state = try state.map { guard let state = CaseState(rawValue: $0) else { throw ValidationError("unknown state '\($0)'") }; return state }
-            let limit = limit
-            let cases = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withConnection { try TriageStore().list(visibility: .all, state: state, limit: limit, on: $0) }
-            }
-            if json { return try CLIOutput.json(cases) }
+            if let state, CaseState(rawValue: state) == nil { throw ValidationError("unknown state '\(state)'") }
+            let client = try IncidentsCommand.client()
+            let data = try await ServiceAccess.call { try await client.get("/v1/cases", query: [("state", state), ("limit", String(limit))]) }
+            if json { return try CLIOutput.json(answer: data, key: "cases") }
             CLIOutput.table(
                 ["CASE", "SEV", "STATE", "SECTION", "CATEGORY", "KNOWN", "ACKNOWLEDGED", "TITLE"],
-                cases.map { [$0.caseNumber, String($0.severity), $0.state.rawValue, $0.sectionCode, $0.category.rawValue, CLIOutput.date($0.knownAt), CLIOutput.date($0.acknowledgedAt), $0.title] }
+                CLIOutput.objects(data, key: "cases").map { record in
+                    ["caseNumber", "severity", "state", "sectionCode", "category", "knownAt", "acknowledgedAt", "title"].map { CLIOutput.text(record[$0]) }
+                }
             )
         }
     }
@@ -72,32 +60,10 @@ struct IncidentsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One case with its severity decision, time stamps, handlers, restrictions, obligations and history (JSON).")
         @Argument(help: "The case number, e.g. INC-2026-000001.") var caseNumber: String
 
-        struct Detail: Encodable {
-            var `case`: CaseRecord
-            var assignees: [CaseAssignee]
-            var restrictions: [UseRestriction]
-            var obligations: [CaseObligation]
-            var history: [CaseHistoryEntry]
-        }
-
         func run() async throws {
-            let caseNumber = caseNumber
-            let engine = try CSIRTTriageService.loadEngine()
-            let detail = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withConnection { connection -> Detail? in
-                    let store = TriageStore()
-                    guard let record = try store.find(caseNumber: caseNumber, on: connection) else { return nil }
-                    return Detail(
-                        case: record, assignees: try engine.assignees(caseID: record.id, on: connection),
-                        restrictions: try engine.restrictions(caseID: record.id, on: connection),
-                        obligations: try engine.obligations(caseID: record.id, on: connection), history: try store.history(caseID: record.id, on: connection))
-                }
-            }
-            guard let detail else {
-                CLIEnvironment.printError("no case \(caseNumber)")
-                throw ExitCode(1)
-            }
-            try CLIOutput.json(detail)
+            let client = try IncidentsCommand.client()
+            let data = try await ServiceAccess.call { try await client.get(IncidentsCommand.casePath(caseNumber)) }
+            try CLIOutput.json(answer: data)
         }
     }
 
@@ -107,32 +73,25 @@ struct IncidentsCommand: AsyncParsableCommand {
         @Flag(help: "Confirm as a security incident.") var incident = false
         @Flag(help: "Discard as not an incident.") var notIncident = false
         @Option(help: "Why (required to discard).") var reason: String?
-        @OptionGroup var actor: Actor
 
         func validate() throws {
             if incident == notIncident { throw ValidationError("give exactly one of --incident or --not-incident") }
         }
 
         func run() async throws {
-            let (caseNumber, reason, actor, action) = (caseNumber, reason, try actor.triageActor(), incident ? CaseAction.confirm : .discard)
-            let record = try await IncidentsCommand.change { engine, context in
-                try engine.perform(action, caseNumber: caseNumber, actor: actor, reason: reason, context: &context)
-            }
-            print("\(record.caseNumber): \(record.state.rawValue) (\(record.qualification?.rawValue ?? "-"))")
+            let record = try await IncidentsCommand.change(
+                caseNumber, "/qualification", ["decision": incident ? CaseQualification.incident.rawValue : CaseQualification.notIncident.rawValue, "reason": reason])
+            print("\(CLIOutput.text(record["caseNumber"])): \(CLIOutput.text(record["state"])) (\(CLIOutput.text(record["qualification"])))")
         }
     }
 
     struct Ack: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Acknowledge a case: take responsibility and stop its escalation.")
         @Argument var caseNumber: String
-        @OptionGroup var actor: Actor
 
         func run() async throws {
-            let (caseNumber, actor) = (caseNumber, try actor.triageActor())
-            let record = try await IncidentsCommand.change { engine, context in
-                try engine.perform(.acknowledge, caseNumber: caseNumber, actor: actor, reason: nil, context: &context)
-            }
-            print("\(record.caseNumber): acknowledged by \(actor.id); escalation stopped")
+            let record = try await IncidentsCommand.change(caseNumber, "/acknowledgement", [:])
+            print("\(CLIOutput.text(record["caseNumber"])): acknowledged; escalation stopped")
         }
     }
 
@@ -144,15 +103,11 @@ struct IncidentsCommand: AsyncParsableCommand {
         @Argument var caseNumber: String
         @Argument(help: "The action.") var action: String
         @Option(help: "Why (required for discard and reopen).") var reason: String?
-        @OptionGroup var actor: Actor
 
         func run() async throws {
-            guard let action = CaseAction(rawValue: action) else { throw ValidationError("unknown action '\(self.action)'") }
-            let (caseNumber, reason, actor) = (caseNumber, reason, try actor.triageActor())
-            let record = try await IncidentsCommand.change { engine, context in
-                try engine.perform(action, caseNumber: caseNumber, actor: actor, reason: reason, context: &context)
-            }
-            print("\(record.caseNumber): \(record.state.rawValue)")
+            guard CaseAction(rawValue: action) != nil else { throw ValidationError("unknown action '\(action)'") }
+            let record = try await IncidentsCommand.change(caseNumber, "/transitions", ["action": action, "reason": reason])
+            print("\(CLIOutput.text(record["caseNumber"])): \(CLIOutput.text(record["state"]))")
         }
     }
 
@@ -160,13 +115,9 @@ struct IncidentsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a comment to a case's history.")
         @Argument var caseNumber: String
         @Argument var text: String
-        @OptionGroup var actor: Actor
 
         func run() async throws {
-            let (caseNumber, text, actor) = (caseNumber, text, try actor.triageActor())
-            try await IncidentsCommand.change { engine, context in
-                try engine.comment(text, caseNumber: caseNumber, actor: actor, context: &context)
-            }
+            _ = try await IncidentsCommand.change(caseNumber, "/comments", ["text": text])
             print("\(caseNumber): comment recorded")
         }
     }
@@ -178,31 +129,17 @@ struct IncidentsCommand: AsyncParsableCommand {
         @Argument var caseNumber: String
         @Option(help: "Record the filing of this obligation (its id).") var file: String?
         @Option(help: "The filing's reference, e.g. the PPC receipt number.") var reference: String?
-        @OptionGroup var actor: Actor
 
         func run() async throws {
-            let caseNumber = caseNumber
             if let file {
                 guard let id = UUID(uuidString: file), let reference else { throw ValidationError("--file takes an obligation id and needs --reference") }
-                let actor = try actor.triageActor()
-                let obligation = try await IncidentsCommand.change { engine, context in
-                    try engine.fileObligation(caseNumber: caseNumber, obligationID: id, reference: reference, actor: actor, context: &context)
-                }
-                print("\(caseNumber): \(obligation.rule) filed (\(reference))")
+                let obligation = try await IncidentsCommand.change(caseNumber, "/obligations/\(id.uuidString.lowercased())/filing", ["reference": reference])
+                print("\(caseNumber): \(CLIOutput.text(obligation["rule"])) filed (\(reference))")
                 return
             }
-            let engine = try CSIRTTriageService.loadEngine()
-            let obligations = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withConnection { connection -> [CaseObligation]? in
-                    guard let record = try TriageStore().find(caseNumber: caseNumber, on: connection) else { return nil }
-                    return try engine.obligations(caseID: record.id, on: connection)
-                }
-            }
-            guard let obligations else {
-                CLIEnvironment.printError("no case \(caseNumber)")
-                throw ExitCode(1)
-            }
-            try CLIOutput.json(obligations)
+            let client = try IncidentsCommand.client()
+            let data = try await ServiceAccess.call { try await client.get(IncidentsCommand.casePath(caseNumber, "/obligations")) }
+            try CLIOutput.json(answer: data, key: "obligations")
         }
     }
 
@@ -210,14 +147,19 @@ struct IncidentsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check the hash chain of every case's history; names the first broken link (exit 1).")
 
         func run() async throws {
-            let result = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withConnection { try TriageStore().verifyChain(on: $0) }
+            let client = try IncidentsCommand.client()
+            let result = try await ServiceAccess.call { try await client.exchange("GET", "/v1/history/verification") }
+            let answer = CLIOutput.object(result.body)
+            switch result.status {
+            case 200:
+                print("intact: \(CLIOutput.text(answer["rowsChecked"])) history rows, head \(CLIOutput.text(answer["headHash"]))")
+            case 409:
+                let broken = answer["brokenLink"] as? [String: Any] ?? [:]
+                print("BROKEN at history row \(CLIOutput.text(broken["seq"])) (case \(CLIOutput.text(broken["caseNumber"]))): \(CLIOutput.text(broken["problem"]))")
+                throw ExitCode(ServiceExit.failure)
+            default:
+                try ServiceAccess.refuse(result)
             }
-            if let broken = result.brokenLink {
-                print("BROKEN at history row \(broken.seq) (case \(broken.caseNumber)): \(broken.problem)")
-                throw ExitCode(1)
-            }
-            print("intact: \(result.rowsChecked) history rows, head \(result.headHash)")
         }
     }
 }

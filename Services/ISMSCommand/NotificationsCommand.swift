@@ -1,17 +1,26 @@
 import ArgumentParser
+import Contracts
 import Foundation
 import Notifier
-import Postgres
+import ServiceClient
 
-/// `isms notifications`: the notifier's delivery ledger (issue #5 item 9).
+/// `isms notifications`: the notifier's delivery ledger (issue #5 item 9), through the
+/// notifier's API with the person's token.
 struct NotificationsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notifications",
-        abstract: "The delivery ledger: one row per (event, recipient, channel); list, show with its log, retry.",
+        abstract: "The delivery ledger: one row per (event, recipient, channel); list, show with its log, retry, verify.",
+        discussion: NotificationsCommand.discussion,
         subcommands: [List.self, Show.self, Retry.self, Verify.self]
     )
 
-    static var who: String { "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "operator")" }
+    static let discussion = """
+        Calls the notifier's HTTP API (ISMS_NOTIFIER_URL, default http://127.0.0.1:8085) with \
+        your token (ISMS_TOKEN, or the one `isms login` saved); ward-wide operator roles only. \
+        \(ServiceExit.help)
+        """
+
+    static func client() throws -> ServiceClient { try ServiceAccess.client(.notifier) }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The latest notifications, newest first.")
@@ -22,14 +31,19 @@ struct NotificationsCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let (state, event, recipient, limit) = (state, event, recipient, limit)
-            let records = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withConnection { try NotifierOperations().notifications(state: state, eventID: event, recipient: recipient, limit: limit, on: $0) }
-            }
-            if json { return try CLIOutput.json(records) }
+            let client = try NotificationsCommand.client()
+            let query = [("state", state), ("eventId", event), ("recipient", recipient), ("limit", String(limit))]
+            let data = try await ServiceAccess.call { try await client.get("/v1/notifications", query: query) }
+            if json { return try CLIOutput.json(answer: data, key: "notifications") }
             CLIOutput.table(
                 ["ID", "STATE", "EVENT", "RECIPIENT", "CHANNEL", "ADDRESS"],
-                records.map { [String($0.id), $0.state, $0.eventType, $0.recipientName.isEmpty ? $0.recipient : $0.recipientName, $0.channelKind, $0.channelAddress] }
+                CLIOutput.objects(data, key: "notifications").map { record in
+                    let name = record["recipientName"] as? String ?? ""
+                    return [
+                        CLIOutput.text(record["id"]), CLIOutput.text(record["state"]), CLIOutput.text(record["eventType"]),
+                        name.isEmpty ? CLIOutput.text(record["recipient"]) : name, CLIOutput.text(record["channelKind"]), CLIOutput.text(record["channelAddress"]),
+                    ]
+                }
             )
         }
     }
@@ -38,21 +52,9 @@ struct NotificationsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One notification with its delivery log (JSON).")
         @Argument var id: Int64
 
-        struct Detail: Encodable {
-            var notification: NotificationRecord
-            var log: [DeliveryLogEntry]
-        }
-
         func run() async throws {
-            let id = id
-            let found = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withConnection { try NotifierOperations().notification(id: id, on: $0) }
-            }
-            guard let found else {
-                CLIEnvironment.printError("no notification \(id)")
-                throw ExitCode(1)
-            }
-            try CLIOutput.json(Detail(notification: found.record, log: found.log))
+            let client = try NotificationsCommand.client()
+            try CLIOutput.json(answer: try await ServiceAccess.call { try await client.get("/v1/notifications/\(id)") })
         }
     }
 
@@ -61,26 +63,26 @@ struct NotificationsCommand: AsyncParsableCommand {
         @Argument var id: Int64
 
         func run() async throws {
-            let id = id
-            let record = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withTransaction { try NotifierOperations().retry(id: id, by: NotificationsCommand.who, on: $0) }
-            }
-            print("notification \(record.id): \(record.state)")
+            let client = try NotificationsCommand.client()
+            let record = CLIOutput.object(try await ServiceAccess.call { try await client.send("POST", "/v1/notifications/\(id)/retry", body: nil) })
+            print("notification \(CLIOutput.text(record["id"])): \(CLIOutput.text(record["state"]))")
         }
     }
 
     struct Verify: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check the hash chain of the delivery log.")
+        static let configuration = CommandConfiguration(abstract: "Check the hash chain of the delivery log; names the first broken row (exit 1).")
 
         func run() async throws {
-            let result = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withConnection { try NotifierOperations().verifyDeliveryLog(on: $0) }
+            let client = try NotificationsCommand.client()
+            let result = try await ServiceAccess.call { try await client.exchange("GET", "/v1/delivery-log/verification") }
+            let answer = CLIOutput.object(result.body)
+            switch result.status {
+            case 200: print("intact: \(CLIOutput.text(answer["entries"])) entries")
+            case 409:
+                print("BROKEN at delivery log row \(CLIOutput.text(answer["firstBroken"]))")
+                throw ExitCode(ServiceExit.failure)
+            default: try ServiceAccess.refuse(result)
             }
-            if let broken = result.firstBroken {
-                print("BROKEN at delivery log row \(broken)")
-                throw ExitCode(1)
-            }
-            print("intact: \(result.entries) entries")
         }
     }
 }
@@ -90,6 +92,7 @@ struct SilencesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "silences",
         abstract: "Silences: add (matchers, until, reason), list, expire. Severity-1 incidents need --include-severity1.",
+        discussion: NotificationsCommand.discussion,
         subcommands: [Add.self, List.self, Expire.self]
     )
 
@@ -102,16 +105,15 @@ struct SilencesCommand: AsyncParsableCommand {
         @Flag(help: "Also mute severity-1 incidents (never done without this flag).") var includeSeverity1 = false
 
         func run() async throws {
-            let matchers = try matchers.map { text in
-                do { return try NotificationRouting.Matcher(parsing: text) } catch { throw ValidationError("\(text): \(error)") }
+            // Checked here too, so a typo is named before anything is sent.
+            for text in matchers {
+                do { _ = try NotificationRouting.Matcher(parsing: text) } catch { throw ValidationError("\(text): \(error)") }
             }
-            let (ends, reason, severity1) = (Date().addingTimeInterval(TimeInterval(minutes * 60)), reason, includeSeverity1)
-            let silence = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withTransaction {
-                    try NotifierOperations().addSilence(matchers: matchers, endsAt: ends, reason: reason, createdBy: NotificationsCommand.who, includeSeverity1: severity1, on: $0)
-                }
-            }
-            print("silence \(silence.id.uuidString.lowercased()) until \(CLIOutput.date(ends))")
+            guard minutes > 0 else { throw ValidationError("--minutes must be positive") }
+            let client = try NotificationsCommand.client()
+            let body = try ServiceAccess.body(["matchers": matchers, "duration": "\(minutes)m", "reason": reason, "includeSeverity1": includeSeverity1])
+            let silence = CLIOutput.object(try await ServiceAccess.call { try await client.send("POST", "/v1/silences", body: body) })
+            print("silence \(CLIOutput.text(silence["id"]).lowercased()) until \(CLIOutput.text(silence["endsAt"]))")
         }
     }
 
@@ -120,11 +122,8 @@ struct SilencesCommand: AsyncParsableCommand {
         @Flag(help: "Include expired silences.") var all = false
 
         func run() async throws {
-            let all = all
-            let silences = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withConnection { try NotifierOperations().silences(includeExpired: all, on: $0) }
-            }
-            try CLIOutput.json(silences)
+            let client = try NotificationsCommand.client()
+            try CLIOutput.json(answer: try await ServiceAccess.call { try await client.get("/v1/silences", query: [("all", all ? "true" : nil)]) }, key: "silences")
         }
     }
 
@@ -134,10 +133,9 @@ struct SilencesCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let id = UUID(uuidString: id) else { throw ValidationError("not a silence id: \(self.id)") }
-            let silence = try await CLIEnvironment.withDatabase { pool in
-                try await pool.withTransaction { try NotifierOperations().expireSilence(id: id, by: NotificationsCommand.who, on: $0) }
-            }
-            print("silence \(silence.id.uuidString.lowercased()) expired")
+            let client = try NotificationsCommand.client()
+            let silence = CLIOutput.object(try await ServiceAccess.call { try await client.send("POST", "/v1/silences/\(id.uuidString.lowercased())/expire", body: nil) })
+            print("silence \(CLIOutput.text(silence["id"]).lowercased()) expired")
         }
     }
 }

@@ -1,9 +1,7 @@
 import ArgumentParser
 import Contracts
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import ServiceClient
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,10 +13,6 @@ struct StatusCommand: AsyncParsableCommand {
             (for example ISMS_INCIDENT_INTAKE_URL), by default http://127.0.0.1:8081 to 8085.
             """
     )
-
-    static let defaultPorts: [ServiceName: Int] = [
-        .incidentIntake: 8081, .csirtTriage: 8082, .auditScheduler: 8083, .contractorMonitor: 8084, .notifier: 8085,
-    ]
 
     func run() async throws {
         var healthy = true
@@ -39,8 +33,7 @@ struct StatusCommand: AsyncParsableCommand {
         print("")
         print(pad("SERVICE", 22) + pad("READY", 7) + "DETAIL")
         for service in ServiceName.allCases where service != .isms {
-            let key = "ISMS_" + service.rawValue.uppercased().replacingOccurrences(of: "-", with: "_") + "_URL"
-            let base = ProcessInfo.processInfo.environment[key] ?? "http://127.0.0.1:\(Self.defaultPorts[service] ?? 0)"
+            let base = ServiceAccess.baseURL(service)
             let (ready, detail) = await readiness(base)
             if !ready { healthy = false }
             print(pad(service.rawValue, 22) + pad(ready ? "yes" : "no", 7) + detail)
@@ -66,11 +59,9 @@ struct StatusCommand: AsyncParsableCommand {
         components.path = "/api/queues/%2F"
         components.percentEncodedPath = "/api/queues/%2F"
         guard let url = components.url else { throw ValidationError("ISMS_MANAGEMENT_URL is not a URL") }
-        var request = URLRequest(url: url, timeoutInterval: 5)
-        request.setValue("Basic " + Data("\(user):\(password)".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
-        let (data, response) = try await URLSession.shared.data(for: request)
-        guard let http = response as? HTTPURLResponse, http.statusCode == 200,
-              let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]]
+        let authorization = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+        let answer = try await HTTPFetch.send(url: url.absoluteString, headers: [("Authorization", authorization)], timeout: .seconds(5))
+        guard answer.status == 200, let list = try JSONSerialization.jsonObject(with: answer.body) as? [[String: Any]]
         else {
             throw ValidationError("the management API at \(url) did not answer with the queue list")
         }
@@ -88,11 +79,9 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     private func readiness(_ base: String) async -> (Bool, String) {
-        guard let url = URL(string: base + "/readyz") else { return (false, "bad URL \(base)") }
         do {
-            let (data, response) = try await URLSession.shared.data(for: URLRequest(url: url, timeoutInterval: 3))
-            let ready = (response as? HTTPURLResponse)?.statusCode == 200
-            return (ready, "\(base)  \(String(decoding: data, as: UTF8.self))")
+            let answer = try await HTTPFetch.send(url: base + "/readyz", timeout: .seconds(3))
+            return (answer.status == 200, "\(base)  \(answer.text)")
         } catch {
             return (false, "\(base)  unreachable")
         }

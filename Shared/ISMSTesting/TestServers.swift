@@ -3,6 +3,7 @@ public import Logging
 public import Postgres
 public import Foundation
 public import PostgresMigrations
+import ServiceClient
 
 /// The real servers integration tests run against, found through the environment
 /// (`make test` starts them and exports the variables; the defaults match its test profile).
@@ -83,19 +84,10 @@ public enum TestServers {
 
     /// The HTTP status of a GET, or nil when nothing answers within two seconds.
     ///
-    /// Asks `curl` rather than URLSession: on Linux a URLSession request to a server that is
-    /// closing can hang past its time-out, and a readiness poll must never hang a test.
+    /// Through the shared client (AsyncHTTPClient), whose time-out holds even against a server
+    /// that is closing, so a readiness poll never hangs a test.
     public static func httpStatus(_ url: String) async -> Int? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2", url]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let data = await Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
-        process.waitUntilExit()
-        return Int(String(decoding: data, as: UTF8.self)).flatMap { $0 == 0 ? nil : $0 }
+        await HTTPFetch.status(of: url, timeout: .seconds(2))
     }
 
     /// Polls `condition` until it holds or `timeout` passes; returns whether it held.

@@ -8,11 +8,9 @@ import ISMSTesting
 import Postgres
 import PostgresMigrations
 import Prometheus
+import ServiceClient
 import ServiceRuntime
 import Testing
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// The service in-process against the real servers (`ISMS_TEST_DATABASE_URL`,
 /// `ISMS_TEST_AMQP_URL`): an officer registers a contractor handling My Number data over HTTP,
@@ -27,21 +25,15 @@ import FoundationNetworking
     }
 
     static func call(_ method: String, _ path: String, port: Int, token: String, body: [String: Any]? = nil) async throws -> HTTPResult {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!, timeoutInterval: 10)
-        request.httpMethod = method
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        if let body {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        return HTTPResult(status: status, json: (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
+        var headers = [(name: "Authorization", value: "Bearer \(token)")]
+        if body != nil { headers.append((name: "Content-Type", value: "application/json")) }
+        let answer = try await HTTPFetch.send(
+            method, url: "http://127.0.0.1:\(port)\(path)", headers: headers, body: try body.map { try JSONSerialization.data(withJSONObject: $0) })
+        return HTTPResult(status: answer.status, json: (try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any]) ?? [:])
     }
 
     static func ready(port: Int) async -> Bool {
-        guard let (_, response) = try? await URLSession.shared.data(for: URLRequest(url: URL(string: "http://127.0.0.1:\(port)/readyz")!, timeoutInterval: 2)) else { return false }
-        return (response as? HTTPURLResponse)?.statusCode == 200
+        await HTTPFetch.status(of: "http://127.0.0.1:\(port)/readyz") == 200
     }
 
     @Test func anOfficerIsRefusedAWeakerSubcontractorAndAMissedAttestationReachesTheBroker() async throws {

@@ -7,11 +7,9 @@ import Foundation
 import ISMSTesting
 import Postgres
 import Prometheus
+import ServiceClient
 import ServiceRuntime
 import Testing
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Intake through the real servers: the CLI (`isms report`, the built executable) and HTTP each
 /// end as one stored report and one `incident.reported` event.
@@ -69,17 +67,11 @@ import FoundationNetworking
     }
 
     func post(_ body: [UInt8], token: String?) async throws -> (status: Int, json: [String: Any], headers: [String: String]) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/incident-reports")!, timeoutInterval: 10)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = try #require(response as? HTTPURLResponse)
-        let json = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-        var headers: [String: String] = [:]
-        for (key, value) in http.allHeaderFields { headers["\(key)".lowercased()] = "\(value)" }
-        return (http.statusCode, json, headers)
+        var headers = [(name: "Content-Type", value: "application/json")]
+        if let token { headers.append((name: "Authorization", value: "Bearer \(token)")) }
+        let answer = try await HTTPFetch.send("POST", url: "http://127.0.0.1:\(port)/v1/incident-reports", headers: headers, body: Data(body))
+        let json = (try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any]) ?? [:]
+        return (answer.status, json, Self.lowercasedHeaders(answer))
     }
 
     /// Runs the built `isms` executable.
@@ -133,13 +125,12 @@ import FoundationNetworking
     }
 
     func get(_ path: String, token: String) async throws -> (status: Int, body: String, headers: [String: String]) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!, timeoutInterval: 10)
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = try #require(response as? HTTPURLResponse)
-        var headers: [String: String] = [:]
-        for (key, value) in http.allHeaderFields { headers["\(key)".lowercased()] = "\(value)" }
-        return (http.statusCode, String(decoding: data, as: UTF8.self), headers)
+        let answer = try await HTTPFetch.send(url: "http://127.0.0.1:\(port)\(path)", headers: [(name: "Authorization", value: "Bearer \(token)")])
+        return (answer.status, answer.text, Self.lowercasedHeaders(answer))
+    }
+
+    static func lowercasedHeaders(_ answer: HTTPResult) -> [String: String] {
+        Dictionary(answer.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
     }
 
     static func report(reportID: UUID = UUID(), section: String = section, title: String = "USB メモリの紛失", description: String = "窓口で USB メモリを紛失した。", myNumber: String = "unknown") -> [UInt8] {

@@ -11,9 +11,6 @@ import Glibc
 import ISMSTesting
 import Postgres
 import Testing
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// The built `incident-intake` executable against the real servers while they fail: SIGTERM
 /// under load, a broker restart, a database restart. Every confirmed report ends stored exactly

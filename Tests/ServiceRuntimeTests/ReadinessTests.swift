@@ -6,9 +6,6 @@ import Postgres
 import Prometheus
 @testable import ServiceRuntime
 import Testing
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// `/readyz` is true only with the broker and the database reachable (brief §7).
 @Suite(.serialized, .tags(.integration), .needsTestServers) struct ReadinessTests {

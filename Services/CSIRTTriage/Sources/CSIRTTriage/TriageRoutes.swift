@@ -126,6 +126,7 @@ struct TriageRoutes: Sendable {
         // Opening the link from a mail is a GET, and mail scanners fetch links on their own:
         // the GET only shows a page whose button POSTs, so nothing is acknowledged by a preview.
         routes.get("/v1/acknowledgements/:token", access: .open) { _, context in Self.acknowledgementPage(token: context.text("token")) }
+        addDigest(to: routes)
     }
 
     static func acknowledgementPage(token: String) -> Response {
@@ -276,7 +277,7 @@ struct TriageRoutes: Sendable {
         TriageActor(id: "token:\(grant.id.uuidString.lowercased())", role: grant.role)
     }
 
-    private func transaction<T: Sendable>(_ body: @escaping @Sendable (TriageEngine, inout TransactionContext) throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (TriageEngine, inout TransactionContext) throws -> T) async throws -> T {
         let engine = engine
         return try await database.withTransaction(emittingAs: .csirtTriage, schema: engine.store.schema, logger: logger) { context in
             try body(engine, &context)

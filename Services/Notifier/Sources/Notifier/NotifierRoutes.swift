@@ -94,6 +94,7 @@ struct NotifierRoutes: Sendable {
             }
             return try APIResponse.json(silence)
         }
+        addVerification(to: routes)
     }
 
     struct Detail: Encodable {
@@ -102,7 +103,7 @@ struct NotifierRoutes: Sendable {
     }
 
     /// The grant, if its role is one of the ward-wide operator roles.
-    private func operatorGrant(_ context: APIRequestContext) throws -> TokenGrant {
+    func operatorGrant(_ context: APIRequestContext) throws -> TokenGrant {
         let grant = try context.requireGrant()
         guard Self.operatorRoles.contains(grant.role) else { throw APIProblem.forbidden("Only ward-wide operator roles may manage notifications.") }
         return grant

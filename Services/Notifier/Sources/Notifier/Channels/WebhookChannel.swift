@@ -1,8 +1,6 @@
 import Directory
 public import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import ServiceClient
 
 /// JSON POSTs signed per Standard Webhooks (issue #5 item 2), in the endpoint's format:
 /// `generic` (`{"id","type","subject","text","language"}`), `slack` (`{"text"}`) or `teams`
@@ -10,7 +8,7 @@ import FoundationNetworking
 /// ids drops a resend after a crash (issue #5 item 4).
 ///
 /// 2xx is delivered; 408, 429 and 5xx are transient; any other status is permanent (a receiver
-/// that rejects the signature answers 401). Uses URLSession: no client dependency to add.
+/// that rejects the signature answers 401). Sent through the shared HTTP client (`HTTPFetch`).
 public struct WebhookChannel: NotificationChannel {
     public let timeout: Duration
     private let clock: @Sendable () -> Date
@@ -46,42 +44,23 @@ public struct WebhookChannel: NotificationChannel {
             throw DeliveryFailure(code: "bad-address", detail: "not an http(s) URL", isTransient: false)
         }
         let body = Self.body(for: notification)
-        var request = URLRequest(url: url, timeoutInterval: timeout.secondsValue)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         let headers = StandardWebhooks.headers(
             id: notification.idempotencyKey, timestamp: Int64(clock().timeIntervalSince1970), body: body,
             secret: notification.webhookSecret ?? "")
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let status: Int
         do {
-            status = try await Self.post(request, timeout: timeout)
+            status = try await HTTPFetch.send(
+                "POST", url: url.absoluteString, headers: [(name: "Content-Type", value: "application/json")] + headers.map { (name: $0.key, value: $0.value) },
+                body: Data(body), timeout: timeout, maximumBody: 64 * 1024
+            ).status
         } catch {
-            throw DeliveryFailure(code: "connect", detail: "\(error.localizedDescription)", isTransient: true)
+            // The underlying reason only: a webhook URL can carry its secret in the path.
+            throw DeliveryFailure(code: "connect", detail: (error as? HTTPTransportError)?.underlying ?? "\(error)", isTransient: true)
         }
         switch status {
         case 200..<300: return
         case 408, 429, 500..<600: throw DeliveryFailure(code: "http-\(status)", detail: "the receiver answered \(status)", isTransient: true)
         default: throw DeliveryFailure(code: "http-\(status)", detail: "the receiver refused the message with \(status)", isTransient: false)
-        }
-    }
-
-    private static func post(_ request: URLRequest, timeout: Duration) async throws -> Int {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout.secondsValue
-        configuration.timeoutIntervalForResource = timeout.secondsValue
-        let session = URLSession(configuration: configuration)
-        defer { session.finishTasksAndInvalidate() }
-        return try await withCheckedThrowingContinuation { continuation in
-            let task = session.dataTask(with: request) { _, response, error in
-                if let error {
-                    continuation.resume(throwing: error)
-                } else {
-                    continuation.resume(returning: (response as? HTTPURLResponse)?.statusCode ?? 0)
-                }
-            }
-            task.resume()
         }
     }
 }
