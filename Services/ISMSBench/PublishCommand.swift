@@ -53,7 +53,7 @@ enum PublishCommand {
         let day = (Date().timeIntervalSince1970 / 86_400).rounded(.down) * 86_400
 
         func message(_ id: UUID) throws -> AMQPOutgoingMessage {
-            let reportID = id.uuidString.lowercased()
+            let reportID = id.lowercasedString
             let base = Date(timeIntervalSince1970: day - 3_600)
             var data = """
                 {"reportId":"\(reportID)","reporter":{"sectionCode":"family-registry","name":"山田 太郎","contact":"内線 1234"},\
@@ -99,13 +99,13 @@ enum PublishCommand {
                     try await opened.enableConfirms()
                     connection = opened
                 }
-                note(batch.map { "attempt \($0.uuidString.lowercased())" })
+                note(batch.map { "attempt \($0.lowercasedString)" })
                 let outcomes = try await connection!.publish(try batch.map(message))
                 if let failure = outcomes.compactMap({ $0 }).first {
                     // Refused or not confirmed (connection lost, reject-publish): retry the window.
                     throw failure
                 }
-                note(batch.map { "confirmed \($0.uuidString.lowercased())" })
+                note(batch.map { "confirmed \($0.lowercasedString)" })
                 next += batch.count
                 failures = 0
             } catch {

@@ -13,7 +13,7 @@ struct ReportLoad: Sendable {
 
     /// One command without `reply_to` (nobody waits for intake's answer), `user_id` set.
     func message(reportID: UUID, now: Date) throws -> AMQPOutgoingMessage {
-        let id = reportID.uuidString.lowercased()
+        let id = reportID.lowercasedString
         let occurred = ContractsJSON.formatTimestamp(now.addingTimeInterval(-3600))
         let detected = ContractsJSON.formatTimestamp(now.addingTimeInterval(-1800))
         let known = ContractsJSON.formatTimestamp(now.addingTimeInterval(-600))

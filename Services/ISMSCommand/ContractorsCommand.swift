@@ -35,7 +35,7 @@ struct ContractorsCommand: AsyncParsableCommand {
 
     static func uuid(_ text: String, _ what: String) throws -> String {
         guard let id = UUID(uuidString: text) else { throw ValidationError("\(what) must be a UUID: \(text)") }
-        return id.uuidString.lowercased()
+        return id.lowercasedString
     }
 
     static func get(_ path: String, key: String? = nil) async throws {

@@ -11,7 +11,7 @@ enum DutyCLI {
 
     static func uuid(_ text: String, _ what: String) throws -> String {
         guard let id = UUID(uuidString: text) else { throw ValidationError("\(what) must be a UUID: \(text)") }
-        return id.uuidString.lowercased()
+        return id.lowercasedString
     }
 
     /// `POST path` with `body` encoded as the service decodes it; answers the JSON object.

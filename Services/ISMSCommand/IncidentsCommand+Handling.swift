@@ -45,7 +45,7 @@ extension IncidentsCommand {
         func run() async throws {
             func id(_ text: String) throws -> String {
                 guard let id = UUID(uuidString: text) else { throw ValidationError("not a restriction id: \(text)") }
-                return id.uuidString.lowercased()
+                return id.lowercasedString
             }
             let restriction: [String: Any]
             if let approve {

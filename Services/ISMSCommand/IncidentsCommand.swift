@@ -133,7 +133,7 @@ struct IncidentsCommand: AsyncParsableCommand {
         func run() async throws {
             if let file {
                 guard let id = UUID(uuidString: file), let reference else { throw ValidationError("--file takes an obligation id and needs --reference") }
-                let obligation = try await IncidentsCommand.change(caseNumber, "/obligations/\(id.uuidString.lowercased())/filing", ["reference": reference])
+                let obligation = try await IncidentsCommand.change(caseNumber, "/obligations/\(id.lowercasedString)/filing", ["reference": reference])
                 print("\(caseNumber): \(CLIOutput.text(obligation["rule"])) filed (\(reference))")
                 return
             }

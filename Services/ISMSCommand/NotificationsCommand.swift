@@ -134,7 +134,7 @@ struct SilencesCommand: AsyncParsableCommand {
         func run() async throws {
             guard let id = UUID(uuidString: id) else { throw ValidationError("not a silence id: \(self.id)") }
             let client = try NotificationsCommand.client()
-            let silence = CLIOutput.object(try await ServiceAccess.call { try await client.send("POST", "/v1/silences/\(id.uuidString.lowercased())/expire", body: nil) })
+            let silence = CLIOutput.object(try await ServiceAccess.call { try await client.send("POST", "/v1/silences/\(id.lowercasedString)/expire", body: nil) })
             print("silence \(CLIOutput.text(silence["id"]).lowercased()) expired")
         }
     }

@@ -63,15 +63,15 @@ struct ReportCommand: AsyncParsableCommand {
             let key = Self.reportID(of: data)
             switch key.flatMap({ outcome.replies[$0] }) {
             case .accepted(let accepted)?:
-                print("accepted \(accepted.reportID.uuidString.lowercased()) intake-id \(accepted.intakeID.uuidString.lowercased())\(accepted.duplicate ? " (already filed)" : "")")
+                print("accepted \(accepted.reportID.lowercasedString) intake-id \(accepted.intakeID.lowercasedString)\(accepted.duplicate ? " (already filed)" : "")")
             case .rejected(let rejection)?:
                 rejected += 1
-                print("rejected \(rejection.reportID?.uuidString.lowercased() ?? "report #\(index + 1)")")
+                print("rejected \(rejection.reportID?.lowercasedString ?? "report #\(index + 1)")")
                 for error in rejection.errors {
                     print("  \(error.field.isEmpty ? "(report)" : error.field): \(error.message) [\(error.code)]")
                 }
             case nil:
-                print("no answer for \(key?.uuidString.lowercased() ?? "report #\(index + 1)") within \(timeout) s")
+                print("no answer for \(key?.lowercasedString ?? "report #\(index + 1)") within \(timeout) s")
             }
         }
         if outcome.replies.count < outcome.expected { throw ExitCode(3) }
@@ -207,7 +207,7 @@ struct ReportPublisher {
                 source: "urn:isms:producer:\(user)",
                 type: MessageTypes.submitIncidentReport.wireName,
                 time: Date(),
-                subject: ReportCommand.reportID(of: data)?.uuidString.lowercased(),
+                subject: ReportCommand.reportID(of: data)?.lowercasedString,
                 dataClassification: .confidential,
                 traceParent: .random(),
                 data: data

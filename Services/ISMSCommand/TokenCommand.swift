@@ -1,3 +1,4 @@
+import Contracts
 import ArgumentParser
 import Directory
 import Foundation
@@ -37,7 +38,7 @@ struct TokenCommand: AsyncParsableCommand {
                 }
             }
             print(issued.token)
-            CLIEnvironment.printError("token \(issued.id.uuidString.lowercased()) for \(role.rawValue)\(unit.map { " of \($0)" } ?? ""): store it now, it is not shown again")
+            CLIEnvironment.printError("token \(issued.id.lowercasedString) for \(role.rawValue)\(unit.map { " of \($0)" } ?? ""): store it now, it is not shown again")
         }
     }
 

@@ -34,8 +34,11 @@ public enum AcknowledgementToken {
 
     /// `ISMS_ACK_SECRET`, default `dev-ack-secret` (local stacks only).
     public static var secretFromEnvironment: String {
-        ProcessInfo.processInfo.environment["ISMS_ACK_SECRET"] ?? "dev-ack-secret"
+        ProcessInfo.processInfo.environment["ISMS_ACK_SECRET"] ?? developmentSecret
     }
+
+    /// The secret when `ISMS_ACK_SECRET` is unset: for development only, refused in production.
+    public static let developmentSecret = "dev-ack-secret"
 
     static func signature(_ body: String, secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(secret.utf8)))

@@ -59,7 +59,7 @@ private final class EncodingSlot {
     func box(_ value: some Encodable, codingPath: [any CodingKey]) throws {
         switch value {
         case let json as JSONValue: content = .value(json)
-        case let uuid as UUID: content = .value(.string(uuid.uuidString.lowercased()))
+        case let uuid as UUID: content = .value(.string(uuid.lowercasedString))
         case let date as Date: content = .value(.string(ContractsJSON.formatTimestamp(date)))
         case let url as URL: content = .value(.string(url.absoluteString))
         case let data as Data: content = .value(.string(data.base64EncodedString()))

@@ -10,7 +10,7 @@ public enum EnvelopeFormat {
     public static let dataContentType = "application/json"
 
     /// A new message id: a lowercase random UUID.
-    public static func newID() -> String { UUID().uuidString.lowercased() }
+    public static func newID() -> String { UUID().lowercasedString }
 
     /// The attributes (and members) this module reads itself; every other member is kept as an extension.
     static let coreMembers: Set<String> = [

@@ -277,7 +277,7 @@ extension JSONValue {
     public static func text(_ value: String?) -> JSONValue { value.map { JSONValue.string($0) } ?? JSONValue.null }
 
     /// A `uuid` column's value in a ledger row: lowercase, as PostgreSQL writes it.
-    public static func uuid(_ value: UUID?) -> JSONValue { value.map { JSONValue.string($0.uuidString.lowercased()) } ?? JSONValue.null }
+    public static func uuid(_ value: UUID?) -> JSONValue { value.map { JSONValue.string($0.lowercasedString) } ?? JSONValue.null }
 
     /// A `timestamptz` column's value in a ledger row: RFC 3339, UTC, milliseconds (the time
     /// is stored at that precision, so it reads back as it was hashed).

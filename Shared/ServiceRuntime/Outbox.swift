@@ -1,5 +1,5 @@
 public import AMQP
-public import Postgres
+import Postgres
 import Foundation
 
 /// A message waiting in a schema's outbox: written inside the transaction that made the
@@ -12,7 +12,8 @@ public struct OutboxMessage: Sendable, Hashable {
     }
 }
 
-/// Writes to a schema's outbox.
+/// Writes to a schema's outbox. Internal: services emit through ``TransactionContext``, the one
+/// way a message leaves, which stamps it with the service and the conversation.
 public enum Outbox {
     /// The NOTIFY channel that wakes the relays of `schema`.
     public static func channel(schema: String) -> String { "isms_outbox_\(schema)" }
@@ -20,7 +21,7 @@ public enum Outbox {
     /// Appends messages to the outbox of `schema` and wakes the relays at commit: one round trip
     /// however many messages a transaction emits (a triage case emits eight, an intake batch
     /// hundreds), in the order they were emitted.
-    public static func enqueue(_ messages: [OutboxMessage], schema: String, on connection: PostgresConnection) throws {
+    static func enqueue(_ messages: [OutboxMessage], schema: String, on connection: PostgresConnection) throws {
         guard !messages.isEmpty else { return }
         let table = "\(quoted(schema)).outbox"
         let outgoing = messages.map(\.message)

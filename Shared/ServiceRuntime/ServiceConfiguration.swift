@@ -39,6 +39,9 @@ public struct ServiceConfiguration: Sendable {
     public var logFormat: LogFormat
     /// Identifies this replica in logs and claims. `ISMS_INSTANCE_ID` (string), default host-pid.
     public var instanceID: String
+    /// `ISMS_ENV` (`development` or `production`), default `development`. In production no
+    /// development secret is accepted (``DevelopmentSecrets``).
+    public var deployment: Deployment
 
     public enum LogFormat: String, Sendable {
         case json, text
@@ -64,6 +67,7 @@ public struct ServiceConfiguration: Sendable {
         logFormat = reader.string(forKey: "log.format").flatMap(LogFormat.init(rawValue:)) ?? .json
         instanceID = reader.string(forKey: "instance.id")
             ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        deployment = reader.string(forKey: "env").flatMap(Deployment.init(rawValue:)) ?? .development
     }
 
     /// Reads the process environment (`ISMS_*`).

@@ -50,6 +50,9 @@ public struct ServiceDefinition: Sendable {
     /// Long-running services of the service's own (a delivery worker, say), started after the
     /// timers and before the consumers, and stopped in reverse.
     public var services: @Sendable (Environment) throws -> [any Service]
+    /// The service's own secrets, by environment variable, with the development value each has
+    /// when unset: in production each must be set to something else (``DevelopmentSecrets``).
+    public var secrets: [(variable: String, developmentValue: String)]
 
     public init(
         name: ServiceName,
@@ -62,7 +65,8 @@ public struct ServiceDefinition: Sendable {
         relaySchemas: [String]? = nil,
         routes: @escaping @Sendable (APIRoutes, Environment) throws -> Void = { _, _ in },
         prepare: @escaping @Sendable (Environment) async throws -> Void = { _ in },
-        services: @escaping @Sendable (Environment) throws -> [any Service] = { _ in [] }
+        services: @escaping @Sendable (Environment) throws -> [any Service] = { _ in [] },
+        secrets: [(variable: String, developmentValue: String)] = []
     ) {
         self.name = name
         self.schema = schema
@@ -75,6 +79,7 @@ public struct ServiceDefinition: Sendable {
         self.routes = routes
         self.prepare = prepare
         self.services = services
+        self.secrets = secrets
     }
 
     /// The runtime's tables followed by the service's own migrations.

@@ -22,6 +22,14 @@ public enum ServiceRunner {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         var logger = Logger(label: definition.name.rawValue)
         logger[metadataKey: "service.instance"] = "\(configuration.instanceID)"
+        if configuration.deployment == .production {
+            let problems = DevelopmentSecrets.problems(
+                configuration: configuration, serviceSecrets: definition.secrets, environment: ProcessInfo.processInfo.environment)
+            guard problems.isEmpty else {
+                for problem in problems { logger.critical("refusing to start in production: \(problem)") }
+                throw ServiceStartError(problems: problems)
+            }
+        }
         try await run(definition, configuration: configuration, registry: registry, logger: logger)
     }
 
@@ -196,4 +204,10 @@ extension AMQPConnection {
         for queue in topology.queues { try declare(queue) }
         for binding in topology.bindings { try bind(binding) }
     }
+}
+
+/// A service refused to start; the problems name what to fix.
+public struct ServiceStartError: Error, CustomStringConvertible {
+    public var problems: [String]
+    public var description: String { "refusing to start: " + problems.joined(separator: "; ") }
 }

@@ -67,11 +67,8 @@ struct TriageFixture {
     @discardableResult
     func transaction<T: Sendable>(now: Date, _ body: @escaping @Sendable (TriageEngine, inout TransactionContext) throws -> T) async throws -> T {
         let engine = engine
-        return try await pool.withTransaction { connection in
-            var context = TransactionContext(connection: connection, schema: engine.store.schema, service: .csirtTriage, logger: TestServers.logger("triage"), now: now)
-            let result = try body(engine, &context)
-            try Outbox.enqueue(context.outgoing, schema: engine.store.schema, on: connection)
-            return result
+        return try await pool.withTransaction(emittingAs: .csirtTriage, schema: engine.store.schema, logger: TestServers.logger("triage"), now: now) { context in
+            try body(engine, &context)
         }
     }
 

@@ -45,7 +45,7 @@ import Testing
             let staff = try await ISMSExecutable.issueToken(role: "sectionSecurityStaff", unit: "family-registry")
 
             let refused = try await ISMSExecutable.run(["contractors", "add", "--file", file.path], environment: environment(staff))
-            #expect(refused.status == 3 && refused.output.contains("Forbidden"), "\(refused.output)")
+            #expect(refused.status == 3 && refused.output.contains("Not allowed for this role or unit"), "\(refused.output)")
 
             let added = try await ISMSExecutable.run(["contractors", "add", "--file", file.path], environment: environment(manager))
             #expect(added.status == 0 && added.output.contains("株式会社テスト情報サービス"), "\(added.output)")

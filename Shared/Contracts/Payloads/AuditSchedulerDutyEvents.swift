@@ -84,7 +84,7 @@ public struct DutyDueSoon: MessagePayload {
         self.daysBefore = daysBefore
     }
 
-    public var subject: String? { duty.dutyID.uuidString.lowercased() }
+    public var subject: String? { duty.dutyID.lowercasedString }
 }
 
 /// `jp.ward.isms.duty.due.v1`: a duty is due today.
@@ -99,7 +99,7 @@ public struct DutyDue: MessagePayload {
         self.recipient = recipient
     }
 
-    public var subject: String? { duty.dutyID.uuidString.lowercased() }
+    public var subject: String? { duty.dutyID.lowercasedString }
 }
 
 /// `jp.ward.isms.duty.overdue.v1`: a duty passed its due date.
@@ -117,7 +117,7 @@ public struct DutyOverdue: MessagePayload {
         self.daysOverdue = daysOverdue
     }
 
-    public var subject: String? { duty.dutyID.uuidString.lowercased() }
+    public var subject: String? { duty.dutyID.lowercasedString }
 }
 
 /// `jp.ward.isms.duty.escalated.v1`: an overdue duty went `level` steps up the reporting chain.
@@ -138,7 +138,7 @@ public struct DutyEscalated: MessagePayload {
         self.daysOverdue = daysOverdue
     }
 
-    public var subject: String? { duty.dutyID.uuidString.lowercased() }
+    public var subject: String? { duty.dutyID.lowercasedString }
 }
 
 /// `jp.ward.isms.duty.completed.v1`: a duty was completed with evidence.
@@ -162,5 +162,5 @@ public struct DutyCompleted: MessagePayload {
         self.evidenceCount = evidenceCount
     }
 
-    public var subject: String? { duty.dutyID.uuidString.lowercased() }
+    public var subject: String? { duty.dutyID.lowercasedString }
 }

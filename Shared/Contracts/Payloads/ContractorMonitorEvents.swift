@@ -97,7 +97,7 @@ public struct ContractorViolationDetected: MessagePayload {
         case contractorName, sectionCode, departmentCode, kind, handlesMyNumber, details, detectedAt
     }
 
-    public var subject: String? { violationID.uuidString.lowercased() }
+    public var subject: String? { violationID.lowercasedString }
 }
 
 /// One attestation period of a contract, as the reminders name it.
@@ -152,7 +152,7 @@ public struct ContractorAttestationDue: MessagePayload {
         self.attestation = attestation
     }
 
-    public var subject: String? { attestation.contractID.uuidString.lowercased() }
+    public var subject: String? { attestation.contractID.lowercasedString }
 }
 
 /// `jp.ward.isms.contractor.attestation-overdue.v1`: the attestation was not received by the
@@ -166,5 +166,5 @@ public struct ContractorAttestationOverdue: MessagePayload {
         self.attestation = attestation
     }
 
-    public var subject: String? { attestation.contractID.uuidString.lowercased() }
+    public var subject: String? { attestation.contractID.lowercasedString }
 }

@@ -25,5 +25,5 @@ public struct IncidentReportOriginalViewed: MessagePayload {
         self.viewedAt = viewedAt
     }
 
-    public var subject: String? { intakeId.uuidString.lowercased() }
+    public var subject: String? { intakeId.lowercasedString }
 }

@@ -99,7 +99,7 @@ public struct IncidentReported: MessagePayload {
             affectedAssets, answers, affectedPersons, title, description, myNumberDetected, attachments
     }
 
-    public var subject: String? { intakeID.uuidString.lowercased() }
+    public var subject: String? { intakeID.lowercasedString }
 
     /// Restricted when a My Number was detected (Art. 3(10)), otherwise confidential.
     public var dataClassification: DataClassification { myNumberDetected ? .restricted : .confidential }

@@ -60,7 +60,7 @@ public struct SubmitIncidentReport: MessagePayload {
             attachments
     }
 
-    public var subject: String? { reportID.uuidString.lowercased() }
+    public var subject: String? { reportID.lowercasedString }
 
     /// The limit on `description`, in bytes of UTF-8.
     public static let maximumDescriptionBytes = 65_536
@@ -94,7 +94,7 @@ public struct IncidentReportAccepted: MessagePayload {
         case receivedAt, duplicate
     }
 
-    public var subject: String? { reportID.uuidString.lowercased() }
+    public var subject: String? { reportID.lowercasedString }
 }
 
 /// `jp.ward.isms.incident-report.rejected.v1`: intake refused the report, field by field.
@@ -139,5 +139,5 @@ public struct IncidentReportRejected: MessagePayload {
         case errors
     }
 
-    public var subject: String? { reportID?.uuidString.lowercased() }
+    public var subject: String? { reportID?.lowercasedString }
 }

@@ -133,7 +133,7 @@ public struct AuditSchedulerStore: Sendable {
     }
 
     private func scheduleNextNotice(dutyID: UUID, timeline: DutyTimeline, after index: Int, now: Date, on connection: PostgresConnection) throws {
-        let key = dutyID.uuidString.lowercased()
+        let key = dutyID.lowercasedString
         if let next = timeline.next(after: index, now: now) {
             try DurableTimers.schedule(kind: Self.noticeTimerKind, key: key, at: max(timeline.steps[next].at, now), on: connection, schema: schema)
         } else {
@@ -380,7 +380,7 @@ public struct AuditSchedulerStore: Sendable {
                 \(request.eligible), \(request.checklistScore), \(request.checklistMax), \(seq))
             """)
         _ = try connection.query("UPDATE \(unescaped: table("duties")) SET status = 'completed', completed_at = \(at) WHERE id = \(duty.id)")
-        try DurableTimers.cancel(kind: Self.noticeTimerKind, key: duty.id.uuidString.lowercased(), on: connection, schema: schema)
+        try DurableTimers.cancel(kind: Self.noticeTimerKind, key: duty.id.lowercasedString, on: connection, schema: schema)
         let event = DutyCompleted(
             duty: Self.reference(duty), completedAt: at, onTime: onTime, completedByRole: actor.role.rawValue, evidenceCount: request.evidence.count)
         try context.emit(event, time: at)

@@ -58,7 +58,8 @@ public enum CSIRTTriageService {
                         "severity.version": "\(loaded.severityRules.version)", "escalation.version": "\(loaded.escalationPolicy.version)",
                         "statutory.version": "\(loaded.statutoryRules.version)",
                     ])
-            }
+            },
+            secrets: [("ISMS_ACK_SECRET", AcknowledgementToken.developmentSecret)]
         )
     }
 

@@ -93,7 +93,7 @@ extension TriageEngine {
             throw TriageError(code: .notFound, detail: "no case for report \(viewed.intakeId) yet")
         }
         try store.history.append(
-            caseID: record.id, caseNumber: record.caseNumber, action: "original-viewed", actor: "token:\(viewed.tokenId.uuidString.lowercased())",
+            caseID: record.id, caseNumber: record.caseNumber, action: "original-viewed", actor: "token:\(viewed.tokenId.lowercasedString)",
             role: viewed.role, at: viewed.viewedAt, reason: "restricted original read by \(viewed.tokenLabel)",
             before: [String: String](), after: ["tokenLabel": viewed.tokenLabel, "unitCode": viewed.unitCode ?? ""], on: context.connection)
     }

@@ -14,7 +14,7 @@ public struct CaseSource: Sendable, Hashable, Codable {
     }
 
     public static func incidentReport(_ intakeID: UUID) -> CaseSource {
-        CaseSource(kind: "incident-report", id: intakeID.uuidString.lowercased())
+        CaseSource(kind: "incident-report", id: intakeID.lowercasedString)
     }
 }
 
@@ -210,7 +210,7 @@ public struct CaseSummary: Sendable, Hashable, Codable {
 
 extension CaseSource {
     public static func contractorViolation(_ violationID: UUID) -> CaseSource {
-        CaseSource(kind: "contractor-violation", id: violationID.uuidString.lowercased())
+        CaseSource(kind: "contractor-violation", id: violationID.lowercasedString)
     }
 }
 

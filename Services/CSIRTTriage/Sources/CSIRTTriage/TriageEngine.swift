@@ -112,7 +112,7 @@ public struct TriageEngine: Sendable {
         try store.update(record, now: context.now, on: context.connection)
         if let next {
             try DurableTimers.schedule(
-                kind: Self.escalationTimer, key: record.id.uuidString.lowercased(), at: next,
+                kind: Self.escalationTimer, key: record.id.lowercasedString, at: next,
                 payloadJSON: try CaseHistory.canonicalJSON(EscalationPayload(level: step.immediateThrough + 1)), on: context.connection, schema: schema)
         }
     }
@@ -138,7 +138,7 @@ public struct TriageEngine: Sendable {
             on: context.connection)
         if let next {
             try DurableTimers.schedule(
-                kind: Self.escalationTimer, key: record.id.uuidString.lowercased(), at: next,
+                kind: Self.escalationTimer, key: record.id.lowercasedString, at: next,
                 payloadJSON: try CaseHistory.canonicalJSON(EscalationPayload(level: level + 1)), on: context.connection, schema: schema)
         }
     }
@@ -212,7 +212,7 @@ public struct TriageEngine: Sendable {
             caseID: record.id, caseNumber: record.caseNumber, action: action.rawValue, actor: actor.id, role: role.rawValue, at: now,
             reason: reason, before: before, after: HistorySnapshot(record), on: context.connection)
         if action == .acknowledge || action == .discard {
-            try DurableTimers.cancel(kind: Self.escalationTimer, key: record.id.uuidString.lowercased(), on: context.connection, schema: schema)
+            try DurableTimers.cancel(kind: Self.escalationTimer, key: record.id.lowercasedString, on: context.connection, schema: schema)
         }
         if action == .acknowledge {
             try context.emit(IncidentAcknowledged(
@@ -347,7 +347,7 @@ public struct TriageEngine: Sendable {
         var times: [Date] = []
         var cancelled: [String] = []
         for obligation in obligations {
-            let key = obligation.id.uuidString.lowercased()
+            let key = obligation.id.lowercasedString
             if obligation.isOpen, let dueText = obligation.dueDate, let dueDate = CivilDate(iso: dueText), let dueAt = obligation.dueAt,
                let next = statutoryRules.reminders.schedule(dueDate: dueDate, dueAt: dueAt, now: context.now).next
             {
@@ -399,7 +399,7 @@ public struct TriageEngine: Sendable {
         obligation.filingReference = reference
         obligation.filedBy = actor.id
         try obligationStore.update(obligation, now: context.now, on: context.connection)
-        try DurableTimers.cancel(kind: Self.obligationTimer, key: obligation.id.uuidString.lowercased(), on: context.connection, schema: schema)
+        try DurableTimers.cancel(kind: Self.obligationTimer, key: obligation.id.lowercasedString, on: context.connection, schema: schema)
         try store.history.append(
             caseID: record.id, caseNumber: record.caseNumber, action: "filing", actor: actor.id, role: role.rawValue, at: context.now,
             reason: "\(obligation.rule) filed: \(reference)", before: before, after: obligation, on: context.connection)

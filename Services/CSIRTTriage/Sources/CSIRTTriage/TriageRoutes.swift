@@ -274,7 +274,7 @@ struct TriageRoutes: Sendable {
     }
 
     static func actor(_ grant: TokenGrant) -> TriageActor {
-        TriageActor(id: "token:\(grant.id.uuidString.lowercased())", role: grant.role)
+        TriageActor(id: "token:\(grant.id.lowercasedString)", role: grant.role)
     }
 
     func transaction<T: Sendable>(_ body: @escaping @Sendable (TriageEngine, inout TransactionContext) throws -> T) async throws -> T {

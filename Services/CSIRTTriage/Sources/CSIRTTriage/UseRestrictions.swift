@@ -207,7 +207,7 @@ extension TriageEngine {
             caseID: record.id, caseNumber: record.caseNumber, action: approve ? "restriction-approved" : "restriction-rejected", actor: actor.id,
             role: role.rawValue, at: context.now, reason: reason, before: before, after: restriction, on: context.connection)
         if approve, let until = restriction.effectiveUntil {
-            try DurableTimers.schedule(kind: Self.restrictionTimer, key: id.uuidString.lowercased(), at: until, on: context.connection, schema: schema)
+            try DurableTimers.schedule(kind: Self.restrictionTimer, key: id.lowercasedString, at: until, on: context.connection, schema: schema)
         }
         try emitRestriction(restriction, record: record, actor: actor, decisionReason: reason, context: &context)
         return restriction
@@ -233,7 +233,7 @@ extension TriageEngine {
         restriction.liftedAt = context.now
         restriction.liftReason = reason
         try restrictionStore.update(restriction, on: context.connection)
-        try DurableTimers.cancel(kind: Self.restrictionTimer, key: id.uuidString.lowercased(), on: context.connection, schema: schema)
+        try DurableTimers.cancel(kind: Self.restrictionTimer, key: id.lowercasedString, on: context.connection, schema: schema)
         try store.history.append(
             caseID: record.id, caseNumber: record.caseNumber, action: "restriction-lifted", actor: actor.id, role: actor.role?.rawValue,
             at: context.now, reason: reason, before: before, after: restriction, on: context.connection)

@@ -75,7 +75,7 @@ extension ContractorRegistry {
             let details = "The attestation for period \(input.period) of contract \(contract.reference) answered \"no\" to: \(noAnswers.joined(separator: ", ")) (Art. 28)."
             if let violation = try recordViolation(
                 contract: contract, contractorID: contract.contractorID, kind: .attestationAnswerNo, details: details,
-                dedupKey: "answer-no/\(contractID.uuidString.lowercased())/\(input.period)", now: now, on: connection) {
+                dedupKey: "answer-no/\(contractID.lowercasedString)/\(input.period)", now: now, on: connection) {
                 found.append(violation)
             }
         }
@@ -85,7 +85,7 @@ extension ContractorRegistry {
             let details = "The attestation for period \(input.period) declares sub-contractor \(name), which holds no approved sub-contract on contract \(contract.reference) (Art. 6(3))."
             if let violation = try recordViolation(
                 contract: contract, contractorID: contract.contractorID, kind: .unapprovedSubcontractor, details: details,
-                dedupKey: "unapproved/\(contractID.uuidString.lowercased())/\(declared.contractorID?.uuidString.lowercased() ?? name.lowercased())", now: now, on: connection) {
+                dedupKey: "unapproved/\(contractID.lowercasedString)/\(declared.contractorID?.lowercasedString ?? name.lowercased())", now: now, on: connection) {
                 found.append(violation)
             }
         }

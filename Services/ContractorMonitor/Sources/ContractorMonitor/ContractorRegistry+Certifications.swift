@@ -21,8 +21,8 @@ extension ContractorRegistry {
             VALUES (\(certification.id), \(contractorID), \(certification.name), \(validUntil), \(evidenceID), \(now))
             """)
         try DurableTimers.schedule(
-            kind: ContractorTimerKind.certificationExpiry, key: certification.id.uuidString.lowercased(), at: validUntil,
-            payloadJSON: Self.timerPayload(["certificationId": certification.id.uuidString.lowercased()]), on: connection, schema: schema)
+            kind: ContractorTimerKind.certificationExpiry, key: certification.id.lowercasedString, at: validUntil,
+            payloadJSON: Self.timerPayload(["certificationId": certification.id.lowercasedString]), on: connection, schema: schema)
         return certification
     }
 

@@ -125,7 +125,7 @@ extension ContractorRegistry {
 
     /// Every attestation reminder and deadline of the contract, and the return-certificate deadline.
     func scheduleTimers(for contract: Contract, on connection: PostgresConnection) throws {
-        let id = contract.id.uuidString.lowercased()
+        let id = contract.id.lowercasedString
         let lead = TimeInterval(settings.reminderLeadDays) * 86_400
         for period in contract.schedule.periods {
             let key = "\(id)/\(period.number)"
@@ -169,7 +169,7 @@ extension ContractorRegistry {
             UPDATE \(unescaped: table("contracts")) SET return_certificate_at = \(now), return_certificate_evidence = \(evidence.id)
             WHERE id = \(contractID) AND return_certificate_at IS NULL
             """)
-        try DurableTimers.cancel(kind: ContractorTimerKind.returnCertificateDue, key: contractID.uuidString.lowercased(), on: connection, schema: schema)
+        try DurableTimers.cancel(kind: ContractorTimerKind.returnCertificateDue, key: contractID.lowercasedString, on: connection, schema: schema)
         return try self.contract(id: contractID, on: connection)!
     }
 

@@ -61,9 +61,9 @@ extension ContractorRegistry {
         let chain = try subcontractChain(contractID: contractID, on: connection)
         let parentProfile: SafeguardProfile
         let depth: Int
-        var ancestors: Set<String> = [prime.id.uuidString.lowercased()]
+        var ancestors: Set<String> = [prime.id.lowercasedString]
         if let parentLinkID {
-            guard let parent = chain.links.first(where: { $0.id == parentLinkID.uuidString.lowercased() }) else {
+            guard let parent = chain.links.first(where: { $0.id == parentLinkID.lowercasedString }) else {
                 throw ContractorMonitorError(.invalidRequest, "link \(parentLinkID) is not part of contract \(contract.reference)")
             }
             guard parent.state == .approved else {
@@ -80,13 +80,13 @@ extension ContractorRegistry {
             parentProfile = prime.profile
             depth = 1
         }
-        guard !ancestors.contains(subcontractorID.uuidString.lowercased()) else {
+        guard !ancestors.contains(subcontractorID.lowercasedString) else {
             throw ContractorMonitorError(.invalidRequest, "\(subcontractor.name) is already above this link in the chain")
         }
         let verdict = SubcontractGate.evaluate(offered: subcontractor.profile, parent: parentProfile, baseline: baseline, handlesMyNumber: contract.handlesMyNumber)
         let state: SubcontractChain.Link.State = verdict.isApproved ? .approved : .refused
         let decidedAt = ContractsJSON.wirePrecision(now)
-        let existing = chain.links.first { $0.subcontractorID == subcontractorID.uuidString.lowercased() && $0.parentID == parentLinkID?.uuidString.lowercased() }
+        let existing = chain.links.first { $0.subcontractorID == subcontractorID.lowercasedString && $0.parentID == parentLinkID?.lowercasedString }
         let linkID = existing.flatMap { UUID(uuidString: $0.id) } ?? UUID()
         _ = try connection.query("""
             INSERT INTO \(unescaped: table("subcontract_links")) (id, contract_id, parent_link_id, subcontractor_id, state, profile, depth, decided_at)
@@ -117,9 +117,9 @@ extension ContractorRegistry {
             """)
         return SubcontractChain(links: try rows.rows.map { row in
             SubcontractChain.Link(
-                id: (try row.decode("id", as: UUID.self)).uuidString.lowercased(),
-                parentID: (try row.decode("parent_link_id", as: UUID?.self))?.uuidString.lowercased(),
-                subcontractorID: (try row.decode("subcontractor_id", as: UUID.self)).uuidString.lowercased(),
+                id: (try row.decode("id", as: UUID.self)).lowercasedString,
+                parentID: (try row.decode("parent_link_id", as: UUID?.self))?.lowercasedString,
+                subcontractorID: (try row.decode("subcontractor_id", as: UUID.self)).lowercasedString,
                 subcontractorName: try row.decode("name"),
                 state: SubcontractChain.Link.State(rawValue: try row.decode("state")) ?? .refused,
                 profile: try row.decode("profile", as: PostgresJSON<SafeguardProfile>.self).value,
@@ -165,7 +165,7 @@ extension ContractorRegistry {
         }
         let name = subcontractor.name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 300 else { throw ContractorMonitorError(.invalidRequest, "name: 1 to 300 characters") }
-        let key = "unapproved/\(contractID.uuidString.lowercased())/\(subcontractor.contractorID?.uuidString.lowercased() ?? name.lowercased())"
+        let key = "unapproved/\(contractID.lowercasedString)/\(subcontractor.contractorID?.lowercasedString ?? name.lowercased())"
         let details = "Sub-contractor \(name) was found working on contract \(contract.reference) without an approved sub-contract (Art. 6(3)); entered by an officer."
         guard let violation = try recordViolation(contract: contract, contractorID: contract.contractorID, kind: .unapprovedSubcontractor, details: details, dedupKey: key, now: now, on: connection) else {
             throw ContractorMonitorError(.conflict, "\(name) was reported on contract \(contract.reference) before")
@@ -174,7 +174,7 @@ extension ContractorRegistry {
     }
 
     func isApproved(_ declared: DeclaredSubcontractor, in chain: SubcontractChain) -> Bool {
-        if let id = declared.contractorID { return chain.isApproved(contractorID: id.uuidString.lowercased()) }
+        if let id = declared.contractorID { return chain.isApproved(contractorID: id.lowercasedString) }
         let name = declared.name.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         return chain.links.contains { $0.state == .approved && $0.subcontractorName.lowercased() == name }
     }

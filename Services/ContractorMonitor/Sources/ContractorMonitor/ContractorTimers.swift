@@ -74,7 +74,7 @@ extension ContractorRegistry {
         let details = "The attestation for period \(period.number) of contract \(contract.reference) (due \(AttestationSchedule.day(of: period.dueAt.addingTimeInterval(-1)))) was not received by the end of its grace period (Art. 28)."
         _ = try recordViolation(
             contract: contract, contractorID: contract.contractorID, kind: .attestationMissing, details: details,
-            dedupKey: "attestation-missing/\(contract.id.uuidString.lowercased())/\(period.number)", now: context.now, on: context.connection)
+            dedupKey: "attestation-missing/\(contract.id.lowercasedString)/\(period.number)", now: context.now, on: context.connection)
         context.logger.info("attestation overdue", metadata: ["contract.id": "\(contract.id)", "attestation.period": "\(period.number)"])
     }
 
@@ -84,7 +84,7 @@ extension ContractorRegistry {
         let details = "No certificate of data return or deletion for contract \(contract.reference) was received within \(contract.returnCertificateDays) days of its end (\(AttestationSchedule.day(of: contract.endsAt.addingTimeInterval(-1))))."
         _ = try recordViolation(
             contract: contract, contractorID: contract.contractorID, kind: .returnCertificateOverdue, details: details,
-            dedupKey: "return-certificate/\(contract.id.uuidString.lowercased())", now: context.now, on: context.connection)
+            dedupKey: "return-certificate/\(contract.id.lowercasedString)", now: context.now, on: context.connection)
     }
 
     /// A certification expired: unless renewed, a violation on every contract the holder works
@@ -114,7 +114,7 @@ extension ContractorRegistry {
             let details = "Certification \(name) of \(holderName) expired on \(AttestationSchedule.day(of: validUntil)) and was not renewed (Art. 6(1)); contract \(contract.reference)."
             _ = try recordViolation(
                 contract: contract, contractorID: holder, kind: .certificateExpired, details: details,
-                dedupKey: "certificate-expired/\(id.uuidString.lowercased())/\(contractID.uuidString.lowercased())", now: context.now, on: connection)
+                dedupKey: "certificate-expired/\(id.lowercasedString)/\(contractID.lowercasedString)", now: context.now, on: connection)
         }
     }
 }

@@ -124,9 +124,9 @@ public struct IntakeProcessor: Sendable {
                 ?? firstInBatch[key].map { (nil, $0.fingerprint) }
             if let earlier {
                 guard earlier.fingerprint == fingerprint else {
-                    let where_ = earlier.intakeID.map { " (intake id \($0.uuidString.lowercased()))" } ?? " earlier in this batch"
+                    let where_ = earlier.intakeID.map { " (intake id \($0.lowercasedString))" } ?? " earlier in this batch"
                     decisions.append(.rejected(Rejection(reportID: report.reportID, errors: [
-                        .init(field: "/reportId", code: .conflict, message: "reportId \(report.reportID.uuidString.lowercased()) was already used for a different report\(where_)"),
+                        .init(field: "/reportId", code: .conflict, message: "reportId \(report.reportID.lowercasedString) was already used for a different report\(where_)"),
                     ])))
                     continue
                 }

@@ -1,3 +1,4 @@
+import Contracts
 public import Directory
 public import Postgres
 import Foundation
@@ -16,7 +17,7 @@ public struct Producer: Sendable, Hashable {
     /// An HTTP client holding a bearer token: ward-wide roles report for every section,
     /// department roles for their department's sections, section roles for their section.
     public init(token grant: TokenGrant) {
-        key = "token:\(grant.id.uuidString.lowercased())"
+        key = "token:\(grant.id.lowercasedString)"
         scope = [grant.unitCode.map(ReportingScope.unit) ?? .ward]
     }
 

@@ -192,7 +192,7 @@ enum ReportStore {
             """
         )
         return Original(
-            intakeId: intakeID.uuidString.lowercased(), title: try row.decode("title"), description: try row.decode("description"),
+            intakeId: intakeID.lowercasedString, title: try row.decode("title"), description: try row.decode("description"),
             assetNames: try row.decode("asset_names"), viewedAt: now)
     }
 }

@@ -141,7 +141,7 @@ public struct NotifierEngine: Sendable {
         )
         guard let id = try result.rows.first?.decode("id", as: Int64.self) else { return nil }
         if let silence {
-            try ledger.log(id, state: "silenced", attempt: 0, detail: "silence \(silence.id.uuidString.lowercased()): \(silence.reason)", at: now, on: connection)
+            try ledger.log(id, state: "silenced", attempt: 0, detail: "silence \(silence.id.lowercasedString): \(silence.reason)", at: now, on: connection)
             logger.info("notification silenced", metadata: ["notifier.notification": "\(id)", "notifier.silence": "\(silence.id)"])
             return id
         }

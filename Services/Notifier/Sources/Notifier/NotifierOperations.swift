@@ -1,3 +1,4 @@
+import Contracts
 public import Foundation
 public import Postgres
 import PostgresMigrations
@@ -96,7 +97,7 @@ public struct NotifierOperations: Sendable {
             let row = try connection.query(
                 "UPDATE \(unescaped: ledger.table("silences")) SET expired_at = \(now), expired_by = \(who) WHERE id = \(id) AND expired_at IS NULL RETURNING *"
             ).rows.first
-        else { throw NotifierError(.notFound, detail: "no active silence \(id.uuidString.lowercased())") }
+        else { throw NotifierError(.notFound, detail: "no active silence \(id.lowercasedString)") }
         return try NotifierSilence(row: row)
     }
 

@@ -1,3 +1,4 @@
+import Acknowledgement
 import Contracts
 import Directory
 import Logging
@@ -43,7 +44,8 @@ public enum NotifierService {
                 // The send worker holds no transaction across I/O and leases what it sends, so
                 // being stopped anywhere loses nothing (a lease expires, the row is sent again).
                 [DeliveryWorker(engine: try prepared.engine(), channels: try prepared.channels(), database: environment.database, logger: environment.logger)]
-            }
+            },
+            secrets: [("ISMS_ACK_SECRET", AcknowledgementToken.developmentSecret), ("ISMS_NOTIFIER_WEBHOOK_SECRET", NotifierSettings.developmentWebhookSecret)]
         )
     }
 

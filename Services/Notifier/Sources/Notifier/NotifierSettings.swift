@@ -15,6 +15,9 @@ public struct NotifierSettings: Sendable {
     /// Signing secret of webhook endpoints that name none. `ISMS_NOTIFIER_WEBHOOK_SECRET`,
     /// default `whsec_ZGV2LXdlYmhvb2stc2VjcmV0` (base64 of `dev-webhook-secret`).
     public var defaultWebhookSecret: String
+    /// The webhook secret when `ISMS_NOTIFIER_WEBHOOK_SECRET` is unset (base64 of `dev-webhook-secret`):
+    /// for development only, refused in production.
+    public static let developmentWebhookSecret = "whsec_ZGV2LXdlYmhvb2stc2VjcmV0"
     /// Acknowledgement link secret, shared with triage. `ISMS_ACK_SECRET`, default `dev-ack-secret`.
     public var acknowledgementSecret: String
     /// Where acknowledgement links point. `ISMS_TRIAGE_PUBLIC_URL`, default `http://127.0.0.1:8082`.
@@ -44,7 +47,7 @@ public struct NotifierSettings: Sendable {
         templatesPath: String = "deploy/config/templates",
         smtp: SMTPConfiguration? = nil,
         fileDirectory: String = "deploy/local/run/notifications",
-        defaultWebhookSecret: String = "whsec_ZGV2LXdlYmhvb2stc2VjcmV0",
+        defaultWebhookSecret: String = NotifierSettings.developmentWebhookSecret,
         acknowledgementSecret: String = "dev-ack-secret",
         triagePublicURL: String = "http://127.0.0.1:8082",
         acknowledgementLifetime: Duration = .seconds(168 * 3600),
