@@ -27,7 +27,8 @@ public enum ServiceRunner {
                 configuration: configuration, serviceSecrets: definition.secrets, environment: ProcessInfo.processInfo.environment)
             guard problems.isEmpty else {
                 for problem in problems { logger.critical("refusing to start in production: \(problem)") }
-                throw ServiceStartError(problems: problems)
+                // EX_CONFIG: the deployment is wrong, not the program; no backtrace for the operator.
+                exit(78)
             }
         }
         try await run(definition, configuration: configuration, registry: registry, logger: logger)
@@ -204,10 +205,4 @@ extension AMQPConnection {
         for queue in topology.queues { try declare(queue) }
         for binding in topology.bindings { try bind(binding) }
     }
-}
-
-/// A service refused to start; the problems name what to fix.
-public struct ServiceStartError: Error, CustomStringConvertible {
-    public var problems: [String]
-    public var description: String { "refusing to start: " + problems.joined(separator: "; ") }
 }
