@@ -40,7 +40,11 @@ struct ContractorsCommand: AsyncParsableCommand {
 
     static func get(_ path: String, key: String? = nil) async throws {
         let client = try client()
-        try CLIOutput.json(answer: try await ServiceAccess.call { try await client.get(path) }, key: key)
+        if let key {
+            try CLIOutput.json(answer: try await ServiceAccess.allPages(client, path, key: key), key: key)
+        } else {
+            try CLIOutput.json(answer: try await ServiceAccess.call { try await client.get(path) }, key: key)
+        }
     }
 
     static func post(_ path: String, _ body: Data) async throws -> [String: Any] {

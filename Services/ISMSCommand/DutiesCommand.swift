@@ -49,8 +49,9 @@ struct DutiesCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let data = try await DutyCLI.get(
-                "/v1/duties", query: [("fiscalYear", year.map(String.init)), ("unit", unit), ("overdue", overdue ? "true" : nil)])
+            let data = try await ServiceAccess.allPages(
+                try DutyCLI.client(), "/v1/duties", query: [("fiscalYear", year.map(String.init)), ("unit", unit), ("overdue", overdue ? "true" : nil)],
+                key: "duties")
             if json { return try CLIOutput.json(answer: data, key: "duties") }
             let duties = CLIOutput.objects(data, key: "duties")
             CLIOutput.table(
@@ -140,7 +141,8 @@ struct FindingsCommand: AsyncParsableCommand {
 
         func run() async throws {
             if let status, FindingStatus(rawValue: status) == nil { throw ValidationError("unknown status '\(status)'") }
-            try CLIOutput.json(answer: try await DutyCLI.get("/v1/findings", query: [("status", status), ("unit", unit)]), key: "findings")
+            let client = try DutyCLI.client()
+            try CLIOutput.json(answer: try await ServiceAccess.allPages(client, "/v1/findings", query: [("status", status), ("unit", unit)], key: "findings"), key: "findings")
         }
     }
 

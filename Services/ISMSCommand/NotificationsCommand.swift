@@ -123,7 +123,7 @@ struct SilencesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let client = try NotificationsCommand.client()
-            try CLIOutput.json(answer: try await ServiceAccess.call { try await client.get("/v1/silences", query: [("all", all ? "true" : nil)]) }, key: "silences")
+            try CLIOutput.json(answer: try await ServiceAccess.allPages(client, "/v1/silences", query: [("all", all ? "true" : nil)], key: "silences"), key: "silences")
         }
     }
 

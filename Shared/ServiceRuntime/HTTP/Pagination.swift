@@ -28,6 +28,22 @@ public struct PageRequest: Sendable {
         }
     }
 
+    /// The cursor of a list sorted by a time and an id, as the store takes it.
+    public func afterTimeAndID() throws(APIProblem) -> (Date, UUID)? {
+        guard let after else { return nil }
+        guard let time = after.time(0), let id = after[1].flatMap(UUID.init(uuidString:)) else { throw Self.foreignCursor }
+        return (time, id)
+    }
+
+    /// The cursor of a list sorted by a text (a name, a reference) and an id.
+    public func afterTextAndID() throws(APIProblem) -> (String, UUID)? {
+        guard let after else { return nil }
+        guard let text = after[0], let id = after[1].flatMap(UUID.init(uuidString:)) else { throw Self.foreignCursor }
+        return (text, id)
+    }
+
+    static let foreignCursor = APIProblem.unprocessable("cursor is not one this API gave out for this list; start again without it.")
+
     /// The first `limit` of `fetched` (which the store asked for `limit + 1` of) and the cursor
     /// after the last one returned, when there are more.
     public func page<Item>(_ fetched: [Item], key: (Item) -> PageCursor) -> (items: [Item], next: PageCursor?) {

@@ -81,11 +81,16 @@ struct AuditSchedulerRoutes: Sendable {
                 let query = APIQuery(request)
                 let (status, unit) = (try query.value("status", as: FindingStatus.self), try query.string("unit"))
                 let year = try query.int("fiscalYear", in: 2000...2200)
+                let page = try PageRequest(query)
+                let after = try page.afterTimeAndID()
                 let store = store
                 let findings = try await database.withConnection { connection in
-                    try store.findings(status: status, unitCode: unit, fiscalYear: year, visibleTo: actor, today: CivilDate.inTokyo(now), on: connection)
+                    try store.findings(
+                        status: status, unitCode: unit, fiscalYear: year, visibleTo: actor, today: CivilDate.inTokyo(now), limit: page.limit + 1,
+                        after: after.map { ($0.0, $0.1) }, on: connection)
                 }
-                return try APIResponse.json(["findings": findings])
+                let (items, next) = page.page(findings) { PageCursor(time: $0.recordedAt, id: $0.id.lowercasedString) }
+                return try APIResponse.page(items, key: "findings", next: next)
             }
         }
         routes.get("/v1/findings/:id") { request, context in

@@ -116,10 +116,10 @@ extension AuditSchedulerStore {
         return try self.finding(id: findingID, visibleTo: nil, today: today, on: connection)!
     }
 
-    /// Findings that `actor` may see, newest first.
+    /// Findings that `actor` may see, newest first; at most `limit`, after (recorded, id) `after`.
     public func findings(
         status: FindingStatus? = nil, unitCode: String? = nil, fiscalYear: Int? = nil, visibleTo actor: DutyActor?, today: CivilDate,
-        on connection: PostgresConnection
+        limit: Int? = nil, after: (recordedAt: Date, id: UUID)? = nil, on connection: PostgresConnection
     ) throws -> [FindingRecord] {
         var condition: PostgresQuery = "true"
         if let status { condition.append(unescaped: " AND f.status = "); condition.append(bind: status.rawValue) }
@@ -131,7 +131,13 @@ extension AuditSchedulerStore {
             condition.append(unescaped: " AND f.recorded_at >= "); condition.append(bind: calendar.fiscalYearStart(fiscalYear).startInTokyo())
             condition.append(unescaped: " AND f.recorded_at < "); condition.append(bind: calendar.fiscalYearStart(fiscalYear + 1).startInTokyo())
         }
-        condition.append(unescaped: " ORDER BY f.recorded_at DESC")
+        if let after {
+            condition.append(unescaped: " AND (f.recorded_at, f.id) < (")
+            condition.append(bind: after.recordedAt); condition.append(unescaped: "::timestamptz, ")
+            condition.append(bind: after.id); condition.append(unescaped: "::uuid)")
+        }
+        condition.append(unescaped: " ORDER BY f.recorded_at DESC, f.id DESC")
+        if let limit { condition.append(unescaped: " LIMIT "); condition.append(bind: limit) }
         return try findings(where: condition, today: today, on: connection)
     }
 

@@ -72,11 +72,13 @@ extension ContractorRegistry {
             """).rows.first.map(Self.contractor(from:))
     }
 
-    /// Every contractor, by name.
-    public func contractors(on connection: PostgresConnection) throws -> [Contractor] {
+    /// The contractors by name; at most `limit`, after (name, id) `after`.
+    public func contractors(limit: Int? = nil, after: (name: String, id: UUID)? = nil, on connection: PostgresConnection) throws -> [Contractor] {
         try connection.query("""
             SELECT id, name, kind, corporate_number, profile::text AS profile, profile_assessed_at, created_at
-            FROM \(unescaped: table("contractors")) ORDER BY name, id
+            FROM \(unescaped: table("contractors"))
+            WHERE \(after?.name)::text IS NULL OR (name, id) > (\(after?.name)::text, \(after?.id)::uuid)
+            ORDER BY name, id LIMIT \(limit)
             """).rows.map(Self.contractor(from:))
     }
 

@@ -146,18 +146,21 @@ extension ContractorRegistry {
             .rows.first.map(Self.contract(from:))
     }
 
-    /// The contracts visible in `scope`, by reference.
-    public func contracts(in scope: ContractorScope = .all, on connection: PostgresConnection) throws -> [Contract] {
-        let rows: PostgresResult
-        switch scope {
-        case .all:
-            rows = try connection.query("SELECT \(unescaped: Self.contractColumns) FROM \(unescaped: table("contracts")) ORDER BY reference")
-        case .department(let code):
-            rows = try connection.query("SELECT \(unescaped: Self.contractColumns) FROM \(unescaped: table("contracts")) WHERE department_code = \(code) ORDER BY reference")
-        case .section(let code):
-            rows = try connection.query("SELECT \(unescaped: Self.contractColumns) FROM \(unescaped: table("contracts")) WHERE section_code = \(code) ORDER BY reference")
+    /// The contracts visible in `scope`, by reference; at most `limit`, after (reference, id) `after`.
+    public func contracts(
+        in scope: ContractorScope = .all, limit: Int? = nil, after: (reference: String, id: UUID)? = nil, on connection: PostgresConnection
+    ) throws -> [Contract] {
+        let (unit, column): (String?, String) = switch scope {
+        case .all: (nil, "section_code")
+        case .department(let code): (code, "department_code")
+        case .section(let code): (code, "section_code")
         }
-        return try rows.rows.map(Self.contract(from:))
+        return try connection.query("""
+            SELECT \(unescaped: Self.contractColumns) FROM \(unescaped: table("contracts"))
+            WHERE (\(unit)::text IS NULL OR \(unescaped: column) = \(unit))
+              AND (\(after?.reference)::text IS NULL OR (reference, id) > (\(after?.reference)::text, \(after?.id)::uuid))
+            ORDER BY reference, id LIMIT \(limit)
+            """).rows.map(Self.contract(from:))
     }
 
     /// Records the certificate of data return or deletion at the contract's end.

@@ -39,8 +39,12 @@ extension ContractorRegistry {
         }
     }
 
-    /// The violations in `scope`, newest first; `state` nil for all.
-    public func violations(in scope: ContractorScope = .all, state: ContractorViolation.State? = .open, on connection: PostgresConnection) throws -> [ContractorViolation] {
+    /// The violations in `scope`, newest first; `state` nil for all; at most `limit`, after
+    /// (detected, id) `after`.
+    public func violations(
+        in scope: ContractorScope = .all, state: ContractorViolation.State? = .open, limit: Int? = nil, after: (detectedAt: Date, id: UUID)? = nil,
+        on connection: PostgresConnection
+    ) throws -> [ContractorViolation] {
         let unit: String?
         let column: String
         switch scope {
@@ -52,7 +56,8 @@ extension ContractorRegistry {
             SELECT id, contract_id, contractor_id, section_code, department_code, kind, details, detected_at, state, resolved_at, resolved_by, resolution
             FROM \(unescaped: table("violations"))
             WHERE (\(unit)::text IS NULL OR \(unescaped: column) = \(unit)) AND (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue))
-            ORDER BY detected_at DESC, id
+              AND (\(after?.detectedAt)::timestamptz IS NULL OR (detected_at, id) < (\(after?.detectedAt)::timestamptz, \(after?.id)::uuid))
+            ORDER BY detected_at DESC, id DESC LIMIT \(limit)
             """).rows.map(Self.violation(from:))
     }
 

@@ -33,9 +33,11 @@ struct ContractorRoutes: Sendable {
         routes.get("/v1/contractors") { request, context in
             try await handle(request, context) { grant, _ in
                 guard ContractorAccess.scope(for: grant) != nil else { throw forbidden() }
-                let registry = registry
-                let contractors = try await database.withConnection { try registry.contractors(on: $0) }
-                return try APIResponse.json(["contractors": contractors])
+                let (registry, page) = (registry, try PageRequest(APIQuery(request)))
+                let after = try page.afterTextAndID()
+                let contractors = try await database.withConnection { try registry.contractors(limit: page.limit + 1, after: after, on: $0) }
+                let (items, next) = page.page(contractors) { PageCursor([$0.name, $0.id.lowercasedString]) }
+                return try APIResponse.page(items, key: "contractors", next: next)
             }
         }
         routes.post("/v1/contractors") { request, context in
@@ -93,9 +95,11 @@ struct ContractorRoutes: Sendable {
         routes.get("/v1/contracts") { request, context in
             try await handle(request, context) { grant, _ in
                 guard let scope = ContractorAccess.scope(for: grant) else { throw forbidden() }
-                let (registry, now) = (registry, clock())
-                let contracts = try await database.withConnection { try registry.contracts(in: scope, on: $0) }
-                return try APIResponse.json(["contracts": contracts.map { ContractSummary(contract: $0, state: $0.state(at: now)) }])
+                let (registry, now, page) = (registry, clock(), try PageRequest(APIQuery(request)))
+                let after = try page.afterTextAndID()
+                let contracts = try await database.withConnection { try registry.contracts(in: scope, limit: page.limit + 1, after: after, on: $0) }
+                let (items, next) = page.page(contracts) { PageCursor([$0.reference, $0.id.lowercasedString]) }
+                return try APIResponse.page(items.map { ContractSummary(contract: $0, state: $0.state(at: now)) }, key: "contracts", next: next)
             }
         }
         routes.post("/v1/contracts") { request, context in
@@ -208,9 +212,13 @@ struct ContractorRoutes: Sendable {
                     }
                     state = value
                 }
-                let registry = registry
-                let violations = try await database.withConnection { try registry.violations(in: scope, state: state, on: $0) }
-                return try APIResponse.json(["violations": violations])
+                let (registry, page) = (registry, try PageRequest(APIQuery(request)))
+                let after = try page.afterTimeAndID()
+                let violations = try await database.withConnection {
+                    try registry.violations(in: scope, state: state, limit: page.limit + 1, after: after.map { ($0.0, $0.1) }, on: $0)
+                }
+                let (items, next) = page.page(violations) { PageCursor(time: $0.detectedAt, id: $0.id.lowercasedString) }
+                return try APIResponse.page(items, key: "violations", next: next)
             }
         }
         routes.post("/v1/contractor-violations/:id/resolve") { request, context in

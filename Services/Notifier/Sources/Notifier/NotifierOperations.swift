@@ -81,12 +81,17 @@ public struct NotifierOperations: Sendable {
         return try NotifierSilence(row: row)
     }
 
-    /// Silences, newest first; expired and ended ones only with `includeExpired`.
-    public func silences(includeExpired: Bool = false, now: Date = .now, on connection: PostgresConnection) throws -> [NotifierSilence] {
+    /// Silences, newest first; expired and ended ones only with `includeExpired`; at most
+    /// `limit`, after (created, id) `after`.
+    public func silences(
+        includeExpired: Bool = false, now: Date = .now, limit: Int? = nil, after: (createdAt: Date, id: UUID)? = nil, on connection: PostgresConnection
+    ) throws -> [NotifierSilence] {
         try connection.query(
             """
             SELECT * FROM \(unescaped: ledger.table("silences"))
-            WHERE \(includeExpired) OR (expired_at IS NULL AND ends_at > \(now)) ORDER BY created_at DESC
+            WHERE (\(includeExpired) OR (expired_at IS NULL AND ends_at > \(now)))
+              AND (\(after?.createdAt)::timestamptz IS NULL OR (created_at, id) < (\(after?.createdAt)::timestamptz, \(after?.id)::uuid))
+            ORDER BY created_at DESC, id DESC LIMIT \(limit)
             """
         ).rows.map(NotifierSilence.init(row:))
     }

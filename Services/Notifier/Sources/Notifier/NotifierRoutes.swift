@@ -66,9 +66,14 @@ struct NotifierRoutes: Sendable {
         }
         routes.get("/v1/silences") { request, context in
             _ = try operatorGrant(context)
-            let all = try APIQuery(request).bool("all") ?? false
-            let silences = try await database.withConnection { connection in try operations.silences(includeExpired: all, on: connection) }
-            return try APIResponse.json(["silences": silences])
+            let query = APIQuery(request)
+            let (all, page) = (try query.bool("all") ?? false, try PageRequest(query))
+            let after = try page.afterTimeAndID()
+            let silences = try await database.withConnection { connection in
+                try operations.silences(includeExpired: all, limit: page.limit + 1, after: after.map { ($0.0, $0.1) }, on: connection)
+            }
+            let (items, next) = page.page(silences) { PageCursor(time: $0.createdAt, id: $0.id.lowercasedString) }
+            return try APIResponse.page(items, key: "silences", next: next)
         }
         routes.post("/v1/silences") { request, context in
             let grant = try operatorGrant(context)
