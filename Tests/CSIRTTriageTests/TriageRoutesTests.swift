@@ -72,4 +72,56 @@ import Testing
             }
         }
     }
+
+    /// The shared HTTP layer's rules on a real list: pages joined by their cursor hold every case
+    /// once; a limit above the maximum, an undeclared method and an unknown path are problems.
+    @Test func listsArePagesJoinedByTheirCursor() async throws {
+        try await TriageFixture.with { fixture in
+            let now = Date()
+            for _ in 0..<5 {
+                _ = try await fixture.transaction(now: now) { engine, context in
+                    try engine.open(NewCase(reported: reported(knownAt: now.addingTimeInterval(-600))), causedBy: nil, context: &context)
+                }
+            }
+            let tokens = fixture.directory.tokens
+            let csirt = try await fixture.pool.withTransaction { try tokens.issue(role: .csirt, unitCode: nil, label: "csirt", on: $0).token }
+            let router = APIRoutes.router(database: fixture.pool, tokens: tokens) { routes in
+                CSIRTTriageService.addRoutes(to: routes, engine: fixture.engine, database: fixture.pool, ackSecret: "test-secret", logger: TestServers.logger("routes"))
+            }
+            try await Application(router: router).test(.router) { client in
+                var seen: [String] = []
+                var cursor: String?
+                repeat {
+                    let uri = "/v1/cases?limit=2" + (cursor.map { "&cursor=\($0)" } ?? "")
+                    let (numbers, next) = try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(csirt)"]) { response in
+                        #expect(response.status == .ok)
+                        let object = try #require(try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any])
+                        let cases = try #require(object["cases"] as? [[String: Any]])
+                        #expect(cases.count <= 2)
+                        return (cases.compactMap { $0["caseNumber"] as? String }, object["nextCursor"] as? String)
+                    }
+                    seen += numbers
+                    cursor = next
+                } while cursor != nil && seen.count < 20
+                #expect(seen.count == 5 && Set(seen).count == 5, "\(seen)")
+                try await client.execute(uri: "/v1/cases?limit=501", method: .get, headers: [.authorization: "Bearer \(csirt)"]) { response in
+                    #expect(response.status == .badRequest)
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                }
+                try await client.execute(uri: "/v1/cases", method: .patch, headers: [.authorization: "Bearer \(csirt)"]) { response in
+                    #expect(response.status == .methodNotAllowed)
+                    #expect(response.headers[.allow] == "GET")
+                }
+                try await client.execute(uri: "/v1/nothing-here", method: .get) { response in
+                    #expect(response.status == .notFound)
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                }
+                try await client.execute(uri: "/v1/cases/\(seen[0])", method: .get, headers: [.authorization: "Bearer \(csirt)"]) { response in
+                    let body = String(buffer: response.body)
+                    #expect(body.range(of: #""id":"[0-9a-f-]{36}""#, options: .regularExpression) != nil, "\(body.prefix(300))")
+                    #expect(body.range(of: #"[0-9A-F]{8}-[0-9A-F]{4}-"#, options: .regularExpression) == nil)
+                }
+            }
+        }
+    }
 }
