@@ -74,26 +74,9 @@ import Testing
         return (answer.status, json, Self.lowercasedHeaders(answer))
     }
 
-    /// Runs the built `isms` executable.
-    func isms(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = TestServers.repositoryRoot.appendingPathComponent(".build/debug/isms")
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["ISMS_AMQP_URL"] = TestServers.amqpURL
-        environment["ISMS_DATABASE_URL"] = TestServers.databaseURL
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+    /// Runs the built `isms` executable as a producer, with the test stack's broker and database.
+    func isms(_ arguments: [String], stdin: String? = nil) async throws -> (status: Int32, output: String) {
+        try await ISMSExecutable.run(arguments, environment: ["ISMS_AMQP_URL": TestServers.amqpURL, "ISMS_DATABASE_URL": TestServers.databaseURL], stdin: stdin)
     }
 
     func storedReports(reportID: UUID) async throws -> [(intakeID: UUID, description: String, myNumber: Bool)] {
@@ -205,7 +188,7 @@ import Testing
 
     @Test func aReportThroughTheCLIEndsAsOneStoredReportAndOneEvent() async throws {
         let reportID = UUID()
-        let result = try isms([
+        let result = try await isms([
             "report", "--report-id", reportID.uuidString, "--section", Self.section, "--name", "山田 太郎", "--contact", "内線 1234",
             "--category", "loss-or-theft", "--title", "USB メモリの紛失", "--description", "窓口で紛失", "--personal-data", "yes",
             "--affected-persons", "150", "--asset", "住民記録システム=3A/2/2",
@@ -222,8 +205,8 @@ import Testing
     @Test func aRepeatedReportIDStaysOne() async throws {
         let reportID = UUID()
         let body = String(decoding: Self.report(reportID: reportID), as: UTF8.self)
-        let first = try isms(["report", "--ndjson"], stdin: body + "\n")
-        let second = try isms(["report", "--ndjson"], stdin: body + "\n" + body + "\n")
+        let first = try await isms(["report", "--ndjson"], stdin: body + "\n")
+        let second = try await isms(["report", "--ndjson"], stdin: body + "\n" + body + "\n")
         #expect(first.status == 0, "\(first.output)")
         #expect(second.status == 0, "\(second.output)")
         #expect(second.output.contains("already filed"))
@@ -359,7 +342,7 @@ import Testing
         // The CLI publishes as the broker user; revoke its grant for the duration of the check.
         let user = try TestServers.amqpConfiguration().user
         _ = try await pool.query("DELETE FROM intake.producer_grants WHERE amqp_user = \(user)")
-        let result = try isms(["report", "--ndjson", "--timeout", "10"], stdin: String(decoding: Self.report(), as: UTF8.self) + "\n")
+        let result = try await isms(["report", "--ndjson", "--timeout", "10"], stdin: String(decoding: Self.report(), as: UTF8.self) + "\n")
         try await pool.withTransaction { connection in try ProducerGrants.grant(amqpUser: user, unitCode: nil, note: "tests", on: connection) }
         #expect(result.status == 2, "\(result.output)")
         #expect(result.output.contains("no reporting grant"))
