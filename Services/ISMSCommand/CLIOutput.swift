@@ -1,22 +1,14 @@
 import Contracts
 import Foundation
 
-/// How subcommands print records: pretty JSON with stable keys, ISO 8601 times.
+/// How subcommands print records: a service's JSON, pretty, by the contracts' one writer.
 enum CLIOutput {
-    static func json(_ value: some Encodable) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
-    }
-
-    /// Prints a service's JSON answer pretty, with sorted keys; `key` picks one member of the
+    /// Prints a service's JSON answer pretty, members sorted; `key` picks one member of the
     /// top-level object (the list of `{"cases": [...]}`).
     static func json(answer data: Data, key: String? = nil) throws {
-        var value = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-        if let key, let object = value as? [String: Any], let member = object[key] { value = member }
-        let pretty = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
-        print(String(decoding: pretty, as: UTF8.self))
+        var value = try JSONValue(parsing: Array(data))
+        if let key, let member = value[key] { value = member }
+        print(value.jsonString(pretty: true))
     }
 
     /// A service's JSON answer as an object (empty when it is not one).

@@ -55,15 +55,14 @@ enum ServiceAccess {
     /// Every page of a list (the APIs answer at most 500 items a page, with `nextCursor` while
     /// more follow), joined into one answer `{key: [...]}` as if the list had come at once.
     static func allPages(_ client: ServiceClient, _ path: String, query: [(String, String?)] = [], key: String) async throws -> Data {
-        var items: [Any] = []
+        var items: [JSONValue] = []
         var cursor: String?
         repeat {
-            let page = try await call { try await client.get(path, query: query + [("limit", "500"), ("cursor", cursor)]) }
-            let object = (try? JSONSerialization.jsonObject(with: page)) as? [String: Any] ?? [:]
-            items += object[key] as? [Any] ?? []
-            cursor = object["nextCursor"] as? String
+            let page = try JSONValue(parsing: Array(try await call { try await client.get(path, query: query + [("limit", "500"), ("cursor", cursor)]) }))
+            items += page[key]?.arrayValue ?? []
+            cursor = page["nextCursor"]?.stringValue
         } while cursor != nil
-        return try JSONSerialization.data(withJSONObject: [key: items], options: [.sortedKeys, .withoutEscapingSlashes])
+        return Data(JSONValue.object([key: .array(items)]).jsonBytes())
     }
 
     /// Reports an answer that is neither success nor the endpoint's own refusal, and exits.

@@ -30,7 +30,8 @@ public struct JapaneseHolidays: Sendable {
     /// Japanese name.
     public static func holidays(in year: Int) -> [CivilDate: String] {
         if exactYears.contains(year), let cached = table[year] { return cached }
-        // The Act on National Holidays dates from 1948 and the equinox formula holds to 2150:
+        // The Act on National Holidays (国民の祝日に関する法律, Act No. 178 of 1948) dates from
+        // 1948 and the equinox formula holds to 2150:
         // outside those years there are no holidays to name, rather than a crash on a date that
         // the formula cannot place (a request for the year 174 reached here).
         guard (1948...2150).contains(year) else { return [:] }

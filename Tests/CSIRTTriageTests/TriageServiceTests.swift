@@ -82,7 +82,11 @@ import func ISMSTesting.freeTCPPort
             #expect(types.filter { $0 == MessageTypes.incidentCaseOpened.wireName }.count == 1)
             #expect(types.filter { $0 == MessageTypes.incidentEscalated.wireName }.count == 7)
             let opened = try #require(received.first { $0.type == MessageTypes.incidentCaseOpened.wireName })
+            // The one emit stamps the service and the conversation of the message it handled.
+            #expect(opened.source == ServiceName.csirtTriage.source)
             #expect(opened.correlationID == envelope.id)
+            #expect(opened.causationID == envelope.id)
+            #expect(received.allSatisfy { $0.source == ServiceName.csirtTriage.source && $0.correlationID == envelope.id })
             #expect(opened.dataClassification == .restricted)
             #expect(try Schemas.violations(in: opened).data.isEmpty)
             await broker.close()

@@ -69,7 +69,7 @@ public struct APIRequestDecoder: RequestDecoder {
         case is Int.Type, is Int64.Type, is Int32.Type: "an integer"
         case is Double.Type: "a number"
         case is [Any].Type: "an array"
-        default: String(describing: type).hasPrefix("Dictionary") || String(describing: type).hasPrefix("KeyedDecodingContainer") ? "an object" : "a \(type)"
+        default: "a \(type)"
         }
     }
 }
@@ -80,8 +80,7 @@ extension Request {
     public func decodeJSON<T: Decodable>(as type: T.Type, context: APIRequestContext, allowEmpty: Bool = false) async throws -> T {
         var request = self
         let bytes = Array(buffer: try await request.collectBody(upTo: context.maxUploadSize))
-        if bytes.isEmpty && allowEmpty { return try APIRequestDecoder.decode(type, from: Array("{}".utf8)) }
-        return try APIRequestDecoder.decode(type, from: bytes)
+        return try APIRequestDecoder.decode(type, from: bytes.isEmpty && allowEmpty ? Array("{}".utf8) : bytes)
     }
 }
 

@@ -1,6 +1,4 @@
 public import Hummingbird
-public import Foundation
-import Contracts
 
 /// The query parameters of a request, read with the API's rules: a value that is present but
 /// malformed, out of range or given twice is a 400 that names it, never silently replaced by a
@@ -47,24 +45,11 @@ public struct APIQuery: Sendable {
         }
     }
 
-    public func uuid(_ name: String) throws(APIProblem) -> UUID? {
-        guard let text = try raw(name) else { return nil }
-        guard let value = UUID(uuidString: text) else { throw .badRequest("\(name) must be a UUID; got \(text).") }
-        return value
-    }
-
     public func value<T: RawRepresentable & CaseIterable>(_ name: String, as type: T.Type) throws(APIProblem) -> T? where T.RawValue == String {
         guard let text = try raw(name) else { return nil }
         guard let value = T(rawValue: text) else {
             throw .badRequest("\(name) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")); got \(text).")
         }
-        return value
-    }
-
-    /// An RFC 3339 time.
-    public func time(_ name: String) throws(APIProblem) -> Date? {
-        guard let text = try raw(name) else { return nil }
-        guard let value = ContractsJSON.parseTimestamp(text) else { throw .badRequest("\(name) must be an RFC 3339 date-time; got \(text).") }
         return value
     }
 }

@@ -146,7 +146,7 @@ public struct IntakeProcessor: Sendable {
                 masked.affectedAssets[index].name = screened.assetNames[index]?.masked
             }
             // The reporter's own name and contact are not the incident: a My Number there is a
-            // slip, masked and not kept (issue #14 item 5).
+            // slip, masked and not kept (My Number Act Art. 20: no storage beyond the permitted affairs).
             masked.reporter.name = screener.screen(report.reporter.name, fieldLabel: "reporter.name").masked
             masked.reporter.contact = screener.screen(report.reporter.contact, fieldLabel: "reporter.contact").masked
             decisions.append(.new(

@@ -66,9 +66,9 @@ struct IntakeRoutes: Sendable {
 
     private func list(_ request: Request, grant: TokenGrant) async throws -> Response {
         let page = try PageRequest(APIQuery(request))
-        let units = grant.unitCode.map { [$0] }
+        let (units, after) = (grant.unitCode.map { [$0] }, try page.afterTimeAndID())
         let summaries = try await database.withConnection { connection in
-            try ReportStore.summaries(unitCodes: units, page: page, on: connection)
+            try ReportStore.summaries(unitCodes: units, limit: page.limit + 1, after: after.map { ($0.0, $0.1) }, on: connection)
         }
         let (items, next) = page.page(summaries) { PageCursor(time: $0.recordedAt, id: $0.intakeId) }
         return try APIResponse.page(items, key: "reports", next: next)

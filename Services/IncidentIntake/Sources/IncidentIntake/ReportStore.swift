@@ -2,7 +2,6 @@ import Contracts
 import Directory
 import Foundation
 import Postgres
-import ServiceRuntime
 
 /// SQL of the `intake` schema.
 enum ReportStore {
@@ -141,15 +140,14 @@ enum ReportStore {
 
     /// The latest reports of the sections (or departments) a producer covers; nil means all.
     /// A page of reports, newest first; `unitCodes` nil for every unit.
-    static func summaries(unitCodes: [String]?, page: PageRequest, on connection: PostgresConnection) throws -> [Summary] {
-        let after = page.after
+    static func summaries(unitCodes: [String]?, limit: Int, after: (recordedAt: Date, intakeID: UUID)?, on connection: PostgresConnection) throws -> [Summary] {
         let rows = try connection.query(
             """
             SELECT intake_id, report_id, section_code, department_code, category, title, recorded_at, my_number_detected
             FROM intake.reports
             WHERE (\(unitCodes)::text[] IS NULL OR section_code = ANY(\(unitCodes)) OR department_code = ANY(\(unitCodes)))
-              AND (\(after?.time(0))::timestamptz IS NULL OR (recorded_at, intake_id) < (\(after?.time(0))::timestamptz, \(after?[1].flatMap(UUID.init(uuidString:)))::uuid))
-            ORDER BY recorded_at DESC, intake_id DESC LIMIT \(page.limit + 1)
+              AND (\(after?.recordedAt)::timestamptz IS NULL OR (recorded_at, intake_id) < (\(after?.recordedAt)::timestamptz, \(after?.intakeID)::uuid))
+            ORDER BY recorded_at DESC, intake_id DESC LIMIT \(limit)
             """
         )
         return try rows.map { try summary(from: $0, withSubmission: false) }

@@ -1,4 +1,5 @@
 public import Foundation
+public import Acknowledgement
 
 /// The notifier's own settings, read from `ISMS_NOTIFIER_*` (and the shared `ISMS_ACK_*`).
 public struct NotifierSettings: Sendable {
@@ -48,7 +49,7 @@ public struct NotifierSettings: Sendable {
         smtp: SMTPConfiguration? = nil,
         fileDirectory: String = "deploy/local/run/notifications",
         defaultWebhookSecret: String = NotifierSettings.developmentWebhookSecret,
-        acknowledgementSecret: String = "dev-ack-secret",
+        acknowledgementSecret: String = AcknowledgementToken.developmentSecret,
         triagePublicURL: String = "http://127.0.0.1:8082",
         acknowledgementLifetime: Duration = .seconds(168 * 3600),
         maxAttempts: Int = 5,
