@@ -51,11 +51,47 @@ let services: [(library: String, executable: String, dependencies: [Target.Depen
     ),
 ]
 
+/// The web console (issue #15): a client of the services' HTTP APIs, with sessions of its own.
+/// Kept out of the package literal: with them inside, the compiler could not type-check it in time.
+let consoleTargets: [Target] = [
+    .target(
+        name: "WebConsole",
+        dependencies: [
+            "ServiceRuntime", "ServiceClient", "Directory", "Postgres", "PostgresMigrations", "MyNumber", logging, lifecycle, hummingbird, crypto,
+            .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+        ],
+        path: "Services/WebConsole/Sources/WebConsole",
+        resources: [.copy("Resources")],
+        swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+        name: "web-console",
+        dependencies: ["WebConsole", "ServiceRuntime", logging],
+        path: "Services/WebConsole/Sources/web-console",
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(
+        name: "WebConsoleTests",
+        dependencies: [
+            "WebConsole", "ISMSTesting", "Directory", "Postgres", "PostgresMigrations", hummingbird,
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
+        ],
+        swiftSettings: swiftSettings
+    ),
+]
+
 let package = Package(
     name: "isms",
     platforms: [.macOS(.v15)],
     products: services.map { .executable(name: $0.executable, targets: [$0.executable]) } + [
         .executable(name: "isms", targets: ["isms"]),
+        .executable(name: "web-console", targets: ["web-console"]),
         .executable(name: "isms-bench", targets: ["isms-bench"]),
     ],
     dependencies: [
@@ -72,6 +108,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // C libraries, found through pkg-config; the apt providers tell SwiftPM what to suggest.
@@ -139,11 +177,12 @@ let package = Package(
         ),
     ]
         + services.flatMap { service($0.library, executable: $0.executable, dependencies: $0.dependencies) }
+        + consoleTargets
         + [
             .executableTarget(
                 name: "isms",
                 dependencies: services.map { .target(name: $0.library) } + [
-                    "ServiceRuntime", "ServiceClient", "Contracts", "Directory", "AMQP", "Postgres", argumentParser, logging,
+                    "WebConsole", "ServiceRuntime", "ServiceClient", "Contracts", "Directory", "AMQP", "Postgres", argumentParser, logging,
                 ],
                 path: "Services/ISMSCommand",
                 swiftSettings: swiftSettings

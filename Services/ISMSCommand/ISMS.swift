@@ -32,6 +32,7 @@ struct ISMS: AsyncParsableCommand {
             TopologyCommand.self,
             DirectoryCommand.self,
             TokenCommand.self,
+            UserCommand.self,
             ProducerCommand.self,
         ]
     )

@@ -5,13 +5,14 @@ import ContractorMonitor
 import IncidentIntake
 import Notifier
 import PostgresMigrations
+import WebConsole
 import ServiceRuntime
 
 /// Every schema's migrations with the role that owns the schema.
 enum ServiceCatalogue {
     static var migrationSets: [(set: MigrationSet, owner: String)] {
         IncidentIntakeService.migrationSets + CSIRTTriageService.migrationSets + AuditSchedulerService.migrationSets
-            + ContractorMonitorService.migrationSets + NotifierService.migrationSets
+            + ContractorMonitorService.migrationSets + NotifierService.migrationSets + ConsoleMigrations.migrationSets
     }
 }
 

@@ -41,50 +41,17 @@ struct StatusCommand: AsyncParsableCommand {
         if !healthy { throw ExitCode(1) }
     }
 
-    struct QueueFigures {
-        var ready: Int
-        var unacked: Int
-        var messages: Int
-        var consumers: Int
-    }
-
-    private func managementQueues() async throws -> [String: QueueFigures] {
-        guard var components = URLComponents(string: CLIEnvironment.managementURL) else {
-            throw ValidationError("ISMS_MANAGEMENT_URL is not a URL")
+    private func managementQueues() async throws -> [String: BrokerManagement.QueueFigures] {
+        do {
+            return try await BrokerManagement.queues(managementURL: CLIEnvironment.managementURL)
+        } catch let error as BrokerManagement.Unavailable {
+            throw ValidationError(error.description)
         }
-        let user = components.user ?? "guest"
-        let password = components.password ?? "guest"
-        components.user = nil
-        components.password = nil
-        components.path = "/api/queues/%2F"
-        components.percentEncodedPath = "/api/queues/%2F"
-        guard let url = components.url else { throw ValidationError("ISMS_MANAGEMENT_URL is not a URL") }
-        let authorization = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
-        let answer = try await HTTPFetch.send(url: url.absoluteString, headers: [("Authorization", authorization)], timeout: .seconds(5))
-        guard answer.status == 200, let list = try JSONSerialization.jsonObject(with: answer.body) as? [[String: Any]]
-        else {
-            throw ValidationError("the management API at \(url) did not answer with the queue list")
-        }
-        var figures: [String: QueueFigures] = [:]
-        for queue in list {
-            guard let name = queue["name"] as? String else { continue }
-            figures[name] = QueueFigures(
-                ready: queue["messages_ready"] as? Int ?? 0,
-                unacked: queue["messages_unacknowledged"] as? Int ?? 0,
-                messages: queue["messages"] as? Int ?? 0,
-                consumers: queue["consumers"] as? Int ?? 0
-            )
-        }
-        return figures
     }
 
     private func readiness(_ base: String) async -> (Bool, String) {
-        do {
-            let answer = try await HTTPFetch.send(url: base + "/readyz", timeout: .seconds(3))
-            return (answer.status == 200, "\(base)  \(answer.text)")
-        } catch {
-            return (false, "\(base)  unreachable")
-        }
+        let (ready, detail) = await BrokerManagement.readiness(baseURL: base)
+        return (ready, "\(base)  \(detail)")
     }
 
     private func pad(_ text: String, _ width: Int, right: Bool = false) -> String {

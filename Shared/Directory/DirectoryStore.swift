@@ -155,6 +155,18 @@ public struct DirectoryStore: Sendable {
                 );
                 INSERT INTO \(s).meta (version, checksum) VALUES (0, '');
                 """),
+            // The web console issues each signed-in person a short-lived token and revokes it at
+            // sign-out: it may add tokens and end them, nothing else (its role exists wherever
+            // deploy/postgres/init.sql ran; elsewhere there is nobody to grant).
+            Migration(version: 11, name: "the web console issues and ends tokens", sql: """
+                DO $grant$
+                BEGIN
+                    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'console') THEN
+                        GRANT INSERT, UPDATE (expires_at, revoked_at) ON \(s).tokens TO console;
+                    END IF;
+                END
+                $grant$;
+                """),
         ])
     }
 
@@ -328,6 +340,17 @@ public struct DirectoryStore: Sendable {
         try attachChannels(to: &everyone, on: connection)
         for (position, person) in zip(positions, everyone) { holders[position].append(person) }
         return holders
+    }
+
+    /// The roles `personID` holds, ward-wide ones first, then by role and unit.
+    public func assignments(personID: String, on connection: PostgresConnection) throws -> [Organisation.Assignment] {
+        try connection.query("""
+            SELECT person_id, role, unit_code FROM \(unescaped: table("assignments")) WHERE person_id = \(personID)
+            ORDER BY unit_code NULLS FIRST, role
+            """).rows.map { row in
+            Organisation.Assignment(
+                personID: try row.decode("person_id"), role: try Self.role(row.decode("role")), unitCode: try row.decode("unit_code"))
+        }
     }
 
     /// The whole stored organisation, in canonical order (``Organisation/canonicalised()``).

@@ -78,6 +78,28 @@ public struct DirectoryTokens: Sendable {
             label: try row.decode("label"), expiresAt: try row.decode("expires_at"))
     }
 
+    /// Moves a live token's expiry (the web console keeps a session's token alive while the
+    /// person works); returns whether a live token with this id existed.
+    @discardableResult
+    public func extend(id: UUID, until expiresAt: Date, on connection: PostgresConnection) throws -> Bool {
+        try connection.query("""
+            UPDATE \(unescaped: store.table("tokens")) SET expires_at = \(expiresAt)
+            WHERE id = \(id) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+            """).affectedRows > 0
+    }
+
+    /// The labels of these tokens (live or not), for showing who acted with them.
+    public func labels(ids: [UUID], on connection: PostgresConnection) throws -> [UUID: String] {
+        guard !ids.isEmpty else { return [:] }
+        var labels: [UUID: String] = [:]
+        for row in try connection.query("""
+            SELECT id, label FROM \(unescaped: store.table("tokens")) WHERE id = ANY(\(ids)::uuid[])
+            """).rows {
+            labels[try row.decode("id")] = try row.decode("label")
+        }
+        return labels
+    }
+
     /// Revokes a token; returns whether a live token with this id existed.
     @discardableResult
     public func revoke(id: UUID, on connection: PostgresConnection) throws -> Bool {

@@ -12,6 +12,15 @@ public struct ServiceProblem: Error, Sendable, Equatable, CustomStringConvertibl
     public var type: String?
     /// Field-level problems some services add (`errors`).
     public var errors: [String]
+    /// The same, where a service names the field (intake's `{field, code, message}`, the field
+    /// a JSON pointer into the request).
+    public var fieldErrors: [FieldError] = []
+
+    public struct FieldError: Sendable, Equatable {
+        public var field: String
+        public var code: String
+        public var message: String
+    }
 
     public init(status: Int, title: String, detail: String? = nil, type: String? = nil, errors: [String] = []) {
         self.status = status
@@ -32,6 +41,10 @@ public struct ServiceProblem: Error, Sendable, Equatable, CustomStringConvertibl
             type: object?["type"] as? String,
             errors: (object?["errors"] as? [Any])?.map { "\($0)" } ?? []
         )
+        fieldErrors = (object?["errors"] as? [Any] ?? []).compactMap { entry in
+            guard let entry = entry as? [String: Any], let field = entry["field"] as? String, let message = entry["message"] as? String else { return nil }
+            return FieldError(field: field, code: entry["code"] as? String ?? "", message: message)
+        }
     }
 
     /// The token was missing or not valid (401), or it may not do this (403).

@@ -14,15 +14,18 @@ public enum Deployment: String, Sendable {
 public enum DevelopmentSecrets {
     /// Passwords of the local stacks and of RabbitMQ's out-of-the-box user (deploy/postgres/init.sql
     /// gives every role its own name as password; stack.sh's broker user is `isms:isms`).
-    static let knownPasswords: Set<String> = ["guest", "isms", "postgres", "isms_admin", "intake", "triage", "audit", "contractor", "notifier"]
+    static let knownPasswords: Set<String> = ["guest", "isms", "postgres", "isms_admin", "intake", "triage", "audit", "contractor", "notifier", "console"]
 
     /// What is wrong with the secrets of a service configured as `configuration`, with the
     /// service's own secrets: the environment variable and the development value it must not keep.
     public static func problems(
-        configuration: ServiceConfiguration, serviceSecrets: [(variable: String, developmentValue: String)], environment: [String: String]
+        configuration: ServiceConfiguration, serviceSecrets: [(variable: String, developmentValue: String)], environment: [String: String],
+        usesBroker: Bool = true
     ) -> [String] {
         var problems: [String] = []
-        if let password = password(in: configuration.amqpURL), knownPasswords.contains(password) {
+        if !usesBroker {
+            // The web console speaks only HTTP and SQL: no broker URL to check.
+        } else if let password = password(in: configuration.amqpURL), knownPasswords.contains(password) {
             problems.append("ISMS_AMQP_URL uses a development password")
         } else if password(in: configuration.amqpURL) == nil {
             problems.append("ISMS_AMQP_URL names no credentials (RabbitMQ's default user is guest:guest)")

@@ -6,11 +6,20 @@ public final class Readiness: Sendable {
     /// One dependency or condition readiness waits for.
     public enum Condition: String, Sendable, CaseIterable {
         case broker, database, topology, shuttingDown
+        /// The service's own tables are migrated (what a service without a broker waits for).
+        case migrated
     }
 
-    private let state = Mutex<[Condition: Bool]>([.broker: false, .database: false, .topology: false, .shuttingDown: false])
+    private let state = Mutex<[Condition: Bool]>([.broker: false, .database: false, .topology: false, .shuttingDown: false, .migrated: false])
 
-    public init() {}
+    /// The conditions that must hold; `shuttingDown` must not.
+    private let required: Set<Condition>
+
+    /// A service on the bus needs the broker, the database and its topology; a service that
+    /// only speaks HTTP (the web console) names just the database.
+    public init(requires required: Set<Condition> = [.broker, .database, .topology]) {
+        self.required = required
+    }
 
     public func set(_ condition: Condition, _ value: Bool) {
         state.withLock { $0[condition] = value }
@@ -35,6 +44,6 @@ public final class Readiness: Sendable {
 
     public var isReady: Bool {
         let current = snapshot
-        return current[.broker] == true && current[.database] == true && current[.topology] == true && current[.shuttingDown] != true
+        return required.allSatisfy { current[$0] == true } && current[.shuttingDown] != true
     }
 }

@@ -180,7 +180,7 @@ public enum ServiceRunner {
     }
 
     /// Retries `work` with back-off while the broker or database is not there yet.
-    static func untilAvailable(_ what: String, logger: Logger, _ work: () async throws -> Void) async throws {
+    public static func untilAvailable(_ what: String, logger: Logger, _ work: () async throws -> Void) async throws {
         let backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(5))
         var attempt = 0
         while true {

@@ -1,0 +1,81 @@
+import Directory
+import Postgres
+import Foundation
+import Hummingbird
+import ServiceClient
+
+/// The officers' and operators' pages: decisions waiting for the CISO and the general security
+/// officer, the sign-in log, and the state of the queues and services.
+extension WebConsole {
+    func addOfficerRoutes(to router: some RouterMethods<ConsoleRequestContext>) {
+        router.get("/decisions") { request, context in
+            let session = try session(request, context, roles: ConsoleAccess.deciders)
+            let api = api(session)
+            let language = context.language
+            // Use restrictions take effect only when approved (Art. 27(3)); finding treatments
+            // are reviewed by the general security officer (Art. 14).
+            let restrictions: RestrictionPageView = try await api.get(.triage, "/v1/restrictions", query: [("status", "awaiting-approval"), ("limit", "200")])
+            let findings = (try? await api.get(.audit, "/v1/findings", query: [("status", "treated"), ("limit", "200")], as: FindingPageView.self))?.findings ?? []
+            var decisions: [[String: Any]] = restrictions.restrictions.map { restriction in
+                [
+                    "kind": Labels.text("restrictionToApprove", language), "href": "/cases/\(FormData.encode(restriction.caseNumber ?? ""))#restrictions",
+                    "label": (restriction.caseNumber ?? "") + " — " + restriction.targets.map(\.name).joined(separator: ", "),
+                    "detail": restriction.reason, "at": ConsoleFormat.date(restriction.orderedAt),
+                ]
+            }
+            decisions += findings.map { finding in
+                [
+                    "kind": Labels.text("findingToApprove", language), "href": "",
+                    "label": finding.sectionCode + " — " + finding.title, "detail": finding.treatmentPlan ?? "", "at": finding.dueDate ?? "",
+                ]
+            }
+            return page("decisions", title: "decisionsTitle", request, context, data: ["decisions": decisions, "empty": decisions.isEmpty])
+        }
+        router.get("/security/sign-ins") { request, context in
+            _ = try session(request, context, roles: [.generalSecurityOfficer])
+            let before = request.uri.queryParameters.get("before").flatMap(Int64.init)
+            let credentials = credentials
+            let entries = try await database.withConnection { connection in try credentials.logEntries(limit: 101, beforeID: before, on: connection) }
+            let language = context.language
+            let rows: [[String: Any]] = entries.prefix(100).map { entry in
+                [
+                    "at": ConsoleFormat.date(ConsoleFormat.wire(entry.at)), "person": entry.personID, "event": entry.event,
+                    "eventLabel": Labels.text("event_" + entry.event, language), "address": entry.address ?? "", "agent": entry.userAgent ?? "",
+                    "role": entry.role ?? "",
+                ]
+            }
+            let next = entries.count > 100 ? entries[99].id : nil
+            return page("sign-ins", title: "signInsTitle", request, context, data: ["rows": rows, "nextLink": next.map { "/security/sign-ins?before=\($0)" } as Any])
+        }
+        router.get("/operations") { request, context in
+            _ = try session(request, context, roles: [.generalSystemAdministrator])
+            return page("operations", title: "operationsTitle", request, context, data: try await operations())
+        }
+    }
+
+    /// What `isms status` shows: each work queue's figures and dead letters, each service's readiness.
+    func operations() async throws -> [String: Any] {
+        var data: [String: Any] = [:]
+        do {
+            let queues = try await BrokerManagement.queues(managementURL: configuration.managementURL)
+            data["queues"] = queues.keys.filter { !$0.hasSuffix(".dlq") && !$0.hasPrefix("amq.") }.sorted().map { name in
+                let figures = queues[name]!
+                let dead = queues[name + ".dlq"]?.messages ?? 0
+                return [
+                    "name": name, "ready": figures.ready, "unacked": figures.unacked, "consumers": figures.consumers, "dead": dead,
+                    "alarm": dead > 0 || figures.consumers == 0,
+                ] as [String: Any]
+            }
+        } catch {
+            data["managementDown"] = true
+        }
+        var services: [[String: Any]] = []
+        for service in ConsoleService.allCases {
+            let base = configuration.serviceURLs[service] ?? service.localDefault
+            let (ready, detail) = await BrokerManagement.readiness(baseURL: base)
+            services.append(["name": service.rawValue, "ready": ready, "detail": detail, "url": base])
+        }
+        data["services"] = services
+        return data
+    }
+}

@@ -1,0 +1,3 @@
+import WebConsole
+
+try await WebConsoleService.run()
