@@ -78,9 +78,12 @@ let consoleTargets: [Target] = [
     .testTarget(
         name: "WebConsoleTests",
         dependencies: [
-            "WebConsole", "ISMSTesting", "Directory", "Postgres", "PostgresMigrations", hummingbird,
+            "WebConsole", "ISMSTesting", "ServiceClient", "Directory", "Postgres", "PostgresMigrations", hummingbird,
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            "ServiceRuntime",
         ],
         swiftSettings: swiftSettings
     ),

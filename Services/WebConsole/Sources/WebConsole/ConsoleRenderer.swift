@@ -51,11 +51,16 @@ public struct ConsoleRenderer: Sendable {
 
     /// The page `template` with `data`, framed.
     public func page(_ template: String, title: String, data: [String: Any] = [:], frame: Frame, status: HTTPResponse.Status = .ok) -> Response {
-        var context = data
-        for (key, value) in frameContext(frame, title: title) where context[key] == nil { context[key] = value }
-        let html = library.render(Self.withoutNils(context), withTemplate: template) ?? "template \(template) missing"
+        let html = html(template, title: title, data: data, frame: frame)
         return Response(
             status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// The page's HTML.
+    func html(_ template: String, title: String, data: [String: Any], frame: Frame) -> String {
+        var context = data
+        for (key, value) in frameContext(frame, title: title) where context[key] == nil { context[key] = value }
+        return library.render(Self.withoutNils(context), withTemplate: template) ?? "template \(template) missing"
     }
 
     /// The text of the template alone (server-sent fragments, tests).

@@ -37,6 +37,8 @@ public struct WebConsole: Sendable {
             return ConsolePageMiddleware.redirect(ConsoleAccess.home(for: session.current.role))
         }
         router.get("/static/:file") { _, context in try Self.staticFile(context.parameters.require("file")) }
+        // Anything else is the console's own not-found page, in the person's language.
+        router.get("/**") { _, _ -> Response in throw ConsolePageError.notFound }
     }
 
     // MARK: Helpers for the pages
