@@ -128,7 +128,7 @@ public struct ConsoleRenderer: Sendable {
             items.append(("/queue", Labels.text("navQueue", language)))
             items.append(("/cases", Labels.text("navCases", language)))
         }
-        if ConsoleAccess.deciders.contains(role) { items.append(("/decisions", Labels.text("navDecisions", language))) }
+        if ConsoleAccess.deciders.contains(role) || role == .departmentSecurityOfficer { items.append(("/decisions", Labels.text("navDecisions", language))) }
         if ConsoleAccess.reporters.contains(role) { items.append(("/reports/new", Labels.text("navNewReport", language))) }
         if ConsoleAccess.unitReaders.contains(role) { items.append(("/reports", Labels.text("navReports", language))) }
         if role == .generalSecurityOfficer { items.append(("/security/sign-ins", Labels.text("navSignIns", language))) }

@@ -59,6 +59,7 @@ public enum ConsoleAccess {
         if deciders.contains(role) { return "/decisions" }
         if handlers.contains(role) { return "/queue" }
         if reporters.contains(role) { return "/reports/new" }
+        if role == .departmentSecurityOfficer { return "/decisions" }
         return "/reports"
     }
 }

@@ -8,28 +8,19 @@ import ServiceClient
 /// officer, the sign-in log, and the state of the queues and services.
 extension WebConsole {
     func addOfficerRoutes(to router: some RouterMethods<ConsoleRequestContext>) {
-        router.get("/decisions") { request, context in
-            let session = try session(request, context, roles: ConsoleAccess.deciders)
-            let api = api(session)
-            let language = context.language
-            // Use restrictions take effect only when approved (Art. 27(3)); finding treatments
-            // are reviewed by the general security officer (Art. 14).
-            let restrictions: RestrictionPageView = try await api.get(.triage, "/v1/restrictions", query: [("status", "awaiting-approval"), ("limit", "200")])
-            let findings = (try? await api.get(.audit, "/v1/findings", query: [("status", "treated"), ("limit", "200")], as: FindingPageView.self))?.findings ?? []
-            var decisions: [[String: Any]] = restrictions.restrictions.map { restriction in
-                [
-                    "kind": Labels.text("restrictionToApprove", language), "href": "/cases/\(FormData.encode(restriction.caseNumber ?? ""))#restrictions",
-                    "label": (restriction.caseNumber ?? "") + " — " + restriction.targets.map(\.name).joined(separator: ", "),
-                    "detail": restriction.reason, "at": ConsoleFormat.date(restriction.orderedAt),
-                ]
+        router.get("/decisions") { request, context in try await decisions(request, context) }
+        router.post("/findings/:id/review") { request, context in
+            let session = try session(request, context, roles: [.departmentSecurityOfficer])
+            let id = try context.parameters.require("id")
+            let result = try await api(session).send(
+                .audit, "POST", "/v1/findings/\(ConsoleAPI.segment(id))/review",
+                json: ["approve": context.form["approve"] == "true", "comment": context.form["comment"] ?? NSNull()])
+            switch result {
+            case .success: return ConsolePageMiddleware.redirect("/decisions?notice=notice_done")
+            case .failure(let problem):
+                if problem.isAuthorisation { throw ConsolePageError.forbidden }
+                return try await decisions(request, context, actionError: problem.detail ?? problem.title, status: .init(code: problem.status))
             }
-            decisions += findings.map { finding in
-                [
-                    "kind": Labels.text("findingToApprove", language), "href": "",
-                    "label": finding.sectionCode + " — " + finding.title, "detail": finding.treatmentPlan ?? "", "at": finding.dueDate ?? "",
-                ]
-            }
-            return page("decisions", title: "decisionsTitle", request, context, data: ["decisions": decisions, "empty": decisions.isEmpty])
         }
         router.get("/security/sign-ins") { request, context in
             _ = try session(request, context, roles: [.generalSecurityOfficer])
@@ -51,6 +42,36 @@ extension WebConsole {
             _ = try session(request, context, roles: [.generalSystemAdministrator])
             return page("operations", title: "operationsTitle", request, context, data: try await operations())
         }
+    }
+
+    /// What waits for this person: use restrictions to approve (CISO and general security
+    /// officer, Art. 27(3)) and treated audit findings, which the department security officer
+    /// approves or returns (Art. 17(6)(6)); the CISO and the general security officer see
+    /// those too, to follow them.
+    func decisions(_ request: Request, _ context: ConsoleRequestContext, actionError: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let session = try session(request, context, roles: ConsoleAccess.deciders.union([.departmentSecurityOfficer]))
+        let api = api(session)
+        let language = context.language
+        var decisions: [[String: Any]] = []
+        if ConsoleAccess.deciders.contains(session.current.role) {
+            let restrictions: RestrictionPageView = try await api.get(.triage, "/v1/restrictions", query: [("status", "awaiting-approval"), ("limit", "200")])
+            decisions += restrictions.restrictions.map { restriction in
+                [
+                    "kind": Labels.text("restrictionToApprove", language), "href": "/cases/\(FormData.encode(restriction.caseNumber ?? ""))#restrictions",
+                    "label": (restriction.caseNumber ?? "") + " — " + restriction.targets.map(\.name).joined(separator: ", "),
+                    "detail": restriction.reason, "at": ConsoleFormat.date(restriction.orderedAt),
+                ]
+            }
+        }
+        let findings = (try? await api.get(.audit, "/v1/findings", query: [("status", "treated"), ("limit", "200")], as: FindingPageView.self))?.findings ?? []
+        let reviewer = session.current.role == .departmentSecurityOfficer
+        decisions += findings.map { finding in
+            [
+                "kind": Labels.text(reviewer ? "findingToApprove" : "findingWaiting", language), "label": finding.sectionCode + " — " + finding.title,
+                "detail": finding.treatmentPlan ?? "", "at": finding.dueDate ?? "", "findingId": finding.id, "canReview": reviewer,
+            ]
+        }
+        return page("decisions", title: "decisionsTitle", request, context, data: ["decisions": decisions, "empty": decisions.isEmpty, "actionError": actionError as Any], status: status)
     }
 
     /// What `isms status` shows: each work queue's figures and dead letters, each service's readiness.
