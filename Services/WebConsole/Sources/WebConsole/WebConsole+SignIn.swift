@@ -59,7 +59,11 @@ extension WebConsole {
         let roles = assignments.map { RoleChoice(role: $0.role, unitCode: $0.unitCode) }
         let current = roles.first { ConsoleAccess.handlers.contains($0.role) } ?? RoleChoice(role: first.role, unitCode: first.unitCode)
         let session = try await openSession(person: person, roles: roles, current: current)
+        let previous = context.sessions.session?.apiTokenID
+        let tokens = directory.tokens
         try await database.withConnection { connection in
+            // Signing in over another session ends that session's token too.
+            if let previous { try tokens.revoke(id: previous, on: connection) }
             try credentials.log(.signedIn, personID: personID, address: context.remoteAddress, userAgent: agent, role: current.key, on: connection)
         }
         context.sessions.createSession(session, expiresIn: .seconds(Int64(ConsoleSession.idleTimeout)))
