@@ -269,7 +269,7 @@ public struct HashChainLedger: Sendable, Hashable {
             guard version == Self.hashVersion else {
                 return BrokenRow(seq: seq, problem: "written with hash version \(version); this build verifies version \(Self.hashVersion)", expectedHash: nil, storedHash: storedHash)
             }
-            let previous: String? = try seq == 1 ? Self.genesisHash : row.decode("previous_row_hash")
+            let previous: String? = try seq == 1 ? Self.genesisHash : row.decode("previous_row_hash", as: String?.self)
             guard let previous else { return BrokenRow(seq: seq, problem: "row \(seq - 1) is missing", expectedHash: nil, storedHash: nil) }
             guard storedPrevious == previous else {
                 return BrokenRow(
