@@ -201,15 +201,7 @@ public struct HashChainLedger: Sendable, Hashable {
     /// previous row's hash (a row before it was changed or removed), a content that does not
     /// match its hash (the row was edited), or an unknown hash version.
     public func verify(on connection: PostgresConnection, pageSize: Int = 2000) throws -> Verification {
-        let rendered = columns.enumerated().map { index, column in
-            let name = Migrator.quoted(column.name)
-            let expression = switch column.kind {
-            case .text: name
-            case .integer, .boolean, .uuid, .json: "\(name)::text"
-            case .timestamp: "to_char(\(name) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-            }
-            return "\(expression) AS c\(index)"
-        }.joined(separator: ", ")
+        let rendered = renderedColumns(table: nil)
         var expectedSeq: Int64 = 1
         var prevHash = Self.genesisHash
         var checked = 0
@@ -241,11 +233,7 @@ public struct HashChainLedger: Sendable, Hashable {
                     return broken(
                         "prev_hash is not the hash of row \(seq - 1): a row before it was changed or removed", expected: prevHash, stored: storedPrevious)
                 }
-                var document: [String: JSONValue] = ["seq": .integer(seq), "prev_hash": .string(storedPrevious), "hash_version": .integer(Int64(version))]
-                for (index, column) in columns.enumerated() {
-                    document[column.name] = try Self.value(row["c\(index)"], kind: column.kind)
-                }
-                let expected = Self.hash(of: document)
+                let expected = try expectedHash(of: row, seq: seq, prevHash: storedPrevious, version: version)
                 if expected != storedHash {
                     return broken("the row's content does not match its hash: it was edited", expected: expected, stored: storedHash)
                 }
@@ -256,6 +244,66 @@ public struct HashChainLedger: Sendable, Hashable {
             if page.count < pageSize { break }
         }
         return Verification(ledger: name, rowsChecked: checked, brokenRow: nil, headHash: prevHash)
+    }
+
+    /// Checks only the rows whose `column` equals `value` (one case's history, say): each must
+    /// be of this hash version, carry the hash of the row just before it in the chain (whoever
+    /// that row belongs to) and match its own hash. One indexed query, so a page can afford it;
+    /// it does not prove the rest of the chain, which ``verify(on:pageSize:)`` walks. Returns
+    /// the first row that does not fit, or nil.
+    public func verifyRows(where column: String, equals value: some PostgresEncodable, on connection: PostgresConnection) throws -> BrokenRow? {
+        precondition(columns.contains { $0.name == column }, "\(column) is not a content column of \(qualifiedTable)")
+        let rendered = renderedColumns(table: "r")
+        let rows = try connection.query(
+            """
+            SELECT r.seq, r.prev_hash, r.hash, r.hash_version, p.hash AS previous_row_hash, \(unescaped: rendered)
+            FROM \(unescaped: qualifiedTable) r LEFT JOIN \(unescaped: qualifiedTable) p ON p.seq = r.seq - 1
+            WHERE r.\(unescaped: Migrator.quoted(column)) = \(value) ORDER BY r.seq
+            """
+        ).rows
+        for row in rows {
+            let seq: Int64 = try row.decode("seq")
+            let storedPrevious: String = try row.decode("prev_hash")
+            let storedHash: String = try row.decode("hash")
+            let version: Int = try row.decode("hash_version")
+            guard version == Self.hashVersion else {
+                return BrokenRow(seq: seq, problem: "written with hash version \(version); this build verifies version \(Self.hashVersion)", expectedHash: nil, storedHash: storedHash)
+            }
+            let previous: String? = try seq == 1 ? Self.genesisHash : row.decode("previous_row_hash", as: String?.self)
+            guard let previous else { return BrokenRow(seq: seq, problem: "row \(seq - 1) is missing", expectedHash: nil, storedHash: nil) }
+            guard storedPrevious == previous else {
+                return BrokenRow(
+                    seq: seq, problem: "prev_hash is not the hash of row \(seq - 1): a row before it was changed or removed", expectedHash: previous,
+                    storedHash: storedPrevious)
+            }
+            let expected = try expectedHash(of: row, seq: seq, prevHash: storedPrevious, version: version)
+            guard expected == storedHash else {
+                return BrokenRow(seq: seq, problem: "the row's content does not match its hash: it was edited", expectedHash: expected, storedHash: storedHash)
+            }
+        }
+        return nil
+    }
+
+    /// The content columns as SQL renders them in the hashed form, named `c0`, `c1`...
+    private func renderedColumns(table: String?) -> String {
+        columns.enumerated().map { index, column in
+            let name = (table.map { "\($0)." } ?? "") + Migrator.quoted(column.name)
+            let expression = switch column.kind {
+            case .text: name
+            case .integer, .boolean, .uuid, .json: "\(name)::text"
+            case .timestamp: "to_char(\(name) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+            }
+            return "\(expression) AS c\(index)"
+        }.joined(separator: ", ")
+    }
+
+    /// The hash a row read with ``renderedColumns(table:)`` should carry.
+    private func expectedHash(of row: PostgresRow, seq: Int64, prevHash: String, version: Int) throws -> String {
+        var document: [String: JSONValue] = ["seq": .integer(seq), "prev_hash": .string(prevHash), "hash_version": .integer(Int64(version))]
+        for (index, column) in columns.enumerated() {
+            document[column.name] = try Self.value(row["c\(index)"], kind: column.kind)
+        }
+        return Self.hash(of: document)
     }
 
     /// The hashed form of a column as the database renders it (see ``verify(on:pageSize:)``).

@@ -125,6 +125,19 @@ struct SigningTests {
         #expect(StandardWebhooks.key("whsec_c2VjcmV0") == Array("secret".utf8))
     }
 
+    @Test("acknowledgement links open the web console when ISMS_CONSOLE_PUBLIC_URL is set, triage's page otherwise")
+    func acknowledgementLinks() throws {
+        let triage = try NotifierSettings.fromEnvironment(["ISMS_TRIAGE_PUBLIC_URL": "https://isms.ward.example/triage/"])
+        #expect(triage.consolePublicURL == nil)
+        #expect(triage.acknowledgementLink(token: "t.k") == "https://isms.ward.example/triage/v1/acknowledgements/t.k")
+        let console = try NotifierSettings.fromEnvironment([
+            "ISMS_TRIAGE_PUBLIC_URL": "https://isms.ward.example/triage", "ISMS_CONSOLE_PUBLIC_URL": "https://isms.ward.example/console/",
+        ])
+        #expect(console.acknowledgementLink(token: "t.k") == "https://isms.ward.example/console/acknowledge/t.k")
+        // Set but empty is unset (a blank line in an env file).
+        #expect(try NotifierSettings.fromEnvironment(["ISMS_CONSOLE_PUBLIC_URL": ""]).acknowledgementLink(token: "x") == "http://127.0.0.1:8082/v1/acknowledgements/x")
+    }
+
     @Test("a My Number is masked in the rendered subject and body, whatever the template shows")
     func renderedMyNumberIsMasked() throws {
         let templates = try NotifierTemplates(texts: ["x.ja": "件名 {{event.title}}\n\n本文 {{event.description}} {{raw}}"])

@@ -167,4 +167,47 @@ import Testing
             #expect(deleted.brokenRow?.problem.contains("missing") == true)
         }
     }
+
+    /// One subject's rows (a case's history) are checked alone: an edit of one of them, or of
+    /// the row just before one of them, is named; an edit elsewhere is the whole chain's to find.
+    @Test func theRowsOfOneSubjectAreVerifiedWithoutWalkingTheChain() async throws {
+        try await TestServers.withSchema(prefix: "chain", migrations: Self.migrations) { schema, pool in
+            let ledger = Self.ledger(schema)
+            let subject = UUID()
+            // Rows 3, 6 and 7 are the subject's.
+            let rows = try (1...8).map { index in
+                var row = try Self.row(index)
+                if [3, 6, 7].contains(index) { row["subject"] = .uuid(subject) }
+                return row
+            }
+            let links = try await pool.withTransaction { try ledger.append(rows, on: $0) }
+            let table = ledger.qualifiedTable
+            func check() async throws -> HashChainLedger.BrokenRow? {
+                try await pool.withConnection { try ledger.verifyRows(where: "subject", equals: subject, on: $0) }
+            }
+            func edit(_ sql: String) async throws {
+                try await pool.withTransaction { connection in
+                    try connection.execute("SET LOCAL session_replication_role = replica")
+                    try connection.execute(sql)
+                }
+            }
+            #expect(try await check() == nil)
+            try await edit("UPDATE \(table) SET amount = 100 WHERE seq = 1")
+            #expect(try await check() == nil, "row 1 is not the subject's nor just before one of its rows")
+            try await edit("UPDATE \(table) SET note = 'edited' WHERE seq = 6")
+            #expect(try await check()?.seq == 6)
+            try await edit("UPDATE \(table) SET note = 'entry 6 — 日本語 \"quoted\"' WHERE seq = 6")
+            #expect(try await check() == nil)
+            // The row before the subject's first was replaced by one with another hash.
+            try await edit("UPDATE \(table) SET hash = repeat('0', 64) WHERE seq = 2")
+            #expect(try await check()?.seq == 3)
+            #expect(try await check()?.problem.contains("prev_hash") == true)
+            try await edit("UPDATE \(table) SET hash = '\(links[1].hash)' WHERE seq = 2")
+            #expect(try await check() == nil)
+            // The row before one of the subject's was removed.
+            try await edit("DELETE FROM \(table) WHERE seq = 5")
+            #expect(try await check()?.seq == 6)
+            #expect(try await check()?.problem.contains("missing") == true)
+        }
+    }
 }

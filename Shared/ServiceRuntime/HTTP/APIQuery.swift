@@ -1,4 +1,6 @@
 public import Hummingbird
+import Contracts
+public import Foundation
 
 /// The query parameters of a request, read with the API's rules: a value that is present but
 /// malformed, out of range or given twice is a 400 that names it, never silently replaced by a
@@ -43,6 +45,13 @@ public struct APIQuery: Sendable {
         case "false": return false
         default: throw .badRequest("\(name) must be true or false; got \(text).")
         }
+    }
+
+    /// An RFC 3339 date-time (`2026-04-01T09:30:00+09:00`).
+    public func time(_ name: String) throws(APIProblem) -> Date? {
+        guard let text = try raw(name) else { return nil }
+        guard let date = ContractsJSON.parseTimestamp(text) else { throw .badRequest("\(name) must be an RFC 3339 date-time; got \(text).") }
+        return date
     }
 
     public func value<T: RawRepresentable & CaseIterable>(_ name: String, as type: T.Type) throws(APIProblem) -> T? where T.RawValue == String {

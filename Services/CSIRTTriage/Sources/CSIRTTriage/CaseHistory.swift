@@ -137,6 +137,12 @@ public struct CaseHistory: Sendable {
         return CaseHistoryVerification(rowsChecked: result.rowsChecked, brokenLink: broken, headHash: result.headHash)
     }
 
+    /// Whether every row of one case is unedited and linked to the row before it: what a case
+    /// page can afford on each view (the whole chain is ``verify(on:)``'s).
+    func verify(caseID: UUID, on connection: PostgresConnection) throws -> Bool {
+        try ledger.verifyRows(where: "case_id", equals: caseID, on: connection) == nil
+    }
+
     static func entry(from row: PostgresRow) throws -> CaseHistoryEntry {
         CaseHistoryEntry(
             seq: try row.decode("seq"), caseID: try row.decode("case_id"), caseNumber: try row.decode("case_number"),

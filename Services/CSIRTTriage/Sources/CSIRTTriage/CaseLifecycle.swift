@@ -108,6 +108,15 @@ public enum CaseLifecycle {
         }
     }
 
+    /// The actions `role` may take on a case in `state` (with `qualification`), in
+    /// ``CaseAction`` order: what a form may offer. A reason is assumed to be given, since the
+    /// form asks for it; every other rule of ``apply(_:state:qualification:role:reason:)`` holds.
+    public static func allowedActions(state: CaseState, qualification: CaseQualification?, role: DirectoryRole) -> [CaseAction] {
+        CaseAction.allCases.filter { action in
+            if case .success = apply(action, state: state, qualification: qualification, role: role, reason: "given") { true } else { false }
+        }
+    }
+
     /// Applies `action` or says why not.
     public static func apply(
         _ action: CaseAction, state: CaseState, qualification: CaseQualification?, role: DirectoryRole, reason: String?

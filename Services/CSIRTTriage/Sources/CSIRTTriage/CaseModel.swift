@@ -206,6 +206,12 @@ public struct CaseSummary: Sendable, Hashable, Codable {
     public var knownAt: Date
     public var openedAt: Date
     public var acknowledgedAt: Date?
+    /// The highest chain level told so far (-1: none yet).
+    public var escalationLevel: Int
+    /// When the next chain level will be told unless somebody acknowledges: the due time of the
+    /// case's pending escalation timer; nil when none is pending (acknowledged, final, or the
+    /// policy's last level reached).
+    public var nextEscalationAt: Date?
 }
 
 extension CaseSource {

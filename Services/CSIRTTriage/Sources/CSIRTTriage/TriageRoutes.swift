@@ -11,7 +11,8 @@ public import ServiceRuntime
 /// bearer token (Directory tokens); a department or section sees only its own cases, ward-wide
 /// roles see all.
 ///
-/// - `GET  /v1/cases[?state=&limit=]` — list
+/// - `GET  /v1/cases[?state=&severity=&section=&department=&category=&assignee=&from=&to=&q=&acknowledged=&limit=&cursor=]` — list
+/// - `GET  /v1/restrictions[?status=]` — use restrictions across cases (the approvers only)
 /// - `GET  /v1/cases/{caseNumber}` — the case, its obligations and history
 /// - `POST /v1/cases/{caseNumber}/qualification` `{"decision": "incident"|"not-incident", "reason"}`
 /// - `POST /v1/cases/{caseNumber}/acknowledgement` `{"reason"?}`
@@ -121,6 +122,7 @@ struct TriageRoutes: Sendable {
                 try engine.liftRestriction(id: id, caseNumber: context.text("number"), reason: body.reason, actor: Self.actor(grant), context: &transaction)
             })
         }
+        routes.get("/v1/restrictions") { request, context in try await restrictions(request, grant: context.requireGrant()) }
         routes.get("/v1/history/verification") { _, context in try await verify(grant: context.requireGrant()) }
         routes.post("/v1/acknowledgements/:token", access: .open) { _, context in try await acknowledgeByLink(context.text("token")) }
         // Opening the link from a mail is a GET, and mail scanners fetch links on their own:
@@ -144,17 +146,30 @@ struct TriageRoutes: Sendable {
     private func list(_ request: Request, grant: TokenGrant) async throws -> Response {
         let query = APIQuery(request)
         let page = try PageRequest(query)
-        let state = try query.value("state", as: CaseState.self)
+        let filter = try Self.caseFilter(query)
         let after = try page.after.map { cursor throws(APIProblem) in
             guard let openedAt = cursor.time(0), let number = cursor[1] else { throw .badRequest("cursor is not one this API gave out.") }
             return (openedAt: openedAt, caseNumber: number)
         }
         let engine = engine
         let cases = try await database.withConnection { connection in
-            try engine.store.list(visibility: Self.visibility(grant), state: state, limit: page.limit + 1, after: after, on: connection)
+            try engine.store.list(visibility: Self.visibility(grant), filter: filter, limit: page.limit + 1, after: after, on: connection)
         }
         let (items, next) = page.page(cases) { PageCursor(time: $0.openedAt, id: $0.caseNumber) }
         return try APIResponse.page(items, key: "cases", next: next)
+    }
+
+    /// The list's filters from the query (`GET /v1/cases`); an unknown state or category, a
+    /// severity outside 1-4, a time that is not RFC 3339 or a value given twice is a 400.
+    static func caseFilter(_ query: APIQuery) throws(APIProblem) -> CaseListFilter {
+        let text = try query.string("q")
+        if let text, text.count > 200 { throw .badRequest("q is at most 200 characters.") }
+        return CaseListFilter(
+            state: try query.value("state", as: CaseState.self), severity: try query.int("severity", in: 1...4),
+            sectionCode: try query.string("section"), departmentCode: try query.string("department"),
+            category: try query.value("category", as: IncidentCategory.self), assignee: try query.string("assignee"),
+            openedFrom: try query.time("from"), openedBefore: try query.time("to"), titleContains: text?.isEmpty == true ? nil : text,
+            acknowledged: try query.bool("acknowledged"))
     }
 
     struct CaseDetail: Encodable {
@@ -163,6 +178,11 @@ struct TriageRoutes: Sendable {
         var restrictions: [UseRestriction]
         var obligations: [CaseObligation]
         var history: [CaseHistoryEntry]
+        /// The life-cycle actions this token's role may take from the case's state (a form
+        /// offers only these; a reason the action needs is still asked for).
+        var allowedActions: [CaseAction]
+        /// Whether this case's history rows are unedited and linked into the chain.
+        var historyVerified: Bool
     }
 
     private func show(_ number: String, grant: TokenGrant) async throws -> Response {
@@ -173,9 +193,30 @@ struct TriageRoutes: Sendable {
                 case: record, assignees: try engine.assignees(caseID: record.id, on: connection),
                 restrictions: try engine.restrictions(caseID: record.id, on: connection),
                 obligations: try engine.obligations(caseID: record.id, on: connection),
-                history: try engine.store.history(caseID: record.id, on: connection))
+                history: try engine.store.history(caseID: record.id, on: connection),
+                allowedActions: CaseLifecycle.allowedActions(state: record.state, qualification: record.qualification, role: grant.role),
+                historyVerified: try engine.store.verifyHistory(caseID: record.id, on: connection))
         }
         return try APIResponse.json(detail)
+    }
+
+    /// Use restrictions across the cases this token sees, oldest order first: the approvers'
+    /// "decisions waiting for you" (Art. 27(3)); nobody else decides, so nobody else lists.
+    private func restrictions(_ request: Request, grant: TokenGrant) async throws -> Response {
+        guard UseRestriction.approvers.contains(grant.role) else {
+            throw TriageError(code: .forbidden, detail: "Only the CISO and the general security officer decide on use restrictions (Art. 27(3)).")
+        }
+        let query = APIQuery(request)
+        let page = try PageRequest(query)
+        let status = try query.value("status", as: UseRestriction.Status.self)
+        let after = try page.afterTimeAndID()
+        let engine = engine
+        let found = try await database.withConnection { connection in
+            try engine.restrictions(
+                status: status, unit: grant.unitCode, limit: page.limit + 1, after: after.map { (orderedAt: $0.0, id: $0.1) }, on: connection)
+        }
+        let (items, next) = page.page(found) { PageCursor(time: $0.restriction.orderedAt, id: $0.restriction.id.lowercasedString) }
+        return try APIResponse.page(items, key: "restrictions", next: next)
     }
 
     /// The case, if the grant may see it; otherwise the same 404 as for a missing one.

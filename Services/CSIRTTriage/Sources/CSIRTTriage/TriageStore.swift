@@ -1,4 +1,4 @@
-import Contracts
+public import Contracts
 public import Foundation
 public import Postgres
 import PostgresMigrations
@@ -16,6 +16,43 @@ public enum CaseVisibility: Sendable, Hashable {
         case .all: true
         case .unit(let code): code == sectionCode || code == departmentCode
         }
+    }
+}
+
+/// What the case list may be narrowed to; every member left nil means "any", and all given
+/// ones must hold (the console's filter form, `GET /v1/cases`).
+public struct CaseListFilter: Sendable, Hashable {
+    public var state: CaseState?
+    /// 1 (critical) to 4.
+    public var severity: Int?
+    public var sectionCode: String?
+    public var departmentCode: String?
+    public var category: IncidentCategory?
+    /// A person id of the directory: cases that person is currently assigned to.
+    public var assignee: String?
+    /// Opened at or after this time.
+    public var openedFrom: Date?
+    /// Opened before this time.
+    public var openedBefore: Date?
+    /// A piece of the (masked) title, compared without regard to case.
+    public var titleContains: String?
+    /// true: acknowledged cases only; false: cases nobody acknowledged yet.
+    public var acknowledged: Bool?
+
+    public init(
+        state: CaseState? = nil, severity: Int? = nil, sectionCode: String? = nil, departmentCode: String? = nil, category: IncidentCategory? = nil,
+        assignee: String? = nil, openedFrom: Date? = nil, openedBefore: Date? = nil, titleContains: String? = nil, acknowledged: Bool? = nil
+    ) {
+        self.state = state
+        self.severity = severity
+        self.sectionCode = sectionCode
+        self.departmentCode = departmentCode
+        self.category = category
+        self.assignee = assignee
+        self.openedFrom = openedFrom
+        self.openedBefore = openedBefore
+        self.titleContains = titleContains
+        self.acknowledged = acknowledged
     }
 }
 
@@ -110,20 +147,44 @@ public struct TriageStore: Sendable {
         ).rows.first.map(Self.record(from:))
     }
 
-    /// The latest cases visible to `visibility`, newest first, optionally in one state.
-    /// Cases newest first; `after` is the (opened, number) of the last case of the page before.
+    /// The latest cases visible to `visibility` that pass `filter`, newest first; `after` is
+    /// the (opened, number) of the last case of the page before. Each summary carries when the
+    /// next chain level will be told: the due time of the case's pending escalation timer (kind
+    /// ``TriageEngine/escalationTimer``, keyed by the case id), which acknowledging deletes.
     public func list(
-        visibility: CaseVisibility, state: CaseState? = nil, limit: Int = 50, after: (openedAt: Date, caseNumber: String)? = nil, on connection: PostgresConnection
+        visibility: CaseVisibility, filter: CaseListFilter = CaseListFilter(), limit: Int = 50, after: (openedAt: Date, caseNumber: String)? = nil,
+        on connection: PostgresConnection
     ) throws -> [CaseSummary] {
         let unit: String? = if case .unit(let code) = visibility { code } else { nil }
+        let timers = "\(Migrator.quoted(schema)).timers"
+        let assignees = "\(Migrator.quoted(schema)).case_assignees"
+        // Bound the opening times to years PostgreSQL and the ward can hold: a schema-valid
+        // `0001-01-01T00:00:00+05:00` would otherwise fall before year 1 and fail in the server.
+        let from = filter.openedFrom.map(Self.clampedTime)
+        let to = filter.openedBefore.map(Self.clampedTime)
         return try connection.query(
             """
-            SELECT case_number, state, severity, section_code, department_code, category, title, known_at, opened_at, acknowledged_at
-            FROM \(unescaped: cases)
-            WHERE (\(unit)::text IS NULL OR section_code = \(unit) OR department_code = \(unit))
-              AND (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue))
-              AND (\(after?.openedAt)::timestamptz IS NULL OR (opened_at, case_number) < (\(after?.openedAt)::timestamptz, \(after?.caseNumber)::text))
-            ORDER BY opened_at DESC, case_number DESC
+            SELECT c.case_number, c.state, c.severity, c.section_code, c.department_code, c.category, c.title, c.known_at, c.opened_at,
+                   c.acknowledged_at, c.escalation_level, t.due_at AS next_escalation_at
+            FROM \(unescaped: cases) c
+            LEFT JOIN LATERAL (
+                SELECT due_at FROM \(unescaped: timers) WHERE kind = \(TriageEngine.escalationTimer) AND key = c.id::text
+            ) t ON true
+            WHERE (\(unit)::text IS NULL OR c.section_code = \(unit) OR c.department_code = \(unit))
+              AND (\(filter.state?.rawValue)::text IS NULL OR c.state = \(filter.state?.rawValue))
+              AND (\(filter.severity)::integer IS NULL OR c.severity = \(filter.severity)::integer)
+              AND (\(filter.sectionCode)::text IS NULL OR c.section_code = \(filter.sectionCode))
+              AND (\(filter.departmentCode)::text IS NULL OR c.department_code = \(filter.departmentCode))
+              AND (\(filter.category?.rawValue)::text IS NULL OR c.category = \(filter.category?.rawValue))
+              AND (\(filter.assignee)::text IS NULL
+                   OR EXISTS (SELECT 1 FROM \(unescaped: assignees) a WHERE a.case_id = c.id AND a.person_id = \(filter.assignee)))
+              AND (\(from)::timestamptz IS NULL OR c.opened_at >= \(from)::timestamptz)
+              AND (\(to)::timestamptz IS NULL OR c.opened_at < \(to)::timestamptz)
+              -- strpos, not LIKE: the words typed are text, never a pattern with wildcards.
+              AND (\(filter.titleContains)::text IS NULL OR strpos(lower(c.title), lower(\(filter.titleContains)::text)) > 0)
+              AND (\(filter.acknowledged)::boolean IS NULL OR (c.acknowledged_at IS NOT NULL) = \(filter.acknowledged)::boolean)
+              AND (\(after?.openedAt)::timestamptz IS NULL OR (c.opened_at, c.case_number) < (\(after?.openedAt)::timestamptz, \(after?.caseNumber)::text))
+            ORDER BY c.opened_at DESC, c.case_number DESC
             LIMIT \(max(1, min(limit, 1001)))
             """
         ).map { row in
@@ -131,8 +192,14 @@ public struct TriageStore: Sendable {
                 caseNumber: try row.decode("case_number"), state: try Self.decodeEnum(row, "state"), severity: try row.decode("severity"),
                 sectionCode: try row.decode("section_code"), departmentCode: try row.decode("department_code"),
                 category: try Self.decodeEnum(row, "category"), title: try row.decode("title"), knownAt: try row.decode("known_at"),
-                openedAt: try row.decode("opened_at"), acknowledgedAt: try row.decode("acknowledged_at"))
+                openedAt: try row.decode("opened_at"), acknowledgedAt: try row.decode("acknowledged_at"),
+                escalationLevel: try row.decode("escalation_level"), nextEscalationAt: try row.decode("next_escalation_at"))
         }
+    }
+
+    /// The earliest and latest opening times a filter is compared with (1970 to the end of 9999).
+    static func clampedTime(_ date: Date) -> Date {
+        min(max(date, Date(timeIntervalSince1970: 0)), Date(timeIntervalSince1970: 253_402_300_799))
     }
 
     /// Writes the mutable fields of `record` back.
@@ -164,6 +231,11 @@ public struct TriageStore: Sendable {
     /// (`isms incidents verify`).
     public func verifyChain(on connection: PostgresConnection) throws -> CaseHistoryVerification {
         try history.verify(on: connection)
+    }
+
+    /// Whether one case's history rows fit the hash chain (see ``CaseHistory``).
+    public func verifyHistory(caseID: UUID, on connection: PostgresConnection) throws -> Bool {
+        try history.verify(caseID: caseID, on: connection)
     }
 
     // MARK: Rows

@@ -52,6 +52,17 @@ public struct UseRestriction: Sendable, Hashable, Codable {
     public static let approvers: Set<DirectoryRole> = [.ciso, .generalSecurityOfficer]
 }
 
+/// A restriction with the case it belongs to, as the list of decisions shows it.
+public struct CaseRestriction: Sendable, Hashable, Codable {
+    public var caseNumber: String
+    /// Masked.
+    public var caseTitle: String
+    public var severity: Int
+    public var sectionCode: String
+    public var departmentCode: String
+    public var restriction: UseRestriction
+}
+
 /// What an incident handler asks for, checked before anything is stored.
 public struct UseRestrictionOrder: Sendable, Hashable, Codable {
     public var targets: [UseRestriction.Target]
@@ -132,6 +143,31 @@ struct RestrictionStore: Sendable {
         ).map(Self.restriction(from:))
     }
 
+    /// Restrictions of every case visible to `unit` (nil: all), optionally in one status,
+    /// oldest order first (the decision waiting longest leads), each with its case; `after` is
+    /// the (ordered, id) of the last one of the page before.
+    func restrictions(
+        status: UseRestriction.Status?, unit: String?, limit: Int, after: (orderedAt: Date, id: UUID)?, on connection: PostgresConnection
+    ) throws -> [CaseRestriction] {
+        let cases = "\(Migrator.quoted(schema)).cases"
+        let columns = Self.columns.split(separator: ",").map { "r." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+        return try connection.query(
+            """
+            SELECT \(unescaped: columns), c.case_number, c.title, c.severity, c.section_code, c.department_code
+            FROM \(unescaped: table) r JOIN \(unescaped: cases) c ON c.id = r.case_id
+            WHERE (\(status?.rawValue)::text IS NULL OR r.status = \(status?.rawValue))
+              AND (\(unit)::text IS NULL OR c.section_code = \(unit) OR c.department_code = \(unit))
+              AND (\(after?.orderedAt)::timestamptz IS NULL OR (r.ordered_at, r.id) > (\(after?.orderedAt)::timestamptz, \(after?.id)::uuid))
+            ORDER BY r.ordered_at, r.id
+            LIMIT \(max(1, min(limit, 1001)))
+            """
+        ).map { row in
+            CaseRestriction(
+                caseNumber: try row.decode("case_number"), caseTitle: try row.decode("title"), severity: try row.decode("severity"),
+                sectionCode: try row.decode("section_code"), departmentCode: try row.decode("department_code"), restriction: try Self.restriction(from: row))
+        }
+    }
+
     static func restriction(from row: PostgresRow) throws -> UseRestriction {
         UseRestriction(
             id: try row.decode("id"), caseID: try row.decode("case_id"),
@@ -153,6 +189,14 @@ extension TriageEngine {
     /// The use restrictions of a case, oldest first.
     public func restrictions(caseID: UUID, on connection: PostgresConnection) throws -> [UseRestriction] {
         try restrictionStore.restrictions(caseID: caseID, on: connection)
+    }
+
+    /// Use restrictions across cases, oldest order first, for the approvers: what waits for
+    /// their decision (`status` `awaiting-approval`). `unit` limits them to one unit's cases.
+    public func restrictions(
+        status: UseRestriction.Status?, unit: String?, limit: Int = 50, after: (orderedAt: Date, id: UUID)? = nil, on connection: PostgresConnection
+    ) throws -> [CaseRestriction] {
+        try restrictionStore.restrictions(status: status, unit: unit, limit: limit, after: after, on: connection)
     }
 
     /// An incident handler orders a restriction; it waits for the CISO's or the general security

@@ -208,8 +208,7 @@ public struct NotifierEngine: Sendable {
             let token = AcknowledgementToken.sign(
                 caseNumber: caseRef, personID: personID,
                 expires: Date().addingTimeInterval(settings.acknowledgementLifetime.secondsValue), secret: settings.acknowledgementSecret)
-            let base = settings.triagePublicURL.hasSuffix("/") ? String(settings.triagePublicURL.dropLast()) : settings.triagePublicURL
-            context["ackLink"] = "\(base)/v1/acknowledgements/\(token)"
+            context["ackLink"] = settings.acknowledgementLink(token: token)
         }
         return try templates.render(template, language: recipient.language, context: context)
     }

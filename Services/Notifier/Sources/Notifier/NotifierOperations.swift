@@ -15,9 +15,11 @@ public struct NotifierOperations: Sendable {
         self.ledger = NotificationLedger(schema: schema)
     }
 
-    /// Ledger rows, newest first, optionally filtered by state, event id and recipient.
+    /// Ledger rows, newest first, optionally filtered by state, event id, recipient and the
+    /// case the event is about (its `caseNumber`).
     public func notifications(
-        state: String? = nil, eventID: String? = nil, recipient: String? = nil, limit: Int = 50, before: Int64? = nil, on connection: PostgresConnection
+        state: String? = nil, eventID: String? = nil, recipient: String? = nil, caseNumber: String? = nil, limit: Int = 50, before: Int64? = nil,
+        on connection: PostgresConnection
     ) throws -> [NotificationRecord] {
         try connection.query(
             """
@@ -26,6 +28,7 @@ public struct NotifierOperations: Sendable {
             WHERE (\(state)::text IS NULL OR n.state = \(state))
               AND (\(eventID)::text IS NULL OR e.event_id = \(eventID))
               AND (\(recipient)::text IS NULL OR n.recipient = \(recipient) OR n.recipient = 'person:' || \(recipient))
+              AND (\(caseNumber)::text IS NULL OR e.case_number = \(caseNumber))
               AND (\(before)::bigint IS NULL OR n.id < \(before))
             ORDER BY n.id DESC LIMIT \(max(1, min(limit, 1001)))
             """

@@ -10,7 +10,9 @@ public import ServiceRuntime
 /// operator roles only: CSIRT, the general security manager and officer, the system
 /// administrator and the CISO.
 ///
-/// - `GET /v1/notifications?state=&eventId=&recipient=&limit=`
+/// - `GET /v1/notifications?state=&eventId=&recipient=&caseNumber=&limit=` (`caseNumber`: what a
+///   case page shows; the incident handlers, CSIRT, the CISO and the general security officer
+///   and manager, are operator roles already)
 /// - `GET /v1/notifications/{id}` (with its delivery log)
 /// - `POST /v1/notifications/{id}/retry`
 /// - `GET /v1/silences?all=true`, `POST /v1/silences`, `POST /v1/silences/{id}/expire`
@@ -41,9 +43,10 @@ struct NotifierRoutes: Sendable {
                 return id
             }
             let state = try query.string("state", oneOf: ["queued", "sending", "sent", "failed", "acknowledged", "silenced", "grouped", "cancelled"])
-            let (eventID, recipient) = (try query.string("eventId"), try query.string("recipient"))
+            let (eventID, recipient, caseNumber) = (try query.string("eventId"), try query.string("recipient"), try query.string("caseNumber"))
             let records = try await database.withConnection { connection in
-                try operations.notifications(state: state, eventID: eventID, recipient: recipient, limit: page.limit + 1, before: before, on: connection)
+                try operations.notifications(
+                    state: state, eventID: eventID, recipient: recipient, caseNumber: caseNumber, limit: page.limit + 1, before: before, on: connection)
             }
             let (items, next) = page.page(records) { PageCursor([String($0.id)]) }
             return try APIResponse.page(items, key: "notifications", next: next)

@@ -23,6 +23,10 @@ public struct NotifierSettings: Sendable {
     public var acknowledgementSecret: String
     /// Where acknowledgement links point. `ISMS_TRIAGE_PUBLIC_URL`, default `http://127.0.0.1:8082`.
     public var triagePublicURL: String
+    /// The web console's public base. `ISMS_CONSOLE_PUBLIC_URL`, default unset. When set,
+    /// acknowledgement links open the console (`<console>/acknowledge/<token>`), where the person
+    /// sees the case before acknowledging, instead of triage's bare page.
+    public var consolePublicURL: String?
     /// How long an acknowledgement link works. `ISMS_ACK_TTL_HOURS`, default 168.
     public var acknowledgementLifetime: Duration
     /// Attempts per channel before falling back. `ISMS_NOTIFIER_MAX_ATTEMPTS`, default 5.
@@ -51,6 +55,7 @@ public struct NotifierSettings: Sendable {
         defaultWebhookSecret: String = NotifierSettings.developmentWebhookSecret,
         acknowledgementSecret: String = AcknowledgementToken.developmentSecret,
         triagePublicURL: String = "http://127.0.0.1:8082",
+        consolePublicURL: String? = nil,
         acknowledgementLifetime: Duration = .seconds(168 * 3600),
         maxAttempts: Int = 5,
         retryInitial: Duration = .seconds(30),
@@ -68,6 +73,7 @@ public struct NotifierSettings: Sendable {
         self.defaultWebhookSecret = defaultWebhookSecret
         self.acknowledgementSecret = acknowledgementSecret
         self.triagePublicURL = triagePublicURL
+        self.consolePublicURL = consolePublicURL
         self.acknowledgementLifetime = acknowledgementLifetime
         self.maxAttempts = maxAttempts
         self.retryInitial = retryInitial
@@ -94,6 +100,7 @@ public struct NotifierSettings: Sendable {
         if let value = environment["ISMS_NOTIFIER_WEBHOOK_SECRET"] { settings.defaultWebhookSecret = value }
         if let value = environment["ISMS_ACK_SECRET"] { settings.acknowledgementSecret = value }
         if let value = environment["ISMS_TRIAGE_PUBLIC_URL"] { settings.triagePublicURL = value }
+        if let value = environment["ISMS_CONSOLE_PUBLIC_URL"], !value.isEmpty { settings.consolePublicURL = value }
         if let value = environment["ISMS_NOTIFIER_DIRECTORY_SCHEMA"] { settings.directorySchema = value }
         settings.acknowledgementLifetime = .seconds(try int("ISMS_ACK_TTL_HOURS", 168) * 3600)
         settings.maxAttempts = try int("ISMS_NOTIFIER_MAX_ATTEMPTS", 5)
@@ -103,5 +110,15 @@ public struct NotifierSettings: Sendable {
         settings.sendConcurrency = try int("ISMS_NOTIFIER_SEND_CONCURRENCY", 4)
         settings.sendTimeout = .seconds(try int("ISMS_NOTIFIER_SEND_TIMEOUT_S", 30))
         return settings
+    }
+}
+
+extension NotifierSettings {
+    /// The acknowledgement link of a signed token: the console's page when
+    /// ``consolePublicURL`` is set, otherwise triage's own (`/v1/acknowledgements/<token>`).
+    public func acknowledgementLink(token: String) -> String {
+        func base(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
+        if let console = consolePublicURL { return "\(base(console))/acknowledge/\(token)" }
+        return "\(base(triagePublicURL))/v1/acknowledgements/\(token)"
     }
 }
