@@ -57,15 +57,18 @@ import Testing
             // Whole seconds, so a bound equal to an opening time is exact.
             let base = Date(timeIntervalSince1970: (Date().timeIntervalSince1970).rounded(.down) - 4 * 3600)
             var made: [String] = []
+            var sources: [String] = []
             for (index, category) in [IncidentCategory.lossOrTheft, .malware, .malware, .lossOrTheft].enumerated() {
                 var new = NewCase(reported: reported(category: category, knownAt: base.addingTimeInterval(-600)))
                 if index == 2 { new.title = "Phishing mail 100% to all staff" }
+                sources.append(new.source.id)
                 let (newCase, opened) = (new, base.addingTimeInterval(Double(index) * 3600))
                 let (record, _) = try await fixture.transaction(now: opened) { engine, context in try engine.open(newCase, causedBy: nil, context: &context) }
                 made.append(record.caseNumber)
             }
             let csirtActor = TriageActor(id: "person:p-csirt-1", role: .csirt)
             let numbers = made
+            let reportIDs = sources
             let (acknowledgedCase, assignedCase) = (numbers[1], numbers[2])
             try await fixture.transaction(now: base.addingTimeInterval(4 * 3600)) { engine, context in
                 try engine.perform(.acknowledge, caseNumber: acknowledgedCase, actor: csirtActor, reason: nil, context: &context)
@@ -87,6 +90,9 @@ import Testing
                 #expect(try await Self.numbers(client, "category=malware&acknowledged=false", token: csirt) == [numbers[2]])
                 #expect(try await Self.numbers(client, "acknowledged=true", token: csirt) == [numbers[1]])
                 #expect(try await Self.numbers(client, "assignee=p-csirt-2", token: csirt) == [numbers[2]])
+                // A section follows its report to the case it became.
+                #expect(try await Self.numbers(client, "source=\(reportIDs[3])", token: csirt) == [numbers[3]])
+                #expect(try await Self.numbers(client, "source=\(reportIDs[3])", token: otherUnit).isEmpty)
                 #expect(try await Self.numbers(client, "assignee=p-csirt-1", token: csirt).isEmpty)
                 #expect(try await Self.numbers(client, "section=koseki-jumin&department=kumin", token: csirt, limit: 1) == newestFirst)
                 #expect(try await Self.numbers(client, "department=somu", token: csirt).isEmpty)

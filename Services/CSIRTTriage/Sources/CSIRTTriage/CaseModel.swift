@@ -212,6 +212,8 @@ public struct CaseSummary: Sendable, Hashable, Codable {
     /// case's pending escalation timer; nil when none is pending (acknowledged, final, or the
     /// policy's last level reached).
     public var nextEscalationAt: Date?
+    /// What the case was opened from: a section follows its report to its case by this.
+    public var source: CaseSource
 }
 
 extension CaseSource {

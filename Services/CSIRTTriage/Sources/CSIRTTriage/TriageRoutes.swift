@@ -169,7 +169,7 @@ struct TriageRoutes: Sendable {
             sectionCode: try query.string("section"), departmentCode: try query.string("department"),
             category: try query.value("category", as: IncidentCategory.self), assignee: try query.string("assignee"),
             openedFrom: try query.time("from"), openedBefore: try query.time("to"), titleContains: text?.isEmpty == true ? nil : text,
-            acknowledged: try query.bool("acknowledged"))
+            acknowledged: try query.bool("acknowledged"), sourceID: try query.string("source"))
     }
 
     struct CaseDetail: Encodable {

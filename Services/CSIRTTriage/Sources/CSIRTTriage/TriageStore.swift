@@ -38,10 +38,13 @@ public struct CaseListFilter: Sendable, Hashable {
     public var titleContains: String?
     /// true: acknowledged cases only; false: cases nobody acknowledged yet.
     public var acknowledged: Bool?
+    /// The originating id (an intake id, a violation id): the case a report became.
+    public var sourceID: String?
 
     public init(
         state: CaseState? = nil, severity: Int? = nil, sectionCode: String? = nil, departmentCode: String? = nil, category: IncidentCategory? = nil,
-        assignee: String? = nil, openedFrom: Date? = nil, openedBefore: Date? = nil, titleContains: String? = nil, acknowledged: Bool? = nil
+        assignee: String? = nil, openedFrom: Date? = nil, openedBefore: Date? = nil, titleContains: String? = nil, acknowledged: Bool? = nil,
+        sourceID: String? = nil
     ) {
         self.state = state
         self.severity = severity
@@ -53,6 +56,7 @@ public struct CaseListFilter: Sendable, Hashable {
         self.openedBefore = openedBefore
         self.titleContains = titleContains
         self.acknowledged = acknowledged
+        self.sourceID = sourceID
     }
 }
 
@@ -165,7 +169,7 @@ public struct TriageStore: Sendable {
         return try connection.query(
             """
             SELECT c.case_number, c.state, c.severity, c.section_code, c.department_code, c.category, c.title, c.known_at, c.opened_at,
-                   c.acknowledged_at, c.escalation_level, t.due_at AS next_escalation_at
+                   c.acknowledged_at, c.escalation_level, t.due_at AS next_escalation_at, c.source_kind, c.source_id
             FROM \(unescaped: cases) c
             LEFT JOIN LATERAL (
                 SELECT due_at FROM \(unescaped: timers) WHERE kind = \(TriageEngine.escalationTimer) AND key = c.id::text
@@ -183,6 +187,9 @@ public struct TriageStore: Sendable {
               -- strpos, not LIKE: the words typed are text, never a pattern with wildcards.
               AND (\(filter.titleContains)::text IS NULL OR strpos(lower(c.title), lower(\(filter.titleContains)::text)) > 0)
               AND (\(filter.acknowledged)::boolean IS NULL OR (c.acknowledged_at IS NOT NULL) = \(filter.acknowledged)::boolean)
+              -- Both kinds named, so the (source_kind, source_id) index answers it.
+              AND (\(filter.sourceID)::text IS NULL
+                   OR (c.source_kind IN ('incident-report', 'contractor-violation') AND c.source_id = \(filter.sourceID)))
               AND (\(after?.openedAt)::timestamptz IS NULL OR (c.opened_at, c.case_number) < (\(after?.openedAt)::timestamptz, \(after?.caseNumber)::text))
             ORDER BY c.opened_at DESC, c.case_number DESC
             LIMIT \(max(1, min(limit, 1001)))
@@ -193,7 +200,8 @@ public struct TriageStore: Sendable {
                 sectionCode: try row.decode("section_code"), departmentCode: try row.decode("department_code"),
                 category: try Self.decodeEnum(row, "category"), title: try row.decode("title"), knownAt: try row.decode("known_at"),
                 openedAt: try row.decode("opened_at"), acknowledgedAt: try row.decode("acknowledged_at"),
-                escalationLevel: try row.decode("escalation_level"), nextEscalationAt: try row.decode("next_escalation_at"))
+                escalationLevel: try row.decode("escalation_level"), nextEscalationAt: try row.decode("next_escalation_at"),
+                source: CaseSource(kind: try row.decode("source_kind"), id: try row.decode("source_id")))
         }
     }
 

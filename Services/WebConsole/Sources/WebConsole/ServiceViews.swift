@@ -101,7 +101,6 @@ struct RestrictionTargetView: Decodable {
 struct RestrictionView: Decodable {
     var id: String
     var caseID: String?
-    var caseNumber: String?
     var targets: [RestrictionTargetView]
     var reason: String
     var status: String
@@ -187,8 +186,16 @@ struct ReportPageView: Decodable {
     var nextCursor: String?
 }
 
+/// A restriction with its case, as `GET /v1/restrictions` lists them for the approvers.
+struct CaseRestrictionView: Decodable {
+    var caseNumber: String
+    var caseTitle: String
+    var severity: Int
+    var restriction: RestrictionView
+}
+
 struct RestrictionPageView: Decodable {
-    var restrictions: [RestrictionView]
+    var restrictions: [CaseRestrictionView]
     var nextCursor: String?
 }
 

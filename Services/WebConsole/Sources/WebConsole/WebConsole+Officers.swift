@@ -55,11 +55,11 @@ extension WebConsole {
         var decisions: [[String: Any]] = []
         if ConsoleAccess.deciders.contains(session.current.role) {
             let restrictions: RestrictionPageView = try await api.get(.triage, "/v1/restrictions", query: [("status", "awaiting-approval"), ("limit", "200")])
-            decisions += restrictions.restrictions.map { restriction in
+            decisions += restrictions.restrictions.map { item in
                 [
-                    "kind": Labels.text("restrictionToApprove", language), "href": "/cases/\(FormData.encode(restriction.caseNumber ?? ""))#restrictions",
-                    "label": (restriction.caseNumber ?? "") + " — " + restriction.targets.map(\.name).joined(separator: ", "),
-                    "detail": restriction.reason, "at": ConsoleFormat.date(restriction.orderedAt),
+                    "kind": Labels.text("restrictionToApprove", language), "href": "/cases/\(FormData.encode(item.caseNumber))#restrictions",
+                    "label": "\(item.caseNumber) \(item.caseTitle) — " + item.restriction.targets.map(\.name).joined(separator: ", "),
+                    "detail": item.restriction.reason, "at": ConsoleFormat.date(item.restriction.orderedAt), "severity": item.severity,
                 ]
             }
         }
