@@ -155,7 +155,7 @@ struct HistoryVerificationView: Decodable {
 }
 
 struct NotificationView: Decodable {
-    var id: String
+    var id: Int64
     var eventType: String
     var recipient: String
     var recipientName: String?

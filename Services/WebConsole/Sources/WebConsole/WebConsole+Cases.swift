@@ -1,6 +1,7 @@
 import Directory
 import Foundation
 import Hummingbird
+import Logging
 import Postgres
 import ServiceClient
 
@@ -180,9 +181,15 @@ extension WebConsole {
         if verified == nil, isHandler || role == .auditChief {
             if let result = try? await api.exchange(.triage, "GET", "/v1/history/verification") { verified = result.status == 200 }
         }
-        let notifications: [NotificationView] = isHandler
-            ? ((try? await api.get(.notifier, "/v1/notifications", query: [("caseNumber", record.caseNumber), ("limit", "100")], as: NotificationPageView.self))?.notifications ?? [])
-            : []
+        var notifications: [NotificationView] = []
+        if isHandler {
+            // The case page still works when the notifier does not answer; the gap is logged.
+            do {
+                notifications = try await api.get(.notifier, "/v1/notifications", query: [("caseNumber", record.caseNumber), ("limit", "100")], as: NotificationPageView.self).notifications
+            } catch {
+                logger.warning("notifications of a case not shown", metadata: ["case": "\(record.caseNumber)", "error": "\(error)"])
+            }
+        }
         let csirt = try await database.withConnection { [directory] connection in try directory.people(role: .csirt, on: connection) }
         let allowed = detail.allowedActions ?? []
         let now = Date()
@@ -260,7 +267,8 @@ extension WebConsole {
             },
             "notifications": notifications.map { n in
                 [
-                    "recipient": n.recipientName ?? n.recipient, "channel": n.channelKind, "state": n.state, "event": n.eventType,
+                    "recipient": n.recipientName ?? n.recipient, "channel": n.channelKind, "state": n.state,
+                    "event": n.subject ?? String(n.eventType.dropFirst(n.eventType.hasPrefix("jp.ward.isms.") ? 13 : 0)),
                     "at": ConsoleFormat.date(n.sentAt ?? n.createdAt),
                 ]
             },
