@@ -227,8 +227,10 @@ def enrol(driver, person, url):
         secret = (element.text or element.get_attribute("value") or "").strip()
         assert re.fullmatch(r"[A-Z2-7]{16,}=*", secret.replace(" ", "")), f"#totp-secret {secret!r} is not base32"
         element = one(driver, "#totp-uri")
-        uri = (element.text.strip() or element.get_attribute("href") or element.get_attribute("value") or "")
-        assert uri.startswith("otpauth://totp/"), f"#totp-uri {uri!r} is not an otpauth URI"
+        # Text, a link or an input: whichever holds the URI.
+        candidates = [element.get_attribute("href"), element.get_attribute("value"), element.text.strip()]
+        assert any((c or "").startswith("otpauth://totp/") for c in candidates), \
+            f"#totp-uri holds no otpauth://totp/ URI: {candidates!r}"
         TOTP_SECRETS[person] = secret
         shot(driver, f"02-enrol-{person}")
     else:
