@@ -46,8 +46,8 @@ rm -rf "$root/deploy/local/run-test" "$root/Tests/browser/screenshots"
 for queue in $("$stack" --profile test rabbitmqctl -q list_queues name | tail -n +2); do
     "$stack" --profile test rabbitmqctl -q purge_queue "$queue" >/dev/null
 done
-# The five services, then web-console (services.sh starts it last, once the others answer
-# /healthz... in start order): role console on isms_browser, port 48086, the services at
+# The five services, then web-console (services.sh starts it after them and waits until each
+# answers /healthz): role console on isms_browser, port 48086, the services at
 # 127.0.0.1:48081-48085, the test broker's management URL, public URL http://127.0.0.1:48086.
 if ! "$services" --profile test start; then
     [[ -x $bin/web-console ]] || fail "web-console not built ($bin/web-console): swift build --product web-console"

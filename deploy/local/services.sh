@@ -104,7 +104,9 @@ start() {
         [[ -x $bin/$name ]] || { echo "services.sh: $bin/$name not built" >&2; exit 1; }
         extra=()
         if [[ $name == web-console ]]; then extra=("${console_env[@]}"); fi
-        env ISMS_AMQP_URL="$ISMS_AMQP_URL" \
+        # The stack's superuser and administrator URLs are the operator's, not a service's.
+        env -u ISMS_DATABASE_ADMIN_URL -u ISMS_TEST_DATABASE_URL -u ISMS_TEST_AMQP_URL -u ISMS_TEST_MANAGEMENT_URL \
+            ISMS_AMQP_URL="$ISMS_AMQP_URL" \
             ISMS_DATABASE_URL="postgresql://$role:$role@$database_base" \
             ISMS_HTTP_PORT="$port" ISMS_LOG_FORMAT=json \
             ISMS_NOTIFIER_SMTP_URL="smtp://127.0.0.1:$smtp_port?starttls=never" \
