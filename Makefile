@@ -65,7 +65,8 @@ run:
 	# (queue, TOTP), a section's staff (reports), the CISO (decisions, TOTP).
 	echo "Enrol in the console (each link works once, for 24 hours):"
 	for person in csirt-lead family-registry-staff deputy-mayor; do
-	    printf '  %-22s %s\n' "$$person" "$$("$(ISMS)" user invite --person "$$person")"
+	    link=$$("$(ISMS)" user invite --person "$$person")
+	    printf '  %-22s %s\n' "$$person" "$$link"
 	done
 
 down:
