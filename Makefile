@@ -1,9 +1,11 @@
 # The whole system on one Debian machine, without systemd or Docker.
 #
 #   make run          install what is missing, start PostgreSQL + RabbitMQ (dev profile), build,
-#                     migrate, load the organisation, start the five services in the background
+#                     migrate, load the organisation, start the six services (the five and the
+#                     web console) in the background, print console enrolment links
 #   make down         stop the services (SIGTERM), then the dev stack
-#   make test         isolated test stack (test profile), build and run every test, check deploy/
+#   make test         isolated test stack (test profile), build and run every test, the API and
+#                     browser suites, check deploy/
 #   make test-unit    the unit tests alone, without any server
 #   make status       the services, the dev stack, and `isms status`
 #   make logs         follow the services' logs
@@ -41,7 +43,7 @@ endef
 .PHONY: help build run down test test-unit check-deploy test-faults bench status logs clean distclean
 
 help:
-	@sed -n '3,14p' "$(ROOT)/Makefile" | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' "$(ROOT)/Makefile" | sed 's/^# \{0,1\}//'
 
 build:
 	@cd "$(ROOT)"
@@ -59,6 +61,13 @@ run:
 	"$(ISMS)" producer grant --amqp-user isms --ward --note "local operator (make run)"
 	$(SERVICES) start
 	cat "$(ROOT)/deploy/local/welcome.txt"
+	# One-use enrolment links (24 h) for a person of each kind of home page: a CSIRT member
+	# (queue, TOTP), a section's staff (reports), the CISO (decisions, TOTP).
+	echo "Enrol in the console (each link works once, for 24 hours):"
+	for person in csirt-lead family-registry-staff deputy-mayor; do
+	    link=$$("$(ISMS)" user invite --person "$$person")
+	    printf '  %-22s %s\n' "$$person" "$$link"
+	done
 
 down:
 	@$(SERVICES) stop
@@ -66,7 +75,8 @@ down:
 
 # Builds first (no server needed), then a fresh test stack that is stopped however the run
 # ends. Tests run in one process (the servers are shared), then the API suite runs the built
-# services against it; the exit code is the first failure's (tests, API suite, deploy checks).
+# services against it, then the browser suite drives the web console in headless chromium;
+# the exit code is the first failure's (tests, API suite, browser suite, deploy checks).
 test:
 	@cd "$(ROOT)"
 	$(STACK) install
@@ -79,6 +89,8 @@ test:
 	ISMS_TEST_STACK_CONTROL=1 swift test --skip-build --no-parallel $(SWIFT_TEST_FLAGS) || status=$$?
 	# The API suite: the services as built, fuzzed against docs/openapi.yaml (Tests/api/run.sh).
 	Tests/api/run.sh || { rc=$$?; [[ $$status -ne 0 ]] || status=$$rc; }
+	# The browser suite: the console and the services as built, one scenario (Tests/browser/run.sh).
+	Tests/browser/run.sh || { rc=$$?; [[ $$status -ne 0 ]] || status=$$rc; }
 	( $(CHECK_DEPLOY) ) || { rc=$$?; [[ $$status -ne 0 ]] || status=$$rc; }
 	exit $$status
 

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# The five services on this machine, in the background, against the dev stack:
+# The five services and the web console on this machine, in the background, against the dev stack:
 #
 #   services.sh [--profile dev|test] start    start each service unless running; wait until each answers /healthz
 #   services.sh [--profile dev|test] stop     SIGTERM each, wait up to 30 s (in-flight work commits and acks), then SIGKILL
 #   services.sh [--profile dev|test] status   pid and /readyz of each
 #
-# The dev profile (make run) listens on 8081-8085; the test profile (the API suite of make test)
-# on 48081-48085 with its own sinks, so both run side by side.
+# The dev profile (make run) listens on 8081-8086; the test profile (the API and browser suites of
+# make test) on 48081-48086 with its own sinks, so both run side by side.
 # Logs: deploy/local/run[-test]/logs/<service>.log; pid files: deploy/local/run[-test]/<service>.pid.
 # Binaries: $ISMS_BIN (default .build/debug). Each service gets ISMS_AMQP_URL from the dev stack,
 # its own ISMS_DATABASE_URL (its role, which can touch only its schema), ISMS_HTTP_PORT, and
-# ISMS_LOG_FORMAT=json.
+# ISMS_LOG_FORMAT=json. The web console also gets the five services' URLs, the broker's
+# management URL (its operations page) and its own public URL (the base of enrolment links),
+# which the notifier gets too: acknowledgement links in mail open the console.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -31,7 +33,9 @@ services=(
     audit-scheduler:audit:$((8083 + port_base))
     contractor-monitor:contractor:$((8084 + port_base))
     notifier:notifier:$((8085 + port_base))
+    web-console:console:$((8086 + port_base))
 )
+console_url="http://127.0.0.1:$((8086 + port_base))"
 
 # Local stand-ins for the ward's mail server and CSIRT's webhook endpoint, so notifications have
 # somewhere real to go: an SMTP sink (aiosmtpd) and a receiver that checks Standard Webhooks
@@ -81,7 +85,16 @@ start() {
         sed "s#127.0.0.1:8090/#127.0.0.1:$webhook_port/#" "$routes" >"$run/notification-routes.yaml"
         routes="$run/notification-routes.yaml"
     fi
-    local entry name role port
+    # The console calls the services over HTTP on this profile's ports (the CLI's variables).
+    local console_env=(
+        ISMS_INCIDENT_INTAKE_URL="http://127.0.0.1:$((8081 + port_base))"
+        ISMS_CSIRT_TRIAGE_URL="http://127.0.0.1:$((8082 + port_base))"
+        ISMS_AUDIT_SCHEDULER_URL="http://127.0.0.1:$((8083 + port_base))"
+        ISMS_CONTRACTOR_MONITOR_URL="http://127.0.0.1:$((8084 + port_base))"
+        ISMS_NOTIFIER_URL="http://127.0.0.1:$((8085 + port_base))"
+        ISMS_MANAGEMENT_URL="$ISMS_MANAGEMENT_URL"
+    )
+    local entry name role port extra
     for entry in "${services[@]}"; do
         IFS=: read -r name role port <<<"$entry"
         if alive "$name"; then
@@ -89,11 +102,17 @@ start() {
             continue
         fi
         [[ -x $bin/$name ]] || { echo "services.sh: $bin/$name not built" >&2; exit 1; }
-        ISMS_AMQP_URL="$ISMS_AMQP_URL" \
+        extra=()
+        if [[ $name == web-console ]]; then extra=("${console_env[@]}"); fi
+        # The stack's superuser and administrator URLs are the operator's, not a service's.
+        env -u ISMS_DATABASE_ADMIN_URL -u ISMS_TEST_DATABASE_URL -u ISMS_TEST_AMQP_URL -u ISMS_TEST_MANAGEMENT_URL \
+            ISMS_AMQP_URL="$ISMS_AMQP_URL" \
             ISMS_DATABASE_URL="postgresql://$role:$role@$database_base" \
             ISMS_HTTP_PORT="$port" ISMS_LOG_FORMAT=json \
             ISMS_NOTIFIER_SMTP_URL="smtp://127.0.0.1:$smtp_port?starttls=never" \
             ISMS_NOTIFIER_ROUTES="$routes" \
+            ISMS_CONSOLE_PUBLIC_URL="$console_url" \
+            "${extra[@]}" \
             setsid "$bin/$name" >>"$run/logs/$name.log" 2>&1 </dev/null &
         echo $! >"$run/$name.pid"
         echo "$name started (pid $!, http :$port, log deploy/local/run/logs/$name.log)"

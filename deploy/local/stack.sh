@@ -59,9 +59,14 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # --- install -----------------------------------------------------------------------------
 
-apt_packages=(rabbitmq-server librabbitmq-dev postgresql libpq-dev pkg-config curl)
-# kubernetes-validate checks the rendered Kubernetes overlays (deploy/k8s/check.sh); schemathesis fuzzes the APIs (Tests/api/run.sh).
-pip_packages=(aiosmtpd check-jsonschema pyyaml jsonschema kubernetes-validate schemathesis)
+# chromium and its driver run the web console's browser suite headless (Tests/browser/run.sh),
+# Debian's own so that Selenium never downloads a browser; fonts-noto-cjk renders the Japanese
+# pages in its screenshots.
+apt_packages=(rabbitmq-server librabbitmq-dev postgresql libpq-dev pkg-config curl
+    chromium chromium-driver fonts-noto-cjk)
+# kubernetes-validate checks the rendered Kubernetes overlays (deploy/k8s/check.sh); schemathesis
+# fuzzes the APIs (Tests/api/run.sh); selenium drives chromium (Tests/browser/run.sh).
+pip_packages=(aiosmtpd check-jsonschema pyyaml jsonschema kubernetes-validate schemathesis selenium)
 
 deb_installed() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]; }
 
@@ -112,7 +117,7 @@ install() {
 import importlib.util
 modules = {"aiosmtpd": "aiosmtpd", "check_jsonschema": "check-jsonschema",
            "yaml": "pyyaml", "jsonschema": "jsonschema", "kubernetes_validate": "kubernetes-validate",
-           "schemathesis": "schemathesis"}
+           "schemathesis": "schemathesis", "selenium": "selenium"}
 print(" ".join(p for m, p in modules.items() if importlib.util.find_spec(m) is None))
 PY
     )

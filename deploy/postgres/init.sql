@@ -3,7 +3,9 @@
 --   deploy/local/stack.sh runs it on every `up`; docker-compose mounts it as an init script.
 --
 -- One schema per service, owned by that service's role, which can touch only its own schema
--- and read `directory`. Passwords equal the role names: for local stacks only; production
+-- and read `directory`. The web console (role `console`) is one more: its sessions, sign-in
+-- attempts and enrolment state live in schema `console`; it writes directory.tokens (its
+-- enrolment tokens) through a grant of the directory's own migration, not here. Passwords equal the role names: for local stacks only; production
 -- sets real ones (ALTER ROLE ... PASSWORD) from its secret store.
 --
 -- Objects in a schema must be owned by the schema's role: a migration running as isms_admin
@@ -26,7 +28,7 @@ BEGIN
         CREATE ROLE directory_owner NOLOGIN;
     END IF;
 
-    FOREACH r IN ARRAY ARRAY['intake', 'triage', 'audit', 'contractor', 'notifier'] LOOP
+    FOREACH r IN ARRAY ARRAY['intake', 'triage', 'audit', 'contractor', 'notifier', 'console'] LOOP
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
             EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L', r, r);
         END IF;
@@ -40,7 +42,7 @@ BEGIN
     EXECUTE format('ALTER DATABASE %I OWNER TO isms_admin', current_database());
     EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
     EXECUTE format(
-        'GRANT CONNECT, TEMPORARY ON DATABASE %I TO intake, triage, audit, contractor, notifier',
+        'GRANT CONNECT, TEMPORARY ON DATABASE %I TO intake, triage, audit, contractor, notifier, console',
         current_database());
 END
 $database$;
@@ -53,6 +55,7 @@ CREATE SCHEMA IF NOT EXISTS triage AUTHORIZATION triage;
 CREATE SCHEMA IF NOT EXISTS audit AUTHORIZATION audit;
 CREATE SCHEMA IF NOT EXISTS contractor AUTHORIZATION contractor;
 CREATE SCHEMA IF NOT EXISTS notifier AUTHORIZATION notifier;
+CREATE SCHEMA IF NOT EXISTS console AUTHORIZATION console;
 CREATE SCHEMA IF NOT EXISTS directory AUTHORIZATION directory_owner;
 
 -- Owners stay owners even if a schema existed before with another owner.
@@ -61,16 +64,17 @@ ALTER SCHEMA triage OWNER TO triage;
 ALTER SCHEMA audit OWNER TO audit;
 ALTER SCHEMA contractor OWNER TO contractor;
 ALTER SCHEMA notifier OWNER TO notifier;
+ALTER SCHEMA console OWNER TO console;
 ALTER SCHEMA directory OWNER TO directory_owner;
 
 -- The operators' role can act as every owner (SET ROLE) to migrate, import and repair.
-GRANT intake, triage, audit, contractor, notifier, directory_owner TO isms_admin;
+GRANT intake, triage, audit, contractor, notifier, console, directory_owner TO isms_admin;
 
 -- Intake imports the organisation and issues API tokens: it writes the directory.
 GRANT directory_owner TO intake;
 
 -- Every service reads the directory: its schema now, and every table directory_owner creates.
-GRANT USAGE ON SCHEMA directory TO intake, triage, audit, contractor, notifier;
-GRANT SELECT ON ALL TABLES IN SCHEMA directory TO intake, triage, audit, contractor, notifier;
+GRANT USAGE ON SCHEMA directory TO intake, triage, audit, contractor, notifier, console;
+GRANT SELECT ON ALL TABLES IN SCHEMA directory TO intake, triage, audit, contractor, notifier, console;
 ALTER DEFAULT PRIVILEGES FOR ROLE directory_owner IN SCHEMA directory
-    GRANT SELECT ON TABLES TO intake, triage, audit, contractor, notifier;
+    GRANT SELECT ON TABLES TO intake, triage, audit, contractor, notifier, console;

@@ -6,7 +6,7 @@ DO $roles$
 DECLARE
     r text;
 BEGIN
-    FOREACH r IN ARRAY ARRAY['intake', 'triage', 'audit', 'contractor', 'notifier'] LOOP
+    FOREACH r IN ARRAY ARRAY['intake', 'triage', 'audit', 'contractor', 'notifier', 'console'] LOOP
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
             EXECUTE format('CREATE ROLE %I LOGIN', r);
         END IF;
