@@ -62,9 +62,10 @@ public struct ConsolePageMiddleware: RouterMiddleware {
 
     func errorPage(_ error: ConsolePageError, request: Request, context: Context) -> Response {
         let language = ConsoleStateMiddleware.language(of: request)
+        // The path is not echoed: a page that is not there, or not the person's, shows nothing of it.
         let frame = ConsoleRenderer.Frame(
             language: language, csrf: request.cookies[ConsoleStateMiddleware.csrfCookie]?.value.description ?? "", session: context.sessions.session,
-            path: request.uri.path)
+            path: "/")
         let (status, template, title): (HTTPResponse.Status, String, String) = switch error {
         case .notFound: (.notFound, "not-found", Labels.text("notFoundTitle", language))
         case .csrf: (.forbidden, "csrf", Labels.text("csrfTitle", language))

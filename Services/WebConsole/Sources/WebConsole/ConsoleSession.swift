@@ -58,8 +58,8 @@ public enum ConsoleAccess {
         if role == .generalSystemAdministrator { return "/operations" }
         if deciders.contains(role) { return "/decisions" }
         if handlers.contains(role) { return "/queue" }
-        if reporters.contains(role) { return "/reports/new" }
         if role == .departmentSecurityOfficer { return "/decisions" }
+        // Sections start from their reports, with the way to file a new one at the top.
         return "/reports"
     }
 }

@@ -177,7 +177,9 @@ extension WebConsole {
             ]
         }
         let next = reports.nextCursor.map { "/reports?cursor=\(FormData.encode($0))" }
-        return page("reports", title: "reportsTitle", request, context, data: ["rows": rows, "empty": rows.isEmpty, "nextLink": next as Any])
+        return page(
+            "reports", title: "reportsTitle", request, context,
+            data: ["rows": rows, "empty": rows.isEmpty, "nextLink": next as Any, "canReport": ConsoleAccess.reporters.contains(session.current.role)])
     }
 
     func reportPage(_ request: Request, _ context: ConsoleRequestContext, id: String) async throws -> Response {
