@@ -36,7 +36,7 @@ import uuid
 os.environ.setdefault("SE_OFFLINE", "true")
 
 from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import NoSuchElementException, TimeoutException  # noqa: E402
+from selenium.common.exceptions import NoSuchElementException, TimeoutException, WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
@@ -140,11 +140,22 @@ def one(driver, css):
         raise AssertionError(f"no element {css!r} on {driver.current_url}") from None
 
 
+def gone(element):
+    """Whether the page holding `element` has been replaced. Chromium sometimes answers the
+    check itself with "Node ... does not belong to the document" while the page changes, which
+    means the same thing as Selenium's stale element."""
+    try:
+        element.is_enabled()
+        return False
+    except WebDriverException:
+        return True
+
+
 def submit(driver, button_css, scope=None):
     """Clicks a submit button and waits until the next page has replaced this one."""
     old = driver.find_element(By.TAG_NAME, "html")
     (scope or driver).find_element(By.CSS_SELECTOR, button_css).click()
-    wait(driver).until(EC.staleness_of(old))
+    wait(driver).until(lambda d: gone(old))
     wait(driver).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
@@ -161,8 +172,15 @@ def fill(driver, name, value, scope=None):
 
 
 def shot(driver, name):
+    """The whole page, not just the window: the window grows to the page's height for the shot."""
     os.makedirs(SHOTS, exist_ok=True)
-    driver.save_screenshot(os.path.join(SHOTS, f"{name}.png"))
+    width, height = driver.get_window_size()["width"], driver.get_window_size()["height"]
+    full = driver.execute_script("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
+    driver.set_window_size(width, min(max(height, full + 140), 6000))
+    try:
+        driver.save_screenshot(os.path.join(SHOTS, f"{name}.png"))
+    finally:
+        driver.set_window_size(width, height)
 
 
 def no_form_error(driver, doing):

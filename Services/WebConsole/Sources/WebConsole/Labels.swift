@@ -274,6 +274,14 @@ public enum Labels {
 }
 
 extension Labels {
+    /// How far a case's escalation went: the role of the highest chain level told
+    /// (`DirectoryRole.escalationChain`), or "none".
+    public static func escalationLevel(_ level: Int, _ language: ConsoleLanguage) -> String {
+        let chain = DirectoryRole.escalationChain
+        guard chain.indices.contains(level) else { return text("none", language) }
+        return roleName(chain[level], language)
+    }
+
     /// A role's name: the guideline's Japanese term, or its English rendering.
     public static func roleName(_ role: DirectoryRole, _ language: ConsoleLanguage) -> String {
         guard language == .en else { return role.japaneseName }

@@ -82,7 +82,7 @@ extension WebConsole {
         return waiting.map { summary in
             var row = caseRow(summary, language)
             row["age"] = ConsoleFormat.parse(summary.openedAt).map { ConsoleFormat.duration(now.timeIntervalSince($0), language) } ?? ""
-            row["escalationLevel"] = max(0, (summary.escalationLevel ?? -1) + 1)
+            row["escalationLevel"] = Labels.escalationLevel(summary.escalationLevel ?? -1, language)
             if let next = ConsoleFormat.parse(summary.nextEscalationAt) {
                 row["nextIn"] = ConsoleFormat.duration(next.timeIntervalSince(now), language)
                 row["nextOverdue"] = next < now
@@ -213,15 +213,15 @@ extension WebConsole {
                 "id": restriction.id, "status": restriction.status, "statusLabel": Labels.text("restriction_" + restriction.status, language),
                 "targets": restriction.targets.map { ["kind": Labels.text("kind_" + $0.kind, language), "name": $0.name] },
                 "reason": restriction.reason, "orderedBy": actors[restriction.orderedBy] ?? restriction.orderedBy, "orderedAt": ConsoleFormat.date(restriction.orderedAt),
-                "decisionReason": restriction.decisionReason ?? "",
+                "decisionReason": restriction.decisionReason as Any,
                 "canDecide": isDecider && restriction.status == "awaiting-approval",
                 "canLift": isHandler && restriction.status == "in-force",
             ]
         }
         let history: [[String: Any]] = detail.history.map { entry in
             [
-                "seq": entry.seq, "action": entry.action, "actor": actors[entry.actor] ?? entry.actor, "role": entry.role ?? "", "at": ConsoleFormat.date(entry.at),
-                "reason": entry.reason ?? "", "hash": String(entry.hash.prefix(12)),
+                "seq": entry.seq, "action": entry.action, "actor": actors[entry.actor] ?? entry.actor, "role": entry.role.flatMap { $0.isEmpty ? nil : $0 } as Any, "at": ConsoleFormat.date(entry.at),
+                "reason": entry.reason.flatMap { $0.isEmpty ? nil : $0 } as Any, "hash": String(entry.hash.prefix(12)),
             ]
         }
         let transitions = allowed.filter { !["acknowledge", "confirm", "discard"].contains($0) }.map { action in
@@ -242,12 +242,12 @@ extension WebConsole {
                 "stateLabel": Labels.text("state_" + record.state, language), "severity": record.severity.severity,
                 "severityRule": record.severity.rule, "severityReason": record.severity.reason,
                 "category": Labels.text("cat_" + record.category, language), "section": record.sectionCode, "department": record.departmentCode,
-                "qualification": record.qualification.map { Labels.text("qual_" + $0, language) } ?? "",
-                "qualificationReason": record.qualificationReason ?? "",
+                "qualification": record.qualification.map { Labels.text("qual_" + $0, language) } ?? Labels.text("none", language),
+                "qualificationReason": record.qualificationReason as Any,
                 "myNumberDetected": record.myNumberDetected, "source": record.source.id,
                 "classifications": classifications.joined(separator: ", "),
                 "affectedPersons": record.facts.affectedPersons?.count.map(String.init) ?? Labels.text("unknown", language),
-                "escalationLevel": record.escalationLevel + 1,
+                "escalationLevel": Labels.escalationLevel(record.escalationLevel, language),
             ],
             "timestamps": [
                 ["label": Labels.text("occurredAt", language), "value": ConsoleFormat.date(t.occurredAt)],
