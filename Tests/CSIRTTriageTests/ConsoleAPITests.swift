@@ -129,6 +129,7 @@ import Testing
                 for (query, name) in [
                     ("severity=5", "severity"), ("category=fire", "category"), ("from=yesterday", "from"), ("acknowledged=yes", "acknowledged"),
                     ("to=2026-13-01T00:00:00Z", "to"), ("state=open", "state"), ("section=a&section=b", "section"),
+                    ("source=" + String(repeating: "0", count: 101), "source"),
                 ] {
                     try await client.execute(uri: "/v1/cases?\(query)", method: .get, headers: [.authorization: "Bearer \(csirt)"]) { response in
                         #expect(response.status == .badRequest, "\(query)")

@@ -41,6 +41,8 @@ import Testing
             ("ob_", ["preliminary-report", "final-report", "notice-to-persons"]),
             ("event_", ["enrolled", "signed-in", "failed", "locked-out", "refused-locked", "signed-out"]),
             ("pw_", ["tooShort", "tooLong", "mismatch", "sameAsID"]),
+            // Intake's violation codes a report form can meet (Shared/Contracts/ViolationCode.swift).
+            ("err_", ["required", "type", "enum", "format", "maxLength", "minimum", "pattern", "anyOf", "oneOf", "future", "order", "unknownSection", "forbidden", "conflict", "tooLarge"]),
         ]
         for (prefix, values) in prefixed {
             for value in values { #expect(Labels.table[prefix + value] != nil, "no label \(prefix)\(value)") }

@@ -51,6 +51,11 @@ import Testing
         #expect(fields["myNumber"] == "must be yes, no or unknown")
         #expect(fields["asset1C"] == "bad level")
         #expect(rest == ["no such section"])
+        // In Japanese each problem reads as its code's label.
+        let (japanese, japaneseRest) = WebConsole.fieldErrors(problem, assetIndexes: [1, 2], language: .ja)
+        #expect(japanese["detectedAt"] == Labels.text("err_order", .ja))
+        #expect(japanese["myNumber"] == Labels.text("err_enum", .ja))
+        #expect(japaneseRest == [Labels.text("err_unknownSection", .ja)])
     }
 
     @Test func formsDecodePlusAndRepeatedNames() {

@@ -164,12 +164,14 @@ struct TriageRoutes: Sendable {
     static func caseFilter(_ query: APIQuery) throws(APIProblem) -> CaseListFilter {
         let text = try query.string("q")
         if let text, text.count > 200 { throw .badRequest("q is at most 200 characters.") }
+        let source = try query.string("source")
+        if let source, source.count > 100 { throw .badRequest("source is at most 100 characters.") }
         return CaseListFilter(
             state: try query.value("state", as: CaseState.self), severity: try query.int("severity", in: 1...4),
             sectionCode: try query.string("section"), departmentCode: try query.string("department"),
             category: try query.value("category", as: IncidentCategory.self), assignee: try query.string("assignee"),
             openedFrom: try query.time("from"), openedBefore: try query.time("to"), titleContains: text?.isEmpty == true ? nil : text,
-            acknowledged: try query.bool("acknowledged"), sourceID: try query.string("source"))
+            acknowledged: try query.bool("acknowledged"), sourceID: source)
     }
 
     struct CaseDetail: Encodable {

@@ -188,6 +188,28 @@ public enum Labels {
         "q_unspecifiedViewers": ("不特定多数が閲覧できる状態でしたか", "Could an unspecified number of people see it?"),
         "q_dataEncrypted": ("データは高度に暗号化されていましたか", "Was the data strongly encrypted?"),
 
+        "reportDescription": ("内容 (個人番号は書かないでください。書かれていても自動でマスクされます)", "Description (do not write My Numbers; any written are masked)"),
+        // Intake's violation codes (Shared/Contracts/ViolationCode.swift), for the report form.
+        "err_required": ("入力してください。", "Required."),
+        "err_type": ("形式が正しくありません。", "Not the right kind of value."),
+        "err_enum": ("選択肢から選んでください。", "Choose one of the options."),
+        "err_const": ("値が正しくありません。", "Not an accepted value."),
+        "err_format": ("形式が正しくありません (日時は年月日と時刻)。", "Not in the expected format (a date and time)."),
+        "err_minLength": ("入力してください。", "Too short."),
+        "err_maxLength": ("長すぎます。", "Too long."),
+        "err_minimum": ("小さすぎます (0 以上)。", "Too small (0 or more)."),
+        "err_maximum": ("大きすぎます。", "Too large."),
+        "err_pattern": ("使えない文字が含まれています。", "Contains characters that are not allowed."),
+        "err_maxItems": ("多すぎます。", "Too many."),
+        "err_anyOf": ("名称か資産番号を入力してください。", "Give a name or an asset id."),
+        "err_oneOf": ("数を入力するか、空欄 (不明) にしてください。", "Give a number, or leave it empty (unknown)."),
+        "err_future": ("未来の日時は入力できません。", "May not be in the future."),
+        "err_order": ("日時の前後関係が正しくありません (発生 ≤ 検知、発生 ≤ 認知)。", "The times are out of order (occurred ≤ detected, occurred ≤ known)."),
+        "err_unknownSection": ("所属課が組織に登録されていません。", "Your section is not in the directory."),
+        "err_forbidden": ("この課の報告はできません。", "You may not report for this section."),
+        "err_conflict": ("同じ報告番号で内容の異なる報告が既にあります。フォームを開き直してください。", "A different report with the same id exists; open the form again."),
+        "err_tooLarge": ("内容が長すぎます (64 KiB まで)。", "The description is too long (64 KiB at most)."),
+
         // Officers and operators
         "decisionsTitle": ("決裁待ち", "Decisions waiting for you"),
         "noDecisions": ("決裁待ちはありません。", "Nothing waits for your decision."),

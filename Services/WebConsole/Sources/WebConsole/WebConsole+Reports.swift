@@ -84,7 +84,7 @@ extension WebConsole {
             return ConsolePageMiddleware.redirect("/reports/\(FormData.encode(accepted.intakeId))?notice=notice_reported")
         case .failure(let problem):
             if problem.isAuthorisation { throw ConsolePageError.forbidden }
-            let (errors, rest) = Self.fieldErrors(problem, assetIndexes: assetIndexes)
+            let (errors, rest) = Self.fieldErrors(problem, assetIndexes: assetIndexes, language: context.language)
             let formError = ([Labels.text("reportProblems", context.language)] + rest).joined(separator: " ")
             return reportForm(request, context, form: form, errors: errors, formError: formError, status: .unprocessableContent)
         }
@@ -131,7 +131,9 @@ extension WebConsole {
 
     /// Intake's field errors (JSON pointers into the report) placed at the form's inputs; those
     /// that name no input are returned to be shown above the form.
-    static func fieldErrors(_ problem: ServiceProblem, assetIndexes: [Int]) -> (fields: [String: String], rest: [String]) {
+    /// In Japanese each problem reads as its code's label (intake words them in English); in
+    /// English, intake's own message, which names the value.
+    static func fieldErrors(_ problem: ServiceProblem, assetIndexes: [Int], language: ConsoleLanguage = .en) -> (fields: [String: String], rest: [String]) {
         var fields: [String: String] = [:]
         var rest: [String] = []
         let direct = [
@@ -139,6 +141,7 @@ extension WebConsole {
             "/knownAt": "knownAt", "/reporter/name": "reporterName", "/reporter/contact": "reporterContact", "/affectedPersons": "affectedPersons",
         ]
         for entry in problem.fieldErrors {
+            let message = language == .ja && Labels.table["err_" + entry.code] != nil ? Labels.text("err_" + entry.code, .ja) : entry.message
             var input = direct[entry.field]
             if input == nil, entry.field.hasPrefix("/answers/") { input = String(entry.field.dropFirst("/answers/".count)) }
             if input == nil, entry.field.hasPrefix("/affectedAssets/") {
@@ -149,9 +152,9 @@ extension WebConsole {
                 }
             }
             if let input {
-                fields[input] = fields[input].map { $0 + " " + entry.message } ?? entry.message
+                fields[input] = fields[input].map { $0 + " " + message } ?? message
             } else {
-                rest.append(entry.message)
+                rest.append(message)
             }
         }
         if problem.fieldErrors.isEmpty { rest.append(problem.detail ?? problem.title) }
