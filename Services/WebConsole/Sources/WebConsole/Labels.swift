@@ -78,6 +78,7 @@ public enum Labels {
         "notice_signedOut": ("ログアウトしました。", "Signed out."),
         "notice_expired": ("一定時間操作がなかったため、ログアウトしました。", "Your session ended after 30 minutes without activity."),
         "notice_done": ("処理しました。", "Done."),
+        "notice_bulkPartial": ("処理しましたが、状態が合わず処理できなかった事案があります。一覧で確認してください。", "Done, except for cases whose state did not allow it; check the list."),
         "notice_reported": ("報告を受け付けました。", "The report was accepted."),
         "notice_roleSwitched": ("役割を切り替えました。", "Role switched."),
 

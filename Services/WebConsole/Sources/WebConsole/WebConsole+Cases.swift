@@ -149,19 +149,23 @@ extension WebConsole {
         let session = try session(request, context, roles: ConsoleAccess.handlers)
         let numbers = context.form.all("case")
         let api = api(session)
+        var refused = 0
         for number in numbers {
             let path = "/v1/cases/\(ConsoleAPI.segment(number))"
+            let result: Result<Data, ServiceProblem>
             switch context.form["action"] {
             case "acknowledge":
-                _ = try? await api.send(.triage, "POST", path + "/acknowledgement", json: [:])
+                result = try await api.send(.triage, "POST", path + "/acknowledgement", json: [:])
             case "assign":
-                guard let person = context.form["personId"] else { continue }
-                _ = try? await api.send(.triage, "POST", path + "/assignees", json: ["personId": person])
+                guard let person = context.form["personId"] else { throw ConsolePageError.forbidden }
+                result = try await api.send(.triage, "POST", path + "/assignees", json: ["personId": person])
             default:
                 throw ConsolePageError.forbidden
             }
+            // One case that cannot take the action (already acknowledged, say) does not stop the rest.
+            if case .failure = result { refused += 1 }
         }
-        return ConsolePageMiddleware.redirect("/cases?notice=notice_done")
+        return ConsolePageMiddleware.redirect("/cases?notice=" + (refused == 0 ? "notice_done" : "notice_bulkPartial"))
     }
 
     // MARK: Case page

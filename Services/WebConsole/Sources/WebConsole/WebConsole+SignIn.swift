@@ -122,15 +122,21 @@ extension WebConsole {
 
     // MARK: Enrolment
 
-    func enrolPage(_ request: Request, _ context: ConsoleRequestContext, token: String) async throws -> Response {
+    /// The person a live invitation is for, and whether they must enrol a second factor.
+    func invited(_ token: String) async throws -> (person: Organisation.Person, needsTOTP: Bool)? {
         let credentials = credentials
-        let found = try await database.withConnection { connection -> (Organisation.Person, Bool)? in
+        return try await database.withConnection { connection -> (Organisation.Person, Bool)? in
             guard let person = try credentials.invitation(token, on: connection) else { return nil }
             return (person, try credentials.needsSecondFactor(personID: person.id, on: connection))
         }
-        guard let (person, needsTOTP) = found else {
-            return page("enrol", title: "enrolTitle", request, context, data: ["invalid": true, "formError": Labels.text("invitationInvalid", context.language)], status: .notFound)
-        }
+    }
+
+    func invalidInvitation(_ request: Request, _ context: ConsoleRequestContext) -> Response {
+        page("enrol", title: "enrolTitle", request, context, data: ["invalid": true, "formError": Labels.text("invitationInvalid", context.language)], status: .notFound)
+    }
+
+    func enrolPage(_ request: Request, _ context: ConsoleRequestContext, token: String) async throws -> Response {
+        guard let (person, needsTOTP) = try await invited(token) else { return invalidInvitation(request, context) }
         return enrolForm(request, context, token: token, person: person, totpSecret: needsTOTP ? Credentials.newTOTPSecret() : nil, errors: [:])
     }
 
@@ -147,14 +153,7 @@ extension WebConsole {
     }
 
     func enrol(_ request: Request, _ context: ConsoleRequestContext, token: String) async throws -> Response {
-        let credentials = credentials
-        let found = try await database.withConnection { connection -> (Organisation.Person, Bool)? in
-            guard let person = try credentials.invitation(token, on: connection) else { return nil }
-            return (person, try credentials.needsSecondFactor(personID: person.id, on: connection))
-        }
-        guard let (person, needsTOTP) = found else {
-            return page("enrol", title: "enrolTitle", request, context, data: ["invalid": true, "formError": Labels.text("invitationInvalid", context.language)], status: .notFound)
-        }
+        guard let (person, needsTOTP) = try await invited(token) else { return invalidInvitation(request, context) }
         let form = context.form
         let password = form.raw("password")
         // The secret shown on the form comes back with it; only one of ours is accepted.
@@ -173,9 +172,7 @@ extension WebConsole {
         let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
         let enrolled = try await credentials.enrol(
             token: token, passwordHash: hash, totpSecret: secret, address: context.remoteAddress, userAgent: request.headers[.userAgent], database: database)
-        guard enrolled else {
-            return page("enrol", title: "enrolTitle", request, context, data: ["invalid": true, "formError": Labels.text("invitationInvalid", context.language)], status: .notFound)
-        }
+        guard enrolled else { return invalidInvitation(request, context) }
         return ConsolePageMiddleware.redirect("/sign-in?notice=notice_enrolled")
     }
 }
