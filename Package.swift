@@ -57,8 +57,8 @@ let consoleTargets: [Target] = [
     .target(
         name: "WebConsole",
         dependencies: [
-            "ServiceRuntime", "ServiceClient", "Directory", "Postgres", "PostgresMigrations", "MyNumber", logging, lifecycle, hummingbird, crypto,
-            .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+            "ServiceRuntime", "ServiceClient", "Directory", "Postgres", "PostgresMigrations", "MyNumber", "WardCalendar", logging, lifecycle, hummingbird,
+            crypto, .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
             .product(name: "Mustache", package: "swift-mustache"),

@@ -127,6 +127,7 @@ public enum Labels {
         "dueAt": ("期限", "Due"),
         "daysLeft": ("残り日数", "Days left"),
         "overdue": ("期限超過", "overdue"),
+        "openingDaysLeft": ("残り開庁日", "opening days left"),
         "filedAt": ("提出日時", "Filed"),
         "fileObligation": ("提出を記録", "Record filing"),
         "filingReference": ("提出番号・受付番号", "Filing reference"),

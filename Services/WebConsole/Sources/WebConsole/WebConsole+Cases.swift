@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Postgres
 import ServiceClient
+import WardCalendar
 
 /// CSIRT's pages: the queue of cases nobody has acknowledged, the case list and the case page
 /// with every action the person's role may take from the case's state.
@@ -199,15 +200,20 @@ extension WebConsole {
         let now = Date()
         let actors = try await actorNames(detail.history.map(\.actor) + detail.restrictions.map(\.orderedBy))
 
+        let calendar = WardCalendar()
+        let today = CivilDate.todayInTokyo(now: now)
         let obligations: [[String: Any]] = detail.obligations.map { obligation in
             let due = ConsoleFormat.parse(obligation.dueAt)
             let left = due.map { $0.timeIntervalSince(now) }
+            // Red from two opening days before the deadline: the days the ward can still act
+            // (weekends, holidays and the year-end closure do not count).
+            let openingDaysLeft = due.map { calendar.openingDays(after: today, through: CivilDate.inTokyo($0)) }
             return [
                 "id": obligation.id, "kind": Labels.text("ob_" + obligation.kind, language), "recipient": obligation.recipient,
                 "status": Labels.text("obligation_" + obligation.status, language), "law": obligation.law,
                 "due": ConsoleFormat.date(obligation.dueAt), "left": left.map { ConsoleFormat.duration($0, language) } ?? "",
-                // Red from two days before the deadline (the "two closing days").
-                "urgent": left.map { $0 < 2 * 86_400 } ?? false, "overdue": left.map { $0 < 0 } ?? false,
+                "urgent": openingDaysLeft.map { $0 <= 2 } ?? false, "overdue": left.map { $0 < 0 } ?? false,
+                "openingDaysLeft": openingDaysLeft as Any,
                 "filed": obligation.filedAt != nil, "filedAt": ConsoleFormat.date(obligation.filedAt), "reference": obligation.filingReference ?? "",
                 "canFile": isHandler && obligation.filedAt == nil && ["required", "to-decide"].contains(obligation.status),
             ]
