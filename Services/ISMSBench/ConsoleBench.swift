@@ -61,13 +61,14 @@ struct ConsoleBench: Sendable {
     }
 
     /// The report of case `index`: sections in turn, categories in turn, and answers that give
-    /// severities 1 : 2 : 3 : 4 as 1 : 2 : 3 : 4 under the shipped severity rules.
+    /// severities 1 : 2 : 3 : 4 as 1 : 2 : 3 : 4 under the shipped severity rules, changing
+    /// every 20 cases so that every severity meets every fate of ``actions(for:)``.
     static func report(
         index: Int, section: Organisation.Section, intakeID: UUID, openedAt: Date
     ) -> IncidentReported {
         let categories = IncidentCategory.allCases
         let category = categories[index % categories.count]
-        let (personal, myNumber, sensitive, wrongful): (Verdict, Verdict, Verdict, Verdict) = switch index % 10 {
+        let (personal, myNumber, sensitive, wrongful): (Verdict, Verdict, Verdict, Verdict) = switch index / 20 % 10 {
         case 0: (.yes, .yes, .no, .yes)  // my-number-wrongful-intent: 1
         case 1, 2: (.yes, .no, .yes, .no)  // sensitive-personal-data: 2
         case 3, 4, 5: (.yes, .no, .no, .no)  // personal-data: 3
@@ -84,7 +85,7 @@ struct ConsoleBench: Sendable {
             answers: IncidentAnswers(
                 personalData: personal, myNumber: myNumber, sensitivePersonalData: sensitive, wrongfulIntent: wrongful, unspecifiedViewers: .no,
                 dataEncrypted: .unknown),
-            affectedPersons: .count(index % 10 == 0 ? 150 : index % 40),
+            affectedPersons: .count(index / 20 % 10 == 0 ? 150 : index % 40),
             title: "ベンチの事案 \(index): \(category.rawValue)",
             description: "isms-bench が開いた事案。画面の応答時間の測定用 (\(section.code))。",
             myNumberDetected: false, attachments: [])
@@ -154,8 +155,8 @@ struct ConsoleBench: Sendable {
             }
             seeded.cases += numbers.count
             seeded.restrictions += plans.filter { $0.3 }.count
-            // Every 487th case (487 is prime to the cycles of 10 severities and 20 fates): about
-            // 20 cases of every state and severity, old and new, for the case page in turn.
+            // Every 487th case (a prime, so the fates and severities vary): about 20 cases of
+            // many states and severities, old and new, for the case page in turn.
             for (offset, number) in numbers.enumerated() where (chunk + offset) % 487 == 0 { seeded.sample.append(number) }
             if seeded.cases % 1000 == 0 { say("  \(seeded.cases) cases opened (\(Int(Clock.elapsed(since: start))) s)") }
         }
@@ -271,15 +272,15 @@ struct ConsoleBench: Sendable {
             }
             let triageURL = base + "\(portBase + 2)"
             let calls: [(String, String, String, (Int) -> String)] = [
-                ("queue: triage GET /v1/cases?acknowledged=false&limit=500", "csirt", triageURL, { _ in "/v1/cases?acknowledged=false&limit=500" }),
-                ("case list: triage GET /v1/cases?limit=50", "csirt", triageURL, { _ in "/v1/cases?limit=50" }),
-                ("filtered: triage GET /v1/cases?state=investigating&severity=2&limit=50", "csirt", triageURL, { _ in "/v1/cases?state=investigating&severity=2&limit=50" }),
-                ("case page: triage GET /v1/cases/{number}", "csirt", triageURL, { "/v1/cases/\(caseNumber($0))" }),
-                ("case page: triage GET /v1/history/verification", "csirt", triageURL, { _ in "/v1/history/verification" }),
-                ("case page: notifier GET /v1/notifications?caseNumber=…&limit=100", "csirt", base + "\(portBase + 5)", { "/v1/notifications?caseNumber=\(caseNumber($0))&limit=100" }),
-                ("reports: intake GET /v1/incident-reports?limit=50", "section", base + "\(portBase + 1)", { _ in "/v1/incident-reports?limit=50" }),
-                ("reports: triage GET /v1/cases?limit=500", "section", triageURL, { _ in "/v1/cases?limit=500" }),
-                ("decisions: triage GET /v1/restrictions?status=awaiting-approval&limit=200", "ciso", triageURL, { _ in "/v1/restrictions?status=awaiting-approval&limit=200" }),
+                ("queue → triage", "csirt", triageURL, { _ in "/v1/cases?acknowledged=false&limit=500" }),
+                ("case list → triage", "csirt", triageURL, { _ in "/v1/cases?limit=50" }),
+                ("filtered list → triage", "csirt", triageURL, { _ in "/v1/cases?state=investigating&severity=2&limit=50" }),
+                ("case page → triage", "csirt", triageURL, { "/v1/cases/\(caseNumber($0))" }),
+                ("case page → notifier", "csirt", base + "\(portBase + 5)", { "/v1/notifications?caseNumber=\(caseNumber($0))&limit=100" }),
+                ("reports → intake", "section", base + "\(portBase + 1)", { _ in "/v1/incident-reports?limit=50" }),
+                ("reports → triage", "section", triageURL, { _ in "/v1/cases?limit=500" }),
+                ("decisions → triage", "ciso", triageURL, { _ in "/v1/restrictions?status=awaiting-approval&limit=200" }),
+                ("decisions → audit", "ciso", base + "\(portBase + 3)", { _ in "/v1/findings?status=treated&limit=200" }),
             ]
             for (name, who, service, path) in calls {
                 let token = who == "csirt" ? tokens.csirt : who == "section" ? tokens.section : tokens.ciso
