@@ -93,7 +93,7 @@ struct ConsoleBench: Sendable {
 
     /// Opens `total` cases spread over the last 300 days, the newest `unacknowledged` left
     /// unacknowledged (reported or triaged) and the rest moved on by ``actions(for:)``; a use
-    /// restriction awaiting approval on about one investigating case in 25. The cases of
+    /// restriction awaiting approval on one case in 500 (an investigating one). The cases of
     /// family-registry take the ids of intake's reports of that section, oldest first, so the
     /// section's report list finds their cases.
     func seed(total: Int, unacknowledged: Int, say: (String) -> Void) async throws -> Seeded {
