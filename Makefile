@@ -120,7 +120,7 @@ bench:
 	$(STACK) --profile test up
 	eval "$$($(STACK) --profile test env)"
 	# The services run as their own release executables (their memory is measured per process).
-	for product in incident-intake csirt-triage notifier isms-bench; do swift build -c release --product $$product $(SWIFT_BUILD_FLAGS); done
+	for product in incident-intake csirt-triage notifier audit-scheduler web-console isms-bench; do swift build -c release --product $$product $(SWIFT_BUILD_FLAGS); done
 	"$$(swift build -c release --show-bin-path)/isms-bench"
 
 status:

@@ -197,6 +197,8 @@ let package = Package(
                     "IncidentIntake", "CSIRTTriage", "Notifier", "ServiceRuntime", "ServiceClient", "Contracts", "Directory", "AMQP", "Postgres", "ClientSupport",
                     "PostgresMigrations", logging, .product(name: "Configuration", package: "swift-configuration"),
                     .product(name: "Prometheus", package: "swift-prometheus"),
+                    // The console part: invitations as `isms user invite` makes them, TOTP codes as an authenticator app.
+                    "WebConsole", .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
                 ],
                 path: "Services/ISMSBench",
                 swiftSettings: swiftSettings

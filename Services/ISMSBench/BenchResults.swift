@@ -114,6 +114,7 @@ struct BenchResults: Codable, Sendable {
     var hops: [HopResult] = []
     var memory: [MemoryResult] = []
     var triageScaling: [ScalingResult]?
+    var console: ConsoleResult?
     var notes: [String] = []
 
     init(machine: MachineDescription, startedAt: Date) {
@@ -208,6 +209,9 @@ struct BenchResults: Codable, Sendable {
                 )
             }
         }
+        if let console {
+            lines += Self.consoleMarkdown(console)
+        }
         if !memory.isEmpty {
             lines.append("")
             lines.append("## Memory (MiB, /proc/<pid>/status)")
@@ -225,5 +229,37 @@ struct BenchResults: Codable, Sendable {
         }
         lines.append("")
         return lines.joined(separator: "\n")
+    }
+
+    /// The console part: how the data was made, then each page and each service call it makes.
+    static func consoleMarkdown(_ console: ConsoleResult) -> [String] {
+        var lines = ["", "## Web console pages (sequential GETs, one kept-alive connection, ms)", ""]
+        var made = "\(console.cases) cases opened in-process with triage's engine"
+        if let total = console.totalCases, let history = console.historyRows { made += " (\(total) in the table, \(history) history rows)" }
+        if let waiting = console.unacknowledged { made += ", \(waiting) unacknowledged" }
+        if let restrictions = console.restrictionsAwaitingApproval { made += ", \(restrictions) use restrictions awaiting approval" }
+        if let reports = console.intakeReports { made += "; \(reports) reports in intake (\(console.linkedReports ?? 0) of family-registry linked to cases)" }
+        if let seconds = console.seedSeconds { made += String(format: "; seeded in %.0f s", seconds) }
+        lines.append(made + ". \(console.warmUpRequests) untimed requests, then \(console.requestsPerPage) timed, per row.")
+        lines.append("")
+        func table(_ title: String, _ rows: [PageTiming]) {
+            guard !rows.isEmpty else { return }
+            lines.append("| \(title) | as | p50 | p90 | p99 | max | bytes |")
+            lines.append("|---|---|---|---|---|---|---|")
+            for row in rows {
+                let figures = row.latency.map { String(format: "%.1f | %.1f | %.1f | %.1f", $0.p50, $0.p90, $0.p99, $0.max) } ?? "– | – | – | –"
+                lines.append("| \(row.name) `\(row.path)` | \(row.person) | \(figures) | \(row.bytes) |")
+            }
+            lines.append("")
+        }
+        table("page", console.pages)
+        table("service call alone (token of the same role and unit)", console.apiCalls)
+        if let cpu = console.cpuCores {
+            lines.append("CPU while the pages were timed: " + cpu.sorted { $0.value > $1.value }.map { String(format: "%@ %.2f", $0.key, $0.value) }.joined(separator: ", "))
+            lines.append("")
+        }
+        for failure in console.failures { lines.append("- **The console part failed:** \(failure)") }
+        for note in console.notes { lines.append("- \(note)") }
+        return lines
     }
 }

@@ -114,6 +114,7 @@ enum Clock {
 struct LatencySummary: Codable, Sendable {
     var count: Int
     var p50: Double
+    var p90: Double
     var p95: Double
     var p99: Double
     var max: Double
@@ -125,6 +126,7 @@ struct LatencySummary: Codable, Sendable {
         func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1)] }
         count = sorted.count
         p50 = percentile(0.50)
+        p90 = percentile(0.90)
         p95 = percentile(0.95)
         p99 = percentile(0.99)
         max = sorted.last!

@@ -6,8 +6,10 @@
 // (default 3000), ISMS_BENCH_RATE (fixed load, default 200/s) for ISMS_BENCH_SECONDS (15),
 // ISMS_BENCH_BROKER_MESSAGES (100000), ISMS_BENCH_DB_SECONDS (5), ISMS_BENCH_BIN (folder of
 // the built service executables; default this executable's folder; none found: in-process),
-// ISMS_BENCH_SKIP (comma list of: ceilings, intake, pipeline, scaling), ISMS_BENCH_SCALING_REPORTS
+// ISMS_BENCH_SKIP (comma list of: ceilings, intake, pipeline, scaling, console), ISMS_BENCH_SCALING_REPORTS
 // (backlog per triage replica run, default 3000), ISMS_BENCH_SCALING_REPLICAS (default "1,3"),
+// ISMS_BENCH_CONSOLE_CASES (default 10000), ISMS_BENCH_CONSOLE_UNACKNOWLEDGED (default 300),
+// ISMS_BENCH_CONSOLE_REQUESTS (timed GETs per page, default 200, after 20 untimed),
 // ISMS_BENCH_HTTP_PORT_BASE (default 48180), ISMS_BENCH_OUT (default bench/results),
 // ISMS_BENCH_KEEP=1 keeps the vhost and database afterwards.
 import AMQP
@@ -273,6 +275,24 @@ func benchmark(logger: Logger) async throws {
                 entries.append(entry)
                 results.triageScaling = entries
             }
+        }
+
+        // MARK: Web console pages
+        if !skip.contains("console") {
+            // The console part starts its own triage and notifier on a quiet machine: those of
+            // earlier parts stop, and the warm-up's events wait in no queue.
+            for service in services where service.name != "incident-intake" { await service.stop() }
+            services.removeAll { $0.name != "incident-intake" }
+            _ = try await Progress.wait(
+                pool: pool, sql: "SELECT (SELECT count(*) FROM intake.outbox WHERE published_at IS NOT NULL) - (SELECT count(*) FROM intake.outbox)",
+                targets: [0], from: .now, timeout: .seconds(120), interval: .milliseconds(200))
+            for queue in ["csirt-triage.events", "notifier.events"] { try await publisher.purgeQueue(queue) }
+            let console = ConsoleBench(setup: setup, pool: pool, binDirectory: binDirectory, portBase: portBase, logger: logger)
+            let (entry, memory) = await console.run(
+                cases: setting("ISMS_BENCH_CONSOLE_CASES", 10_000), unacknowledged: setting("ISMS_BENCH_CONSOLE_UNACKNOWLEDGED", 300),
+                requests: setting("ISMS_BENCH_CONSOLE_REQUESTS", 200), warmUp: 20, say: say)
+            results.console = entry
+            results.memory += memory
         }
         await stopAll()
         await publisher.close()
