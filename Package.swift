@@ -57,7 +57,7 @@ let consoleTargets: [Target] = [
     .target(
         name: "WebConsole",
         dependencies: [
-            "ServiceRuntime", "ServiceClient", "Directory", "Postgres", "PostgresMigrations", "MyNumber", "WardCalendar", logging, lifecycle, hummingbird,
+            "ServiceRuntime", "ServiceClient", "Contracts", "Directory", "Postgres", "PostgresMigrations", "MyNumber", "WardCalendar", logging, lifecycle, hummingbird,
             crypto, .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "HummingbirdOTP", package: "hummingbird-auth"),

@@ -18,7 +18,7 @@ import Testing
         #expect(body["title"] as? String == "USB メモリ")
         #expect(body["description"] as? String == "line one\r\nline two")
         // The ward's local time, sent as UTC.
-        #expect(body["occurredAt"] as? String == "2026-12-05T00:00:00Z")
+        #expect(body["occurredAt"] as? String == "2026-12-05T00:00:00.000Z")
         #expect(body["affectedPersons"] as? Int == 150)
         #expect((body["reporter"] as? [String: String])?["sectionCode"] == "family-registry")
         let answers = try #require(body["answers"] as? [String: String])
@@ -69,9 +69,13 @@ import Testing
 
     @Test func wardTimeRoundTrips() throws {
         let date = try #require(ConsoleFormat.parseInput("2026-12-05T09:00"))
-        #expect(ConsoleFormat.wire(date) == "2026-12-05T00:00:00Z")
+        #expect(ConsoleFormat.wire(date) == "2026-12-05T00:00:00.000Z")
         #expect(ConsoleFormat.inputValue(date) == "2026-12-05T09:00")
         #expect(ConsoleFormat.date("2026-12-05T00:00:00.000Z") == "2026-12-05 09:00")
+        #expect(ConsoleFormat.date("2026-12-31T15:30:59Z") == "2027-01-01 00:30")
+        #expect(ConsoleFormat.parseInput("2026-02-30T09:00") == nil)
+        #expect(ConsoleFormat.parseInput("2026-12-05T24:00") == nil)
+        #expect(ConsoleFormat.parseInput("2026-12-05T09:00:30").map(ConsoleFormat.wire) == "2026-12-05T00:00:30.000Z")
         #expect(ConsoleFormat.duration(3 * 86_400 + 7_200, .ja) == "3日 2時間")
         #expect(ConsoleFormat.duration(45 * 60, .en) == "45 min")
     }
