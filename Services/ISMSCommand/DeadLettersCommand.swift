@@ -56,7 +56,10 @@ struct DeadLettersCommand: AsyncParsableCommand {
             var rows: [[String]] = []
             for list in lists {
                 for letter in list["deadLetters"]?.arrayValue ?? [] {
-                    let origin = letter["origin"].map { "\($0["exchange"]?.stringValue ?? "")/\($0["routingKey"]?.stringValue ?? "")" } ?? "-"
+                    let origin = letter["origin"].map { origin in
+                        let exchange = origin["exchange"]?.stringValue ?? ""
+                        return "\(exchange.isEmpty ? "(default)" : exchange) \(origin["routingKey"]?.stringValue ?? "")"
+                    } ?? "-"
                     rows.append([
                         list["queue"]?.stringValue ?? "-", "\(DeadLettersCommand.integer(letter["position"]))",
                         letter["messageId"]?.stringValue ?? "-", letter["type"]?.stringValue ?? "-", letter["errorCode"]?.stringValue ?? "-",

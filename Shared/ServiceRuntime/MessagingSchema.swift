@@ -2,7 +2,8 @@ public import PostgresMigrations
 
 /// The tables the runtime keeps in each service's schema: the inbox (de-duplication), the
 /// outbox (what the service emits, written in the same transaction as its state), durable
-/// timers and the record of discarded dead letters. They take migration versions 1-9; a service's own migrations start at 10.
+/// timers and the record of discarded dead letters. They take migration versions 1-9; a
+/// service's own migrations start at 10.
 public enum MessagingSchema {
     public static func migrations(schema: String) -> [Migration] {
         let s = Migrator.quoted(schema)

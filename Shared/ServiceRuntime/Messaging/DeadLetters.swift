@@ -212,7 +212,7 @@ public struct DeadLetters: Sendable {
         }
         logger.notice(
             "dead letter discarded",
-            metadata: ["amqp.queue": "\(queue)", "message.id": "\(messageID)", "message.type": "\(outcome.type ?? "")", "reason": "\(reason)", "actor": "\(actor)"])
+            metadata: ["amqp.queue": "\(queue)", "message.id": "\(messageID)", "message.type": "\(outcome.type ?? "-")", "reason": "\(reason)", "actor": "\(actor)"])
         return outcome
     }
 
