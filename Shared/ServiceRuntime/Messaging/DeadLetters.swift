@@ -102,9 +102,11 @@ public struct DeadLetterError: Error, Sendable, Hashable, APIProblemConvertible 
 /// message returned at once would come straight back to the next `basic.get`, and a list would
 /// never end). Listing therefore removes nothing, but RabbitMQ marks every message it touched as
 /// redelivered and counts the return, and a quorum queue puts returned messages at its end: a
-/// read of part of the queue rotates what it read to the back (positions are those of the read). A message only leaves its dead-letter queue
-/// after a replay the broker confirmed, or after its discard was committed to the database; if
-/// anything fails first, closing the connection returns it.
+/// read of part of the queue rotates what it read to the back (positions are those of the
+/// read). A message only leaves its dead-letter queue after a replay the broker confirmed, or
+/// after its discard was committed to the database; if anything fails first, closing the
+/// connection returns it. (A replay confirmed but not acknowledged, the connection lost in
+/// between, stays too; replayed again, the consumers' inboxes absorb the second copy.)
 public struct DeadLetters: Sendable {
     /// The most messages one search reads before giving up.
     public static let searchLimit = 10_000
