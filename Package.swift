@@ -215,7 +215,8 @@ let package = Package(
             .testTarget(
                 name: "ServiceRuntimeTests",
                 dependencies: [
-                    "ServiceRuntime", "ISMSTesting", "PostgresMigrations",
+                    "ServiceRuntime", "ISMSTesting", "PostgresMigrations", "Directory", "MyNumber", hummingbird,
+                    .product(name: "HummingbirdTesting", package: "hummingbird"),
                     .product(name: "Configuration", package: "swift-configuration"),
                     .product(name: "Prometheus", package: "swift-prometheus"),
                 ],

@@ -339,6 +339,10 @@ public struct MessageConsumer: Service {
         properties.headers["x-isms-failed-queue"] = .string(options.queue)
         properties.headers["x-isms-consumer"] = .string(options.consumerName)
         properties.headers["x-isms-failed-at"] = .string(Date().formatted(.iso8601))
+        // Where the message was first sent, so `isms dlq replay` can send it there again; the
+        // broker's own dead-lettering records the same in `x-death` (``DeadLetterHeaders``).
+        properties.headers[DeadLetterHeaders.originalExchange] = .string(delivery.exchange)
+        properties.headers[DeadLetterHeaders.originalRoutingKey] = .string(delivery.routingKey)
         properties.deliveryMode = .persistent
         return AMQPOutgoingMessage(
             exchange: BusLayout.deadLetterExchange,

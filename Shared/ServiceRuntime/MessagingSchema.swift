@@ -1,8 +1,9 @@
 public import PostgresMigrations
 
 /// The tables the runtime keeps in each service's schema: the inbox (de-duplication), the
-/// outbox (what the service emits, written in the same transaction as its state) and durable
-/// timers. They take migration versions 1-9; a service's own migrations start at 10.
+/// outbox (what the service emits, written in the same transaction as its state), durable
+/// timers and the record of discarded dead letters. They take migration versions 1-9; a
+/// service's own migrations start at 10.
 public enum MessagingSchema {
     public static func migrations(schema: String) -> [Migration] {
         let s = Migrator.quoted(schema)
@@ -50,6 +51,24 @@ public enum MessagingSchema {
                         UNIQUE (kind, key)
                     );
                     CREATE INDEX timers_due ON \(s).timers (due_at);
+                    """
+            ),
+            Migration(
+                version: 2,
+                name: "dead-letter discards",
+                sql: """
+                    -- A dead letter an operator discards is gone from the broker for good: who,
+                    -- when, why and what stays here (`DeadLetters.discard`). Append-only by use.
+                    CREATE TABLE \(s).dead_letter_discards (
+                        id bigserial PRIMARY KEY,
+                        queue text NOT NULL,
+                        message_id text,
+                        message_type text,
+                        error_code text,
+                        reason text NOT NULL,
+                        discarded_by text NOT NULL,
+                        discarded_at timestamptz NOT NULL DEFAULT now()
+                    );
                     """
             ),
         ]

@@ -60,7 +60,13 @@ public enum ServiceRunner {
             metadata: ["amqp.url": "\(amqp.redactedURL)", "db": "\(databaseConfiguration.redactedDescription)", "http.port": "\(configuration.httpPort)"]
         )
 
-        let router = try APIRoutes.router(database: database) { routes in try definition.routes(routes, environment) }
+        let deadLetters = DeadLetters(
+            amqp: amqp, database: database, schema: definition.schema, queues: definition.consumers.map(\.queue), logger: logger)
+        let router = try APIRoutes.router(database: database) { routes in
+            try definition.routes(routes, environment)
+            // Every service serves its own queues' dead letters to operators.
+            DeadLetterRoutes(deadLetters: deadLetters).add(to: routes)
+        }
         OpsRoutes.add(to: router, readiness: readiness, database: database, registry: registry)
         let app = Application(
             router: router,

@@ -48,6 +48,7 @@ runs=(
     audit:48083:generalSecurityOfficer
     contractors:48084:generalSecurityOfficer
     notifications:48085:csirt
+    dead-letters:48085:generalSystemAdministrator
 )
 selected=("$@")
 status=0

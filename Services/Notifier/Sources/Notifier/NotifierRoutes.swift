@@ -22,7 +22,7 @@ struct NotifierRoutes: Sendable {
     let directory: DirectoryStore
     let logger: Logger
 
-    static let operatorRoles: Set<DirectoryRole> = [.csirt, .generalSecurityManager, .generalSecurityOfficer, .generalSystemAdministrator, .ciso]
+    static let operatorRoles = OperatorRoles.all
 
     /// The body of `POST /v1/silences`.
     struct SilenceRequest: Decodable {
