@@ -119,7 +119,10 @@ import Testing
                 try await client.execute(uri: "/v1/cases/\(seen[0])", method: .get, headers: [.authorization: "Bearer \(csirt)"]) { response in
                     let body = String(buffer: response.body)
                     #expect(body.range(of: #""id":"[0-9a-f-]{36}""#, options: .regularExpression) != nil, "\(body.prefix(300))")
-                    #expect(body.range(of: #"[0-9A-F]{8}-[0-9A-F]{4}-"#, options: .regularExpression) == nil)
+                    // Every UUID lowercase (a digits-only prefix must not pass for an uppercase one).
+                    let uuids = body.matches(of: /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/).map { String($0.output) }
+                    #expect(!uuids.isEmpty)
+                    #expect(uuids.allSatisfy { $0 == $0.lowercased() }, "\(uuids.filter { $0 != $0.lowercased() })")
                 }
             }
         }
