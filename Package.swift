@@ -57,7 +57,7 @@ let consoleTargets: [Target] = [
     .target(
         name: "WebConsole",
         dependencies: [
-            "ServiceRuntime", "ServiceClient", "Contracts", "Directory", "Postgres", "PostgresMigrations", "MyNumber", "WardCalendar", logging, lifecycle, hummingbird,
+            "Acknowledgement", "ServiceRuntime", "ServiceClient", "Contracts", "Directory", "Postgres", "PostgresMigrations", "MyNumber", "WardCalendar", logging, lifecycle, hummingbird,
             crypto, .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
@@ -78,7 +78,7 @@ let consoleTargets: [Target] = [
     .testTarget(
         name: "WebConsoleTests",
         dependencies: [
-            "WebConsole", "ISMSTesting", "ServiceClient", "Directory", "Postgres", "PostgresMigrations", hummingbird,
+            "WebConsole", "Acknowledgement", "ISMSTesting", "ServiceClient", "Directory", "Postgres", "PostgresMigrations", hummingbird,
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

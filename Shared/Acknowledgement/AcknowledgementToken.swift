@@ -32,6 +32,16 @@ public enum AcknowledgementToken {
         return (caseNumber, personID)
     }
 
+    /// The case and person a token names, unchecked: for a page that must know whose link it
+    /// is before the service that holds the secret verifies it.
+    public static func claim(_ token: String) -> (caseNumber: String, personID: String)? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 4 else { return nil }
+        let personID = parts[1..<(parts.count - 2)].joined(separator: ".")
+        guard !parts[0].isEmpty, !personID.isEmpty else { return nil }
+        return (String(parts[0]), personID)
+    }
+
     /// `ISMS_ACK_SECRET`, default `dev-ack-secret` (local stacks only).
     public static var secretFromEnvironment: String {
         ProcessInfo.processInfo.environment["ISMS_ACK_SECRET"] ?? developmentSecret

@@ -1,3 +1,4 @@
+import Acknowledgement
 import Directory
 import Foundation
 import HTTPTypes
@@ -69,6 +70,17 @@ import Testing
         #expect(ConsolePageMiddleware.redirect("//evil.example/").headers[.location] == "/")
         #expect(ConsolePageMiddleware.redirect("https://evil.example/").headers[.location] == "/")
         #expect(ConsolePageMiddleware.redirect("/\\evil.example").headers[.location] == "/")
+    }
+
+    @Test func aMailedLinkWorksOnlyInItsOwnersSession() throws {
+        let token = AcknowledgementToken.sign(caseNumber: "INC-2026-000001", personID: "csirt.lead", expires: now, secret: "s")
+        #expect(AcknowledgementToken.claim(token)?.caseNumber == "INC-2026-000001")
+        var session = RenderingTests.session()
+        session.personID = "csirt.lead"
+        try WebConsole.requireOwnLink(token, session: session)
+        session.personID = "csirt-analyst"
+        #expect(throws: ConsolePageError.notFound) { try WebConsole.requireOwnLink(token, session: session) }
+        #expect(AcknowledgementToken.claim("no-dots") == nil)
     }
 
     @Test func roleChoicesRoundTripThroughTheSwitcher() {

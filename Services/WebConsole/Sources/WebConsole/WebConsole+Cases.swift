@@ -1,3 +1,4 @@
+import Acknowledgement
 import Directory
 import Foundation
 import Hummingbird
@@ -57,19 +58,28 @@ extension WebConsole {
             return try await afterCaseAction(request, context, number: number, result: result)
         }
         router.get("/acknowledge/:token") { request, context in
-            _ = try context.requireSession(request)
-            return page("acknowledge", title: "acknowledge", request, context, data: ["token": try context.parameters.require("token")])
+            let token = try context.parameters.require("token")
+            try Self.requireOwnLink(token, session: try context.requireSession(request))
+            return page("acknowledge", title: "acknowledge", request, context, data: ["token": token])
         }
         router.post("/acknowledge/:token") { request, context in
-            _ = try context.requireSession(request)
             let token = try context.parameters.require("token")
+            try Self.requireOwnLink(token, session: try context.requireSession(request))
             // The signed link names the case and the person; triage checks it as for the mail's page.
             let result = try await api(nil).send(.triage, "POST", "/v1/acknowledgements/\(ConsoleAPI.segment(token))", json: [:])
-            guard case .success(let body) = result, let record = try? JSONDecoder().decode(CaseRecordView.self, from: body) else {
-                throw ConsolePageError.notFound
-            }
-            return ConsolePageMiddleware.redirect("/cases/\(FormData.encode(record.caseNumber))?notice=notice_done")
+            guard let caseNumber = AcknowledgementToken.claim(token)?.caseNumber else { throw ConsolePageError.notFound }
+            // Acknowledged now, or already (by the person or somebody else): either way the
+            // link's purpose is the case, whose page shows where it stands.
+            let notice = if case .success = result { "?notice=notice_done" } else { "" }
+            return ConsolePageMiddleware.redirect("/cases/\(FormData.encode(caseNumber))" + notice)
         }
+    }
+
+    /// A mailed link acknowledges as the person it was sent to (`<case>.<person>.<expiry>.<mac>`,
+    /// triage checks the signature); here it works only in that person's own session, so a
+    /// forwarded mail does not let someone else act in their name.
+    static func requireOwnLink(_ token: String, session: ConsoleSession) throws {
+        guard AcknowledgementToken.claim(token)?.personID == session.personID else { throw ConsolePageError.notFound }
     }
 
     // MARK: Queue
