@@ -1,4 +1,5 @@
 import Acknowledgement
+import Contracts
 import Directory
 import Foundation
 import Hummingbird
@@ -10,10 +11,10 @@ import WardCalendar
 /// CSIRT's pages: the queue of cases nobody has acknowledged, the case list and the case page
 /// with every action the person's role may take from the case's state.
 extension WebConsole {
+    /// Triage's case states (CSIRTTriage's `CaseState`, which the console does not link).
     static let caseStates = ["reported", "triaged", "acknowledged", "investigating", "contained", "recovered", "closed", "discarded", "reopened"]
-    static let categories = [
-        "malware", "unauthorised-access", "loss-or-theft", "misdelivery", "data-leak", "system-outage", "policy-violation", "contractor-violation", "other",
-    ]
+    /// The contract's categories, in its order.
+    static let categories = IncidentCategory.allCases.map(\.rawValue)
     static let verdictNames = [
         "personalData", "myNumber", "sensitiveData", "propertyDamage", "wrongfulIntent", "unspecifiedViewers", "moreThan100Persons", "strongEncryption",
     ]
