@@ -130,6 +130,8 @@ import Testing
                     ("severity=5", "severity"), ("category=fire", "category"), ("from=yesterday", "from"), ("acknowledged=yes", "acknowledged"),
                     ("to=2026-13-01T00:00:00Z", "to"), ("state=open", "state"), ("section=a&section=b", "section"),
                     ("source=" + String(repeating: "0", count: 101), "source"),
+                    // 101 code points in one grapheme cluster: JSON Schema counts code points.
+                    ("q=e" + String(repeating: "%CC%81", count: 200), "q"),
                 ] {
                     try await client.execute(uri: "/v1/cases?\(query)", method: .get, headers: [.authorization: "Bearer \(csirt)"]) { response in
                         #expect(response.status == .badRequest, "\(query)")

@@ -163,9 +163,11 @@ struct TriageRoutes: Sendable {
     /// severity outside 1-4, a time that is not RFC 3339 or a value given twice is a 400.
     static func caseFilter(_ query: APIQuery) throws(APIProblem) -> CaseListFilter {
         let text = try query.string("q")
-        if let text, text.count > 200 { throw .badRequest("q is at most 200 characters.") }
+        // Counted in code points, as JSON Schema's maxLength does (not grapheme clusters: a
+        // letter with ten combining marks is one Character and eleven code points).
+        if let text, text.unicodeScalars.count > 200 { throw .badRequest("q is at most 200 characters.") }
         let source = try query.string("source")
-        if let source, source.count > 100 { throw .badRequest("source is at most 100 characters.") }
+        if let source, source.unicodeScalars.count > 100 { throw .badRequest("source is at most 100 characters.") }
         return CaseListFilter(
             state: try query.value("state", as: CaseState.self), severity: try query.int("severity", in: 1...4),
             sectionCode: try query.string("section"), departmentCode: try query.string("department"),
