@@ -17,7 +17,7 @@ extension AuditSchedulerStore {
             throw AuditSchedulerError(.forbidden, "findings are recorded by the audit chief (Art. 13(3))")
         }
         let title = request.title.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !title.isEmpty, title.count <= 500, request.treatmentPlan.count <= 10_000 else {
+        guard !title.isEmpty, title.unicodeScalars.count <= 500, request.treatmentPlan.unicodeScalars.count <= 10_000 else {
             throw AuditSchedulerError(.invalid, "a finding needs a title (at most 500 characters); a plan is at most 10000")
         }
         let today = CivilDate.inTokyo(now)

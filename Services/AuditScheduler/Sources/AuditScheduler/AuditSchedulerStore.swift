@@ -391,7 +391,7 @@ public struct AuditSchedulerStore: Sendable {
             throw AuditSchedulerError(.invalid, "a completion needs evidence (file name and sha256) or notes")
         }
         for item in request.evidence {
-            guard !item.fileName.isEmpty, item.fileName.count <= 255 else { throw AuditSchedulerError(.invalid, "an evidence file name is empty or too long") }
+            guard !item.fileName.isEmpty, item.fileName.unicodeScalars.count <= 255 else { throw AuditSchedulerError(.invalid, "an evidence file name is empty or too long") }
             guard item.sha256.count == 64, item.sha256.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
                 throw AuditSchedulerError(.invalid, "the sha256 of \(item.fileName) must be 64 lowercase hex digits")
             }

@@ -387,7 +387,7 @@ public struct TriageEngine: Sendable {
             throw TriageError(code: .forbidden, detail: "only incident handlers may record a filing")
         }
         let reference = reference.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !reference.isEmpty, reference.count <= 200 else { throw TriageError(code: .invalidRequest, detail: "a filing needs a reference of 1 to 200 characters") }
+        guard !reference.isEmpty, reference.unicodeScalars.count <= 200 else { throw TriageError(code: .invalidRequest, detail: "a filing needs a reference of 1 to 200 characters") }
         let record = try lockedCase(caseNumber, visibility: .all, context: context)
         guard var obligation = try obligationStore.obligation(id: obligationID, forUpdate: true, on: context.connection), obligation.caseID == record.id else {
             throw TriageError(code: .notFound, detail: "case \(caseNumber) has no obligation \(obligationID)")

@@ -85,10 +85,10 @@ public struct UseRestrictionOrder: Sendable, Hashable, Codable {
         let screener = MyNumberScreener()
         let targets = targets.map { UseRestriction.Target(kind: $0.kind, name: screener.screen($0.name.trimmingCharacters(in: .whitespacesAndNewlines)).masked) }
         if targets.isEmpty || targets.count > 50 { problems.append("name 1 to 50 assets, systems or accounts") }
-        if targets.contains(where: { $0.name.isEmpty || $0.name.count > 200 }) { problems.append("each target's name is 1 to 200 characters") }
+        if targets.contains(where: { $0.name.isEmpty || $0.name.unicodeScalars.count > 200 }) { problems.append("each target's name is 1 to 200 characters") }
         if Set(targets).count != targets.count { problems.append("a target is named twice") }
         let reason = screener.screen(reason.trimmingCharacters(in: .whitespacesAndNewlines)).masked
-        if reason.isEmpty || reason.count > 2000 { problems.append("the reason is 1 to 2000 characters") }
+        if reason.isEmpty || reason.unicodeScalars.count > 2000 { problems.append("the reason is 1 to 2000 characters") }
         let start = from ?? now
         if let until, until <= start { problems.append("until must be after from") }
         if let until, until <= now { problems.append("until must be in the future") }
@@ -307,7 +307,7 @@ extension TriageEngine {
             if required { throw TriageError(code: .invalidRequest, detail: "\(what) needs a reason") }
             return nil
         }
-        guard trimmed.count <= 2000 else { throw TriageError(code: .invalidRequest, detail: "a reason is at most 2000 characters") }
+        guard trimmed.unicodeScalars.count <= 2000 else { throw TriageError(code: .invalidRequest, detail: "a reason is at most 2000 characters") }
         return trimmed
     }
 

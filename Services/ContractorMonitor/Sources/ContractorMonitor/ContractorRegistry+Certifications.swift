@@ -13,7 +13,7 @@ extension ContractorRegistry {
     ) throws -> ContractorCertification {
         guard try contractor(id: contractorID, on: connection) != nil else { throw ContractorMonitorError(.notFound, "no contractor \(contractorID)") }
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.count <= 200 else { throw ContractorMonitorError(.invalidRequest, "name: 1 to 200 characters") }
+        guard !trimmed.isEmpty, trimmed.unicodeScalars.count <= 200 else { throw ContractorMonitorError(.invalidRequest, "name: 1 to 200 characters") }
         let evidenceID = try evidence.map { try addEvidence($0, kind: .certification, contractID: nil, contractorID: contractorID, recordedBy: recordedBy, now: now, on: connection).id }
         let certification = ContractorCertification(id: UUID(), contractorID: contractorID, name: trimmed, validUntil: validUntil, evidenceID: evidenceID, recordedAt: now)
         _ = try connection.query("""

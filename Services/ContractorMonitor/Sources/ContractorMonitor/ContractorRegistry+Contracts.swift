@@ -66,8 +66,8 @@ extension ContractorRegistry {
         var problems: [String] = []
         let reference = input.reference.trimmingCharacters(in: .whitespacesAndNewlines)
         let title = input.title.trimmingCharacters(in: .whitespacesAndNewlines)
-        if reference.isEmpty || reference.count > 200 { problems.append("reference: 1 to 200 characters") }
-        if title.isEmpty || title.count > 500 { problems.append("title: 1 to 500 characters") }
+        if reference.isEmpty || reference.unicodeScalars.count > 200 { problems.append("reference: 1 to 200 characters") }
+        if title.isEmpty || title.unicodeScalars.count > 500 { problems.append("title: 1 to 500 characters") }
         let section = try directory.section(code: input.sectionCode, on: connection)
         if section == nil { problems.append("sectionCode: no section '\(input.sectionCode)' in the directory") }
         let contractor = try contractor(id: input.contractorID, on: connection)

@@ -24,7 +24,7 @@ extension ContractorRegistry {
     ) throws -> ContractorEvidence {
         var problems: [String] = []
         let name = file.fileName.trimmingCharacters(in: .whitespacesAndNewlines)
-        if name.isEmpty || name.count > 255 || name.contains("/") { problems.append("fileName: 1 to 255 characters, no '/'") }
+        if name.isEmpty || name.unicodeScalars.count > 255 || name.contains("/") { problems.append("fileName: 1 to 255 characters, no '/'") }
         let hash = file.sha256.lowercased()
         if hash.count != 64 || !hash.allSatisfy(\.isHexDigit) { problems.append("sha256: 64 hex digits") }
         guard problems.isEmpty else { throw ContractorMonitorError(.invalidRequest, "the evidence is invalid", problems: problems) }
