@@ -95,7 +95,15 @@ public enum DeadLetterHeaders {
 
     /// A header value as JSON (binary as text, timestamps RFC 3339).
     public static func json(_ value: AMQPFieldValue) -> JSONValue {
-        switch value {
+        value.json { .string(ContractsJSON.formatTimestamp($0)) }
+    }
+}
+
+extension AMQPFieldValue {
+    /// The value as JSON, binary as UTF-8 text; `timestamp` writes a timestamp (RFC 3339 for
+    /// people, epoch seconds in RabbitMQ's definitions file).
+    func json(timestamp: (Date) -> JSONValue) -> JSONValue {
+        switch self {
         case .bool(let flag): .bool(flag)
         case .int8(let number): .integer(Int64(number))
         case .int16(let number): .integer(Int64(number))
@@ -105,9 +113,9 @@ public enum DeadLetterHeaders {
         case .double(let number): .number(number)
         case .string(let text): .string(text)
         case .bytes(let bytes): .string(String(decoding: bytes, as: UTF8.self))
-        case .timestamp(let date): .string(ContractsJSON.formatTimestamp(date))
-        case .table(let table): .object(table.mapValues(json))
-        case .array(let values): .array(values.map(json))
+        case .timestamp(let date): timestamp(date)
+        case .table(let table): .object(table.mapValues { $0.json(timestamp: timestamp) })
+        case .array(let values): .array(values.map { $0.json(timestamp: timestamp) })
         case .void: .null
         }
     }

@@ -155,20 +155,6 @@ extension Topology {
     }
 
     private static func json(_ value: AMQPFieldValue) -> JSONValue {
-        switch value {
-        case .bool(let flag): .bool(flag)
-        case .int8(let number): .integer(Int64(number))
-        case .int16(let number): .integer(Int64(number))
-        case .int32(let number): .integer(Int64(number))
-        case .int64(let number): .integer(number)
-        case .float(let number): .number(Double(number))
-        case .double(let number): .number(number)
-        case .string(let text): .string(text)
-        case .bytes(let bytes): .string(String(decoding: bytes, as: UTF8.self))
-        case .timestamp(let date): .integer(Int64(date.timeIntervalSince1970))
-        case .table(let table): .object(table.mapValues(json))
-        case .array(let values): .array(values.map(json))
-        case .void: .null
-        }
+        value.json { .integer(Int64($0.timeIntervalSince1970)) }
     }
 }
