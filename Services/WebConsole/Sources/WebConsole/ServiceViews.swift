@@ -145,13 +145,10 @@ struct CaseDetailView: Decodable {
     var restrictions: [RestrictionView]
     var obligations: [ObligationView]
     var history: [HistoryEntryView]
-    var allowedActions: [String]?
-    var historyVerified: Bool?
-}
-
-struct HistoryVerificationView: Decodable {
-    var isIntact: Bool?
-    var intact: Bool?
+    var allowedActions: [String]
+    /// Triage checks the case's own rows in the chain; the whole chain (seconds with 10,000
+    /// cases) is never verified per page view.
+    var historyVerified: Bool
 }
 
 struct NotificationView: Decodable {

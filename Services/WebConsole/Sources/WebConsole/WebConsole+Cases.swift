@@ -192,11 +192,6 @@ extension WebConsole {
         let isHandler = ConsoleAccess.handlers.contains(role)
         let isDecider = ConsoleAccess.deciders.contains(role)
 
-        // The chain's verdict: the case's own when triage gives it, the whole chain's otherwise.
-        var verified = detail.historyVerified
-        if verified == nil, isHandler || role == .auditChief {
-            if let result = try? await api.exchange(.triage, "GET", "/v1/history/verification") { verified = result.status == 200 }
-        }
         var notifications: [NotificationView] = []
         if isHandler {
             // The case page still works when the notifier does not answer; the gap is logged.
@@ -207,7 +202,7 @@ extension WebConsole {
             }
         }
         let csirt = try await database.withConnection { [directory] connection in try directory.people(role: .csirt, on: connection) }
-        let allowed = detail.allowedActions ?? []
+        let allowed = detail.allowedActions
         let now = Date()
         let actors = try await actorNames(detail.history.map(\.actor) + detail.restrictions.map(\.orderedBy))
 
@@ -293,7 +288,7 @@ extension WebConsole {
                     "at": ConsoleFormat.date(n.sentAt ?? n.createdAt),
                 ]
             },
-            "verified": verified == true, "broken": verified == false,
+            "verified": detail.historyVerified, "broken": !detail.historyVerified,
             "canAcknowledge": allowed.contains("acknowledge"),
             "canQualify": allowed.contains("confirm") || allowed.contains("discard"),
             "transitions": transitions, "hasTransitions": !transitions.isEmpty,
