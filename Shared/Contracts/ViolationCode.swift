@@ -66,4 +66,6 @@ public struct ViolationCode: RawRepresentable, Sendable, Hashable, Codable, Cust
     public static let conflict: Self = "conflict"
     /// The message is larger than the contract allows.
     public static let tooLarge: Self = "tooLarge"
+    /// A field meant for identifiers holds personal data: a My Number in a `correlationKey`.
+    public static let personalData: Self = "personalData"
 }

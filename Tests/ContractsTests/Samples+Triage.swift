@@ -107,6 +107,36 @@ extension Samples {
         generatedAt: date("2025-04-07T00:00:00.000Z")
     )
 
+    static let reportAttached = IncidentReportAttached(
+        caseNumber: "INC-2025-000042",
+        caseId: caseID,
+        source: .init(kind: "incident-report", id: "c7f1e5b2-3d4a-4f6e-9b0c-1d2e3f4a5b6c"),
+        rule: "producer-key",
+        reportCount: 3,
+        firstSeenAt: date("2025-04-01T01:30:00.000Z"),
+        lastSeenAt: date("2025-04-01T01:42:10.000Z"),
+        severity: 1,
+        previousSeverity: 2,
+        severityRule: "my-number-over-100",
+        sectionCode: "koseki-jumin",
+        departmentCode: "kumin",
+        category: .lossOrTheft,
+        title: "個人番号を含むUSBメモリの紛失",
+        myNumberDetected: true,
+        attachedAt: date("2025-04-01T01:42:11.000Z")
+    )
+
+    static let caseMerged = IncidentCaseMerged(
+        caseNumber: "INC-2025-000043",
+        caseId: uuid("9e0f1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b"),
+        survivorCaseNumber: "INC-2025-000042",
+        survivorCaseId: caseID,
+        reportsMoved: 2,
+        severity: 1,
+        actor: "person:csirt-lead",
+        mergedAt: date("2025-04-01T02:15:00.000Z")
+    )
+
     static func triageEnvelope<Payload: MessagePayload>(_ id: String, _ payload: Payload, time: String) -> Envelope<Payload> {
         Envelope(
             id: id,
@@ -129,6 +159,8 @@ extension Samples {
             (MessageTypes.incidentAssigned, try triageEnvelope("5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d", assigned, time: "2025-04-01T01:40:00.000Z").raw()),
             (MessageTypes.incidentRestrictionChanged, try triageEnvelope("6b7c8d9e-0f1a-4b2c-9d3e-4f5a6b7c8d9e", restrictionChanged, time: "2025-04-01T02:10:00.000Z").raw()),
             (MessageTypes.incidentDigest, try triageEnvelope("7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f", digest, time: "2025-04-07T00:00:00.000Z").raw()),
+            (MessageTypes.incidentReportAttached, try triageEnvelope("8d9e0f1a-2b3c-4d4e-9f5a-6b7c8d9e0f1a", reportAttached, time: "2025-04-01T01:42:11.000Z").raw()),
+            (MessageTypes.incidentCaseMerged, try triageEnvelope("9e0f1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2c", caseMerged, time: "2025-04-01T02:15:00.000Z").raw()),
         ]
     }
 }

@@ -69,7 +69,8 @@ enum Samples {
         affectedPersons: .count(1),
         title: "住民票の写しの誤送付",
         description: "住民票の写し（個人番号 123456789018 記載）を別の世帯へ郵送した。\n回収済み。",
-        attachments: attachments
+        attachments: attachments,
+        correlationKey: "edr:campaign-2025-0401"
     )
 
     static let submitEnvelope = Envelope(
@@ -133,7 +134,8 @@ enum Samples {
         title: "住民票の写しの誤送付",
         description: "住民票の写し（個人番号 ************ 記載）を別の世帯へ郵送した。\n回収済み。",
         myNumberDetected: true,
-        attachments: attachments
+        attachments: attachments,
+        correlationKey: "edr:campaign-2025-0401"
     )
 
     static let reportedEnvelope = Envelope(

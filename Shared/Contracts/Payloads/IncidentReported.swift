@@ -49,6 +49,8 @@ public struct IncidentReported: MessagePayload {
     /// Whether a My Number was found (and masked) in the report.
     public var myNumberDetected: Bool
     public var attachments: [IncidentAttachment]
+    /// The producer's grouping key, as submitted (issue #16).
+    public var correlationKey: String?
 
     public init(
         intakeID: UUID,
@@ -69,7 +71,8 @@ public struct IncidentReported: MessagePayload {
         title: String,
         description: String,
         myNumberDetected: Bool,
-        attachments: [IncidentAttachment]
+        attachments: [IncidentAttachment],
+        correlationKey: String? = nil
     ) {
         self.intakeID = intakeID
         self.reportID = reportID
@@ -90,13 +93,14 @@ public struct IncidentReported: MessagePayload {
         self.description = description
         self.myNumberDetected = myNumberDetected
         self.attachments = attachments
+        self.correlationKey = correlationKey
     }
 
     enum CodingKeys: String, CodingKey {
         case intakeID = "intakeId"
         case reportID = "reportId"
         case producer, reporter, sectionCode, departmentCode, occurredAt, detectedAt, knownAt, reportedAt, recordedAt, category,
-            affectedAssets, answers, affectedPersons, title, description, myNumberDetected, attachments
+            affectedAssets, answers, affectedPersons, title, description, myNumberDetected, attachments, correlationKey
     }
 
     public var subject: String? { intakeID.lowercasedString }

@@ -25,6 +25,9 @@ public struct SubmitIncidentReport: MessagePayload {
     /// any My Number before the report travels further.
     public var description: String
     public var attachments: [IncidentAttachment]
+    /// The producer's own grouping of alerts (issue #16): reports of one producer with the same
+    /// key join one open case. An identifier (see ``correlationKeyPattern``), never personal data.
+    public var correlationKey: String?
 
     public init(
         reportID: UUID,
@@ -38,7 +41,8 @@ public struct SubmitIncidentReport: MessagePayload {
         affectedPersons: AffectedPersons,
         title: String,
         description: String,
-        attachments: [IncidentAttachment] = []
+        attachments: [IncidentAttachment] = [],
+        correlationKey: String? = nil
     ) {
         self.reportID = reportID
         self.reporter = reporter
@@ -52,12 +56,13 @@ public struct SubmitIncidentReport: MessagePayload {
         self.title = title
         self.description = description
         self.attachments = attachments
+        self.correlationKey = correlationKey
     }
 
     enum CodingKeys: String, CodingKey {
         case reportID = "reportId"
         case reporter, occurredAt, detectedAt, knownAt, category, affectedAssets, answers, affectedPersons, title, description,
-            attachments
+            attachments, correlationKey
     }
 
     public var subject: String? { reportID.lowercasedString }
@@ -66,6 +71,8 @@ public struct SubmitIncidentReport: MessagePayload {
     public static let maximumDescriptionBytes = 65_536
     /// The limit on `title`, in characters (Unicode scalars, as JSON Schema counts them).
     public static let maximumTitleLength = 200
+    /// What a `correlationKey` may be, as the schema says: 1 to 200 ASCII identifier characters.
+    public static let correlationKeyPattern = "^[A-Za-z0-9][A-Za-z0-9._:/@#+-]*$"
 }
 
 /// `jp.ward.isms.incident-report.accepted.v1`: intake recorded the report.

@@ -65,10 +65,28 @@ extension MessageTypes {
         summary: "Recent incidents by severity and category, masked, with the section security staff as recipients."
     )
 
+    /// A report joined an open case (a correlation rule, or CSIRT by hand) instead of opening one (issue #16). Event.
+    public static let incidentReportAttached = MessageType(
+        wireName: "jp.ward.isms.incident.report-attached.v1",
+        kind: .event,
+        schemaFile: "incident.report-attached.v1.schema.json",
+        defaultClassification: .confidential,
+        summary: "A report joined an open case by a correlation rule (or a merge); the case's count, first and last seen, and severity after it. Masked title."
+    )
+
+    /// CSIRT merged a case into another; the merged case is final and points to the survivor (issue #16). Event.
+    public static let incidentCaseMerged = MessageType(
+        wireName: "jp.ward.isms.incident.case-merged.v1",
+        kind: .event,
+        schemaFile: "incident.case-merged.v1.schema.json",
+        defaultClassification: .internal,
+        summary: "A case was merged into a surviving case, which now holds its reports; the merged case keeps its number."
+    )
+
     /// The types CSIRT triage originates.
     public static let csirtTriage: [MessageType] = [
         incidentCaseOpened, incidentEscalated, incidentAcknowledged, incidentObligationReminder, incidentAssigned, incidentRestrictionChanged,
-        incidentDigest,
+        incidentDigest, incidentReportAttached, incidentCaseMerged,
     ]
 }
 

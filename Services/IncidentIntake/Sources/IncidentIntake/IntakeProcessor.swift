@@ -96,6 +96,14 @@ public struct IntakeProcessor: Sendable {
                 ])))
                 continue
             }
+            // A correlation key travels unmasked to triage and the notifier: it is an identifier,
+            // and one that holds a My Number is refused, not masked (My Number Act Art. 20).
+            if let key = report.correlationKey, screener.screen(key, fieldLabel: "correlationKey").containsMyNumber {
+                steps.append(.rejected(Rejection(reportID: report.reportID, errors: [
+                    .init(field: "/correlationKey", code: .personalData, message: "correlationKey holds what looks like a My Number; use an identifier that is not personal data"),
+                ])))
+                continue
+            }
             steps.append(.candidate(report, section, fingerprint: try Self.fingerprint(report)))
         }
 
@@ -229,7 +237,8 @@ public struct IntakeProcessor: Sendable {
                 title: masked.title,
                 description: masked.description,
                 myNumberDetected: screened.detected,
-                attachments: report.attachments
+                attachments: report.attachments,
+                correlationKey: report.correlationKey
             )
         )
     }

@@ -211,6 +211,7 @@ public enum Labels {
         "err_forbidden": ("この課の報告はできません。", "You may not report for this section."),
         "err_conflict": ("同じ報告番号で内容の異なる報告が既にあります。フォームを開き直してください。", "A different report with the same id exists; open the form again."),
         "err_tooLarge": ("内容が長すぎます (64 KiB まで)。", "The description is too long (64 KiB at most)."),
+        "err_personalData": ("個人番号と思われる値は相関キーに使えません。", "A correlation key cannot hold what looks like a My Number."),
 
         // Officers and operators
         "decisionsTitle": ("決裁待ち", "Decisions waiting for you"),
