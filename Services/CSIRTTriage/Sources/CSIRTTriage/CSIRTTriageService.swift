@@ -17,6 +17,8 @@ import WardCalendar
 /// - `ISMS_TRIAGE_SEVERITY_RULES` (path, default `deploy/config/severity-rules.yaml`)
 /// - `ISMS_TRIAGE_ESCALATION_POLICY` (path, default `deploy/config/escalation-policy.yaml`)
 /// - `ISMS_TRIAGE_STATUTORY_RULES` (path, default `deploy/config/statutory-rules.yaml`)
+/// - `ISMS_TRIAGE_CORRELATION_RULES` (path, default `deploy/config/correlation-rules.yaml`):
+///   which related reports join one open case (issue #16)
 /// - `ISMS_ACK_SECRET` (string, default `dev-ack-secret`): signs acknowledgement links.
 /// - `ISMS_TRIAGE_DIGEST_HOURS` (int, default 168): how often the masked incident digest goes to
 ///   every section's security staff (Art. 10, 16(7)).
@@ -56,7 +58,7 @@ public enum CSIRTTriageService {
                     "triage rules loaded",
                     metadata: [
                         "severity.version": "\(loaded.severityRules.version)", "escalation.version": "\(loaded.escalationPolicy.version)",
-                        "statutory.version": "\(loaded.statutoryRules.version)",
+                        "statutory.version": "\(loaded.statutoryRules.version)", "correlation.version": "\(loaded.correlationRules.version)",
                     ])
             },
             secrets: [("ISMS_ACK_SECRET", AcknowledgementToken.developmentSecret)]
@@ -68,7 +70,8 @@ public enum CSIRTTriageService {
         TriageRoutes(engine: engine, database: database, ackSecret: ackSecret, logger: logger).add(to: router)
     }
 
-    /// The handler of `csirt-triage.events`: opens a case per source event.
+    /// The handler of `csirt-triage.events`: puts each report into a case (a new one, or the
+    /// open case a correlation rule finds), a batch at a time.
     public static func messageHandler(engine: TriageEngine) -> any MessageHandler {
         CaseSourceHandler(engine: engine)
     }
@@ -91,12 +94,13 @@ public enum CSIRTTriageService {
         [(definition(engine: nil).migrationSet, "triage")]
     }
 
-    /// Loads the three configuration files named by the environment (or their defaults).
+    /// Loads the four configuration files named by the environment (or their defaults).
     public static func loadEngine(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TriageEngine {
         TriageEngine(
             severityRules: try SeverityRules.load(path: environment["ISMS_TRIAGE_SEVERITY_RULES"] ?? "deploy/config/severity-rules.yaml"),
             escalationPolicy: try EscalationPolicy.load(path: environment["ISMS_TRIAGE_ESCALATION_POLICY"] ?? "deploy/config/escalation-policy.yaml"),
-            statutoryRules: try StatutoryRules.load(path: environment["ISMS_TRIAGE_STATUTORY_RULES"] ?? "deploy/config/statutory-rules.yaml")
+            statutoryRules: try StatutoryRules.load(path: environment["ISMS_TRIAGE_STATUTORY_RULES"] ?? "deploy/config/statutory-rules.yaml"),
+            correlationRules: try CorrelationRules.load(path: environment["ISMS_TRIAGE_CORRELATION_RULES"] ?? "deploy/config/correlation-rules.yaml")
         )
     }
 }

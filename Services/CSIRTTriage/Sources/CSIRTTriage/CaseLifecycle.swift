@@ -3,9 +3,11 @@ public import Directory
 /// Where a case stands (issue #4 item 4).
 public enum CaseState: String, Sendable, Hashable, Codable, CaseIterable {
     case reported, triaged, acknowledged, investigating, contained, recovered, closed, discarded, reopened
+    /// Merged into another case by CSIRT (issue #16): final for good, it points to the survivor.
+    case merged
 
-    /// Whether nothing more happens unless the case is reopened.
-    public var isFinal: Bool { self == .closed || self == .discarded }
+    /// Whether nothing more happens unless the case is reopened (a merged case never is).
+    public var isFinal: Bool { self == .closed || self == .discarded || self == .merged }
 }
 
 /// CSIRT's qualification of a case (issue #4 item 2).

@@ -68,7 +68,7 @@ public struct StatutoryVerdicts: Sendable, Hashable, Codable {
 
 /// Everything needed to open a case, whatever its source. A new source (e.g.
 /// `contractor.violation.detected`) only needs a function that builds one of these.
-public struct NewCase: Sendable, Hashable {
+public struct NewCase: Sendable, Hashable, Codable {
     public var source: CaseSource
     public var sectionCode: String
     public var departmentCode: String
@@ -88,11 +88,14 @@ public struct NewCase: Sendable, Hashable {
     public var reportedAt: Date?
     /// When the source recorded it.
     public var recordedAt: Date
+    /// What correlation compares (issue #16); nil for sources that never join a case.
+    public var correlation: CorrelationAttributes?
 
     public init(
         source: CaseSource, sectionCode: String, departmentCode: String, category: IncidentCategory, title: String,
         description: String, reporter: IncidentReported.Reporter?, myNumberDetected: Bool, facts: SeverityInput,
-        verdicts: StatutoryVerdicts, occurredAt: Date?, detectedAt: Date?, knownAt: Date, reportedAt: Date?, recordedAt: Date
+        verdicts: StatutoryVerdicts, occurredAt: Date?, detectedAt: Date?, knownAt: Date, reportedAt: Date?, recordedAt: Date,
+        correlation: CorrelationAttributes? = nil
     ) {
         self.source = source
         self.sectionCode = sectionCode
@@ -109,6 +112,7 @@ public struct NewCase: Sendable, Hashable {
         self.knownAt = knownAt
         self.reportedAt = reportedAt
         self.recordedAt = recordedAt
+        self.correlation = correlation
     }
 
     /// A case from intake's `incident.reported`.
@@ -151,7 +155,8 @@ public struct NewCase: Sendable, Hashable {
             detectedAt: report.detectedAt,
             knownAt: report.knownAt,
             reportedAt: report.reportedAt,
-            recordedAt: report.recordedAt
+            recordedAt: report.recordedAt,
+            correlation: CorrelationAttributes(reported: report)
         )
     }
 }
@@ -192,6 +197,13 @@ public struct CaseRecord: Sendable, Hashable, Codable {
     public var timestamps: CaseTimestamps
     /// The highest chain level told so far (-1: none yet).
     public var escalationLevel: Int
+    /// How many reports the case holds (issue #16): the first, and every related one that joined.
+    public var reportCount: Int
+    /// When the first and the latest of its reports were recorded.
+    public var firstSeenAt: Date
+    public var lastSeenAt: Date
+    /// For a merged case, the case that holds its reports now.
+    public var mergedInto: String?
 }
 
 /// A case as a list shows it.
@@ -214,6 +226,9 @@ public struct CaseSummary: Sendable, Hashable, Codable {
     public var nextEscalationAt: Date?
     /// What the case was opened from: a section follows its report to its case by this.
     public var source: CaseSource
+    /// How many reports the case holds (issue #16).
+    public var reportCount: Int
+    public var lastSeenAt: Date
 }
 
 extension CaseSource {

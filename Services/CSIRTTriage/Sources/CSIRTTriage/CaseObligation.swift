@@ -67,11 +67,17 @@ struct ObligationStore: Sendable {
         _ = try connection.query(
             """
             UPDATE \(unescaped: table) SET status = \(obligation.status.rawValue), period_days = \(obligation.periodDays),
-                due_date = \(obligation.dueDate)::date, due_at = \(obligation.dueAt), filed_at = \(obligation.filedAt),
+                known_at = \(obligation.knownAt), due_date = \(obligation.dueDate)::date, due_at = \(obligation.dueAt), filed_at = \(obligation.filedAt),
                 filing_reference = \(obligation.filingReference), filed_by = \(obligation.filedBy), updated_at = \(now)
             WHERE id = \(obligation.id)
             """
         )
+    }
+
+    /// Moves obligations to another case (a merge: the survivor carries them on).
+    func move(_ ids: [UUID], to caseID: UUID, now: Date, on connection: PostgresConnection) throws {
+        guard !ids.isEmpty else { return }
+        _ = try connection.query("UPDATE \(unescaped: table) SET case_id = \(caseID), updated_at = \(now) WHERE id = ANY(\(ids)::uuid[])")
     }
 
     func obligations(caseID: UUID, on connection: PostgresConnection) throws -> [CaseObligation] {

@@ -28,6 +28,7 @@ public struct TriageEngine: Sendable {
     public var severityRules: SeverityRules
     public var escalationPolicy: EscalationPolicy
     public var statutoryRules: StatutoryRules
+    public var correlationRules: CorrelationRules
     public var calendar: WardCalendar
 
     /// Timer kinds.
@@ -36,29 +37,41 @@ public struct TriageEngine: Sendable {
 
     public init(
         store: TriageStore = TriageStore(), directory: DirectoryStore = DirectoryStore(), severityRules: SeverityRules,
-        escalationPolicy: EscalationPolicy = .standard, statutoryRules: StatutoryRules, calendar: WardCalendar = WardCalendar()
+        escalationPolicy: EscalationPolicy = .standard, statutoryRules: StatutoryRules, correlationRules: CorrelationRules = .none,
+        calendar: WardCalendar = WardCalendar()
     ) {
         self.store = store
         self.directory = directory
         self.severityRules = severityRules
         self.escalationPolicy = escalationPolicy
         self.statutoryRules = statutoryRules
+        self.correlationRules = correlationRules
         self.calendar = calendar
     }
 
     var schema: String { store.schema }
     var obligationStore: ObligationStore { ObligationStore(schema: schema) }
+    var reports: CaseReports { CaseReports(schema: schema) }
 
     // MARK: Opening
 
-    /// Opens the case for `new` unless its source already has one; returns the case and
-    /// whether it was created now.
+    /// Opens the case for `new` unless its source is in a case already; returns the case and
+    /// whether it was created now. Correlation is ``receive(_:causedBy:context:)``'s; this
+    /// always opens.
     @discardableResult
     public func open(_ new: NewCase, causedBy cause: Causation?, context: inout TransactionContext) throws -> (record: CaseRecord, created: Bool) {
-        let connection = context.connection
-        if let existing = try store.caseID(source: new.source, on: connection), let record = try store.find(id: existing, on: connection) {
+        if let existing = try store.caseID(source: new.source, on: context.connection), let record = try store.find(id: existing, on: context.connection) {
             return (record, false)
         }
+        return (try openCase(new, keys: [], recordReport: true, causedBy: cause, context: &context), true)
+    }
+
+    /// Opens a new case for `new`: number, severity, history, escalation, obligations. The report
+    /// is recorded as the case's first (unless the caller moves it there) with its correlation keys.
+    func openCase(
+        _ new: NewCase, keys: [CorrelationRules.Key], recordReport: Bool, causedBy cause: Causation?, context: inout TransactionContext
+    ) throws -> CaseRecord {
+        let connection = context.connection
         let now = context.now
         let year = CivilDate.inTokyo(now).year
         let (number, caseNumber) = try store.nextCaseNumber(year: year, on: connection)
@@ -72,6 +85,10 @@ public struct TriageEngine: Sendable {
         guard let record = try store.find(id: id, forUpdate: true, on: connection) else {
             throw PostgresError(code: .server, message: "case \(caseNumber) vanished after insert")
         }
+        if recordReport, try !reports.insert(new, caseID: id, rule: "opened", at: now, on: connection) {
+            throw PostgresError(code: .server, message: "\(new.source.kind) \(new.source.id) was put in a case concurrently")
+        }
+        try reports.touch(keys, caseID: id, seenAt: new.recordedAt, on: connection)
         try store.history.append(
             caseID: id, caseNumber: caseNumber, action: "open", actor: TriageActor.system.id, role: nil, at: now,
             reason: "severity \(decision.severity) by rule \(decision.rule): \(decision.reason)",
@@ -84,7 +101,7 @@ public struct TriageEngine: Sendable {
         try startEscalation(&opened, cause: cause, context: &context)
         try reviewObligations(opened, actor: .system, context: &context)
         context.logger.info("case opened", metadata: ["case.number": "\(caseNumber)", "case.severity": "\(decision.severity)", "case.rule": "\(decision.rule)"])
-        return (opened, true)
+        return opened
     }
 
     // MARK: Escalation
@@ -143,7 +160,7 @@ public struct TriageEngine: Sendable {
         }
     }
 
-    private func chainSteps(_ record: CaseRecord, context: TransactionContext) throws -> [DirectoryEscalationStep] {
+    func chainSteps(_ record: CaseRecord, context: TransactionContext) throws -> [DirectoryEscalationStep] {
         do {
             return try directory.escalationTargets(sectionCode: record.sectionCode, on: context.connection)
         } catch let error as DirectoryError {
@@ -157,7 +174,7 @@ public struct TriageEngine: Sendable {
         }
     }
 
-    private func emitEscalation(
+    func emitEscalation(
         _ record: CaseRecord, level: Int, role: DirectoryRole, unitCode: String?, recipients: [String], reason: String, next: Date?,
         cause: Causation?, context: inout TransactionContext
     ) throws {
@@ -290,7 +307,11 @@ public struct TriageEngine: Sendable {
     /// Creates, re-states or closes the case's obligations from its verdicts. New obligations
     /// copy the legal terms in force; existing ones keep theirs, except the period when wrongful
     /// intent changes it (PPC Rule Art. 44(2)). The clocks run from the known time and never pause.
-    func reviewObligations(_ record: CaseRecord, actor: TriageActor, context: inout TransactionContext) throws {
+    ///
+    /// `knownAt` is when what makes a NEW obligation due became known, when that is later than
+    /// the case's own known time: a related report that made the persons of a case add up past
+    /// 100 (issue #16). An obligation that exists keeps its clock.
+    func reviewObligations(_ record: CaseRecord, actor: TriageActor, knownAt: Date? = nil, context: inout TransactionContext) throws {
         let existing = Dictionary(uniqueKeysWithValues: try obligationStore.obligations(caseID: record.id, on: context.connection).map { ($0.rule, $0) })
         // Collected, then written with one statement each: opening a case creates six at once.
         var created: [CaseObligation] = []
@@ -305,8 +326,8 @@ public struct TriageEngine: Sendable {
         for regime in statutoryRules.regimes {
             let verdict = regime.trigger.evaluate(record.verdicts)
             for rule in regime.obligations {
-                let due = rule.due(knownAt: record.timestamps.knownAt, verdicts: record.verdicts, calendar: calendar)
                 if var obligation = existing[rule.id] {
+                    let due = rule.due(knownAt: obligation.knownAt, verdicts: record.verdicts, calendar: calendar)
                     guard obligation.status != .filed else { continue }
                     let before = obligation
                     obligation.status = switch verdict {
@@ -323,10 +344,12 @@ public struct TriageEngine: Sendable {
                     changed.append(obligation)
                     history.append(try entry("\(rule.id): \(before.status.rawValue) → \(obligation.status.rawValue)", before: before, after: obligation))
                 } else if verdict != .no {
+                    let knownAt = max(record.timestamps.knownAt, knownAt ?? record.timestamps.knownAt)
+                    let due = rule.due(knownAt: knownAt, verdicts: record.verdicts, calendar: calendar)
                     let obligation = CaseObligation(
                         id: UUID(), caseID: record.id, rule: rule.id, regime: regime.id, kind: rule.kind, recipient: rule.recipient,
                         status: verdict == .yes ? .required : .toDecide, law: rule.law, quote: rule.quote, rulesVersion: statutoryRules.version,
-                        periodDays: due?.days, knownAt: record.timestamps.knownAt,
+                        periodDays: due?.days, knownAt: knownAt,
                         dueDate: due?.date.iso, dueAt: due?.end,
                         filedAt: nil, filingReference: nil, filedBy: nil)
                     created.append(obligation)

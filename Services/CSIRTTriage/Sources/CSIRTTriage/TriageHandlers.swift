@@ -21,7 +21,7 @@ struct CaseSourceHandler: MessageHandler {
         default:
             throw PermanentFailure(code: "unexpected-type", reason: "csirt-triage.events does not take \(envelope.type)")
         }
-        try engine.open(new, causedBy: envelope.causation, context: &context)
+        try engine.receive(new, causedBy: envelope.causation, context: &context)
     }
 
     /// A payload that does not decode never will: it is dead-lettered with the reason.

@@ -162,6 +162,53 @@ enum TriageMigrations {
             ),
             // Issue #14 item 4: the case history is chained by the shared HashChainLedger.
             CaseHistory.ledger(schema: schema).hashVersionMigration(version: 12),
+            Migration(
+                version: 13,
+                name: "a case's reports, correlation keys, merged cases",
+                sql: """
+                    -- Issue #16: related reports join one open case. The case counts them and knows
+                    -- the first and the latest; a merged case points to its survivor.
+                    ALTER TABLE \(s).cases
+                        ADD COLUMN report_count integer NOT NULL DEFAULT 1 CHECK (report_count >= 1),
+                        ADD COLUMN first_seen_at timestamptz,
+                        ADD COLUMN last_seen_at timestamptz,
+                        ADD COLUMN merged_into text;
+                    UPDATE \(s).cases SET first_seen_at = recorded_at, last_seen_at = recorded_at;
+                    ALTER TABLE \(s).cases ALTER COLUMN first_seen_at SET NOT NULL, ALTER COLUMN last_seen_at SET NOT NULL;
+
+                    -- Every report of a case, the first included: each report is in exactly one case
+                    -- (the primary key), whichever rule put it there (`opened`, a correlation rule,
+                    -- `merge`, `split`). `report` is the report as triage received it (masked text),
+                    -- which splitting it out into a case of its own needs; cases opened before this
+                    -- migration have none for their first report, which is never split out.
+                    CREATE TABLE \(s).case_reports (
+                        source_kind text NOT NULL,
+                        source_id text NOT NULL,
+                        case_id uuid NOT NULL REFERENCES \(s).cases (id),
+                        rule text NOT NULL,
+                        joined_at timestamptz NOT NULL,
+                        recorded_at timestamptz NOT NULL,
+                        known_at timestamptz NOT NULL,
+                        title text NOT NULL,
+                        report jsonb,
+                        PRIMARY KEY (source_kind, source_id)
+                    );
+                    CREATE INDEX case_reports_by_case ON \(s).case_reports (case_id, recorded_at);
+                    INSERT INTO \(s).case_reports (source_kind, source_id, case_id, rule, joined_at, recorded_at, known_at, title)
+                        SELECT source_kind, source_id, id, 'opened', opened_at, recorded_at, known_at, title FROM \(s).cases;
+
+                    -- A case's correlation keys (rule and values, see CorrelationRules) with when each
+                    -- was last seen: the window is measured from there.
+                    CREATE TABLE \(s).case_correlation_keys (
+                        key text NOT NULL,
+                        case_id uuid NOT NULL REFERENCES \(s).cases (id),
+                        rule text NOT NULL,
+                        last_seen_at timestamptz NOT NULL,
+                        PRIMARY KEY (key, case_id)
+                    );
+                    CREATE INDEX case_correlation_keys_by_case ON \(s).case_correlation_keys (case_id);
+                    """
+            ),
         ]
     }
 }

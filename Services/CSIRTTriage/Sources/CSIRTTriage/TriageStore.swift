@@ -101,11 +101,18 @@ public struct TriageStore: Sendable {
 
     // MARK: Cases
 
-    /// The case opened from `source`, if any.
+    /// The case that holds the report (or violation) `source`: the one it opened or joined.
     public func caseID(source: CaseSource, on connection: PostgresConnection) throws -> UUID? {
         try connection.query(
-            "SELECT id FROM \(unescaped: cases) WHERE source_kind = \(source.kind) AND source_id = \(source.id)"
-        ).rows.first?.decode("id")
+            "SELECT case_id FROM \(Migrator.quoted(schema)).case_reports WHERE source_kind = \(source.kind) AND source_id = \(source.id)"
+        ).rows.first?.decode("case_id")
+    }
+
+    /// The number of the case `source` opened, if it opened one (a report that joined a case did not).
+    func caseNumber(source: CaseSource, on connection: PostgresConnection) throws -> String? {
+        try connection.query(
+            "SELECT case_number FROM \(unescaped: cases) WHERE source_kind = \(source.kind) AND source_id = \(source.id)"
+        ).rows.first?.decode("case_number")
     }
 
     /// Inserts a new case; returns false when a concurrent transaction opened one for the same source.
@@ -118,13 +125,14 @@ public struct TriageStore: Sendable {
             INSERT INTO \(unescaped: cases) (
                 id, case_number, year, number, source_kind, source_id, section_code, department_code, category, title, description,
                 reporter, my_number_detected, facts, verdicts, state, severity, severity_rule, severity_reason, severity_matched,
-                severity_rules_version, occurred_at, detected_at, known_at, reported_at, recorded_at, opened_at, updated_at
+                severity_rules_version, occurred_at, detected_at, known_at, reported_at, recorded_at, opened_at, updated_at, first_seen_at,
+                last_seen_at
             ) VALUES (
                 \(id), \(caseNumber), \(year), \(number), \(new.source.kind), \(new.source.id), \(new.sectionCode), \(new.departmentCode),
                 \(new.category.rawValue), \(new.title), \(new.description), \(new.reporter.map(PostgresJSON.init)), \(new.myNumberDetected),
                 \(PostgresJSON(new.facts)), \(PostgresJSON(new.verdicts)), \(CaseState.reported.rawValue), \(severity.severity),
                 \(severity.rule), \(severity.reason), \(severity.matched), \(severity.rulesVersion), \(new.occurredAt), \(new.detectedAt),
-                \(new.knownAt), \(new.reportedAt), \(new.recordedAt), \(openedAt), \(openedAt)
+                \(new.knownAt), \(new.reportedAt), \(new.recordedAt), \(openedAt), \(openedAt), \(new.recordedAt), \(new.recordedAt)
             )
             ON CONFLICT (source_kind, source_id) DO NOTHING
             """
@@ -135,7 +143,7 @@ public struct TriageStore: Sendable {
         id, case_number, source_kind, source_id, section_code, department_code, category, title, description, my_number_detected,
         facts, verdicts, state, qualification, qualification_reason, severity, severity_rule, severity_reason, severity_matched,
         severity_rules_version, occurred_at, detected_at, known_at, reported_at, recorded_at, opened_at, triaged_at, acknowledged_at,
-        contained_at, closed_at, escalation_level
+        contained_at, closed_at, escalation_level, report_count, first_seen_at, last_seen_at, merged_into
         """
 
     /// The case with this number (or id), optionally locked for update.
@@ -162,6 +170,7 @@ public struct TriageStore: Sendable {
         let unit: String? = if case .unit(let code) = visibility { code } else { nil }
         let timers = "\(Migrator.quoted(schema)).timers"
         let assignees = "\(Migrator.quoted(schema)).case_assignees"
+        let reports = "\(Migrator.quoted(schema)).case_reports"
         // Bound the opening times to years PostgreSQL and the ward can hold: a schema-valid
         // `0001-01-01T00:00:00+05:00` would otherwise fall before year 1 and fail in the server.
         let from = filter.openedFrom.map(Self.clampedTime)
@@ -169,7 +178,8 @@ public struct TriageStore: Sendable {
         return try connection.query(
             """
             SELECT c.case_number, c.state, c.severity, c.section_code, c.department_code, c.category, c.title, c.known_at, c.opened_at,
-                   c.acknowledged_at, c.escalation_level, t.due_at AS next_escalation_at, c.source_kind, c.source_id
+                   c.acknowledged_at, c.escalation_level, t.due_at AS next_escalation_at, c.source_kind, c.source_id, c.report_count,
+                   c.last_seen_at
             FROM \(unescaped: cases) c
             LEFT JOIN LATERAL (
                 SELECT due_at FROM \(unescaped: timers) WHERE kind = \(TriageEngine.escalationTimer) AND key = c.id::text
@@ -187,9 +197,11 @@ public struct TriageStore: Sendable {
               -- strpos, not LIKE: the words typed are text, never a pattern with wildcards.
               AND (\(filter.titleContains)::text IS NULL OR strpos(lower(c.title), lower(\(filter.titleContains)::text)) > 0)
               AND (\(filter.acknowledged)::boolean IS NULL OR (c.acknowledged_at IS NOT NULL) = \(filter.acknowledged)::boolean)
-              -- Both kinds named, so the (source_kind, source_id) index answers it.
+              -- The case that holds the report, whether it opened the case or joined it (issue #16);
+              -- both kinds named, so the (source_kind, source_id) key answers it.
               AND (\(filter.sourceID)::text IS NULL
-                   OR (c.source_kind IN ('incident-report', 'contractor-violation') AND c.source_id = \(filter.sourceID)))
+                   OR c.id = (SELECT r.case_id FROM \(unescaped: reports) r
+                              WHERE r.source_kind IN ('incident-report', 'contractor-violation') AND r.source_id = \(filter.sourceID) LIMIT 1))
               AND (\(after?.openedAt)::timestamptz IS NULL OR (c.opened_at, c.case_number) < (\(after?.openedAt)::timestamptz, \(after?.caseNumber)::text))
             ORDER BY c.opened_at DESC, c.case_number DESC
             LIMIT \(max(1, min(limit, 1001)))
@@ -201,7 +213,8 @@ public struct TriageStore: Sendable {
                 category: try Self.decodeEnum(row, "category"), title: try row.decode("title"), knownAt: try row.decode("known_at"),
                 openedAt: try row.decode("opened_at"), acknowledgedAt: try row.decode("acknowledged_at"),
                 escalationLevel: try row.decode("escalation_level"), nextEscalationAt: try row.decode("next_escalation_at"),
-                source: CaseSource(kind: try row.decode("source_kind"), id: try row.decode("source_id")))
+                source: CaseSource(kind: try row.decode("source_kind"), id: try row.decode("source_id")),
+                reportCount: try row.decode("report_count"), lastSeenAt: try row.decode("last_seen_at"))
         }
     }
 
@@ -222,7 +235,9 @@ public struct TriageStore: Sendable {
                 facts = \(PostgresJSON(record.facts)), verdicts = \(PostgresJSON(record.verdicts)),
                 triaged_at = \(record.timestamps.triagedAt), acknowledged_at = \(record.timestamps.acknowledgedAt),
                 contained_at = \(record.timestamps.containedAt), closed_at = \(record.timestamps.closedAt),
-                escalation_level = \(record.escalationLevel), updated_at = \(now)
+                escalation_level = \(record.escalationLevel), my_number_detected = \(record.myNumberDetected),
+                report_count = \(record.reportCount), first_seen_at = \(record.firstSeenAt), last_seen_at = \(record.lastSeenAt),
+                merged_into = \(record.mergedInto), updated_at = \(now)
             WHERE id = \(record.id)
             """
         )
@@ -280,7 +295,11 @@ public struct TriageStore: Sendable {
                 reportedAt: try row.decode("reported_at"), recordedAt: try row.decode("recorded_at"), openedAt: try row.decode("opened_at"),
                 triagedAt: try row.decode("triaged_at"), acknowledgedAt: try row.decode("acknowledged_at"),
                 containedAt: try row.decode("contained_at"), closedAt: try row.decode("closed_at")),
-            escalationLevel: try row.decode("escalation_level")
+            escalationLevel: try row.decode("escalation_level"),
+            reportCount: try row.decode("report_count"),
+            firstSeenAt: try row.decode("first_seen_at"),
+            lastSeenAt: try row.decode("last_seen_at"),
+            mergedInto: try row.decode("merged_into")
         )
     }
 }
