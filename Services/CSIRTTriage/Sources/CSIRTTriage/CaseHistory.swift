@@ -44,6 +44,20 @@ public struct CaseHistoryVerification: Sendable, Hashable, Codable {
 /// Appends to and verifies the hash chain of `case_history`.
 public struct CaseHistory: Sendable {
     let schema: String
+    /// When set, appends wait here and the batch writes them at its end (see ``Deferred``).
+    var deferred: Deferred?
+
+    /// History rows held back until the end of a batch (issue #16 item 3). The chain's lock is
+    /// one for the whole table and is held to commit: appending as each case changes would make
+    /// every triage process queue behind the first append of another. Appended last, the lock
+    /// is held only for the batch's last statements.
+    final class Deferred: @unchecked Sendable {
+        // Used by one transaction on one thread at a time; the class only lets copies of the
+        // engine share the list.
+        private(set) var entries: [NewEntry] = []
+
+        func add(_ new: [NewEntry]) { entries += new }
+    }
 
     var table: String { ledger.qualifiedTable }
 
@@ -93,15 +107,21 @@ public struct CaseHistory: Sendable {
     func append(
         caseID: UUID, caseNumber: String, action: String, actor: String, role: String?, at: Date, reason: String?,
         before: some Encodable, after: some Encodable, on connection: PostgresConnection
-    ) throws -> CaseHistoryEntry {
+    ) throws -> CaseHistoryEntry? {
         try append([
             NewEntry(caseID: caseID, caseNumber: caseNumber, action: action, actor: actor, role: role, at: at, reason: reason, before: before, after: after)
-        ], on: connection)[0]
+        ], on: connection).first
     }
 
-    /// Appends rows in order inside the caller's transaction, in one batch of the shared ledger.
+    /// Appends rows in order inside the caller's transaction, in one batch of the shared ledger;
+    /// when deferred, they are held for the batch's end and the result is empty.
     @discardableResult
     func append(_ new: [NewEntry], on connection: PostgresConnection) throws -> [CaseHistoryEntry] {
+        if let deferred {
+            deferred.add(new)
+            return []
+        }
+        guard !new.isEmpty else { return [] }
         let links = try ledger.append(
             new.map { row -> [String: JSONValue] in
                 [

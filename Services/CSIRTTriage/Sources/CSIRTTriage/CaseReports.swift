@@ -141,6 +141,36 @@ struct CaseReports: Sendable {
         return (try row.decode("case_id"), try row.decode("rule"))
     }
 
+    /// ``findOpenCase(_:seenAt:on:)`` for many reports in one statement: for each index, the
+    /// open case its keys find, if any.
+    func findOpenCases(
+        _ wanted: [(index: Int, keys: [CorrelationRules.Key], seenAt: Date)], on connection: PostgresConnection
+    ) throws -> [Int: (caseID: UUID, rule: String)] {
+        let flat = wanted.flatMap { item in item.keys.map { (index: item.index, key: $0, earliest: item.seenAt.addingTimeInterval(-Double($0.window.components.seconds))) } }
+        guard !flat.isEmpty else { return [:] }
+        let final = CaseState.allCases.filter(\.isFinal).map(\.rawValue)
+        var best: [Int: (caseID: UUID, rule: String, position: Int, seen: Date)] = [:]
+        for row in try connection.query(
+            """
+            SELECT wanted.index, wanted.position, k.case_id, k.rule, k.last_seen_at
+            FROM unnest(\(flat.map(\.index))::integer[], \(flat.map(\.key.text))::text[], \(flat.map(\.key.position))::integer[],
+                        \(flat.map(\.earliest))::timestamptz[]) AS wanted(index, key, position, earliest)
+            JOIN \(unescaped: keys) k ON k.key = wanted.key AND k.last_seen_at >= wanted.earliest
+            JOIN \(unescaped: cases) c ON c.id = k.case_id AND c.state <> ALL(\(final)::text[])
+            """
+        ).rows {
+            let index: Int = try row.decode("index")
+            let candidate = (caseID: try row.decode("case_id", as: UUID.self), rule: try row.decode("rule", as: String.self),
+                             position: try row.decode("position", as: Int.self), seen: try row.decode("last_seen_at", as: Date.self))
+            // As the single lookup orders: the earliest rule in the file, then the latest sighting.
+            if let current = best[index], current.position < candidate.position || (current.position == candidate.position && current.seen >= candidate.seen) {
+                continue
+            }
+            best[index] = candidate
+        }
+        return best.mapValues { (caseID: $0.caseID, rule: $0.rule) }
+    }
+
     /// Records that case `caseID` saw `keys` at `seenAt` (a later sighting moves the window on).
     func touch(_ keys: [CorrelationRules.Key], caseID: UUID, seenAt: Date, on connection: PostgresConnection) throws {
         try touch(keys.map { (key: $0, caseID: caseID, seenAt: seenAt) }, on: connection)

@@ -47,24 +47,50 @@ extension TriageEngine {
     func attach(
         _ new: NewCase, caseID: UUID, rule: String, keys: [CorrelationRules.Key], causedBy cause: Causation?, context: inout TransactionContext
     ) throws -> CaseRecord? {
+        try attach([Joining(new: new, rule: rule, keys: keys, cause: cause)], caseID: caseID, context: &context)
+    }
+
+    /// A report on its way into an open case, with the rule that found the case.
+    struct Joining {
+        var new: NewCase
+        var rule: String
+        var keys: [CorrelationRules.Key]
+        var cause: Causation?
+    }
+
+    /// Adds reports to the open case `caseID` at once (a storm's batch joins one case with
+    /// hundreds): one history row and one `incident.report-attached` per report, the case
+    /// written once. Nil when the case is final by now (the caller opens cases instead).
+    func attach(_ joinings: [Joining], caseID: UUID, context: inout TransactionContext) throws -> CaseRecord? {
         let connection = context.connection
         guard var record = try store.find(id: caseID, forUpdate: true, on: connection), !record.state.isFinal else { return nil }
-        guard try reports.insert(new, caseID: record.id, rule: rule, at: context.now, on: connection) else { return record }
-        try reports.touch(keys, caseID: record.id, seenAt: new.recordedAt, on: connection)
-        let previous = record.severity
+        let before = record
+        try reports.insert(joinings.map { (report: $0.new, caseID: record.id, rule: $0.rule) }, at: context.now, on: connection)
+        try reports.touch(joinings.flatMap { joining in joining.keys.map { (key: $0, caseID: record.id, seenAt: joining.new.recordedAt) } }, on: connection)
         try join(
-            &record, part: CasePart(new), action: "attach",
-            reason: "\(new.source.kind) \(new.source.id) joined by rule \(rule)", detail: ["rule": rule, "source": "\(new.source.kind):\(new.source.id)"],
-            actor: .system, cause: cause, context: &context)
-        try context.emit(IncidentReportAttached(
-                caseNumber: record.caseNumber, caseId: record.id, source: .init(kind: new.source.kind, id: new.source.id), rule: rule,
-                reportCount: record.reportCount, firstSeenAt: record.firstSeenAt, lastSeenAt: record.lastSeenAt, severity: record.severity.severity,
-                previousSeverity: previous.severity, severityRule: record.severity.rule, sectionCode: record.sectionCode,
-                departmentCode: record.departmentCode, category: record.category, title: String(record.title.prefix(200)),
-                myNumberDetected: record.myNumberDetected, attachedAt: context.now), causedBy: cause)
+            &record,
+            parts: joinings.map { joining in
+                JoinPart(
+                    part: CasePart(joining.new), action: "attach",
+                    reason: "\(joining.new.source.kind) \(joining.new.source.id) joined by rule \(joining.rule)",
+                    detail: ["rule": joining.rule, "source": "\(joining.new.source.kind):\(joining.new.source.id)"])
+            },
+            actor: .system, cause: joinings.last?.cause, context: &context)
+        // Each report's event tells the count as it stood once that report was in.
+        var count = before.reportCount
+        for joining in joinings {
+            count += 1
+            try context.emit(IncidentReportAttached(
+                    caseNumber: record.caseNumber, caseId: record.id, source: .init(kind: joining.new.source.kind, id: joining.new.source.id),
+                    rule: joining.rule, reportCount: count, firstSeenAt: min(record.firstSeenAt, joining.new.recordedAt),
+                    lastSeenAt: max(before.lastSeenAt, joining.new.recordedAt), severity: record.severity.severity,
+                    previousSeverity: before.severity.severity, severityRule: record.severity.rule, sectionCode: record.sectionCode,
+                    departmentCode: record.departmentCode, category: record.category, title: String(record.title.prefix(200)),
+                    myNumberDetected: record.myNumberDetected, attachedAt: context.now), causedBy: joining.cause)
+        }
         context.logger.info(
-            "report joined a case",
-            metadata: ["case.number": "\(record.caseNumber)", "correlation.rule": "\(rule)", "case.reports": "\(record.reportCount)"])
+            "reports joined a case",
+            metadata: ["case.number": "\(record.caseNumber)", "case.joined": "\(joinings.count)", "case.reports": "\(record.reportCount)"])
         return record
     }
 
@@ -118,39 +144,66 @@ extension TriageEngine {
         }
     }
 
-    /// Adds `part` to the case: facts and verdicts joined (persons add up), counts, a history
-    /// row, severity decided again over the whole case, obligations reviewed with the clock of
-    /// anything new starting when the part was known, and the escalation raised to what a
-    /// higher severity tells at once.
+    /// One thing joining a case, with the history row that says so.
+    struct JoinPart {
+        var part: CasePart
+        var action: String
+        var reason: String
+        var detail: [String: String]
+    }
+
+    /// Adds `parts` to the case: facts and verdicts joined (persons add up), counts, a history
+    /// row each, severity decided again over the whole case, obligations reviewed with the clock
+    /// of anything new starting when the last part was known, and the escalation raised to what
+    /// a higher severity tells at once.
     private func join(
-        _ record: inout CaseRecord, part: CasePart, action: String, reason: String, detail: [String: String], actor: TriageActor, cause: Causation?,
-        context: inout TransactionContext
+        _ record: inout CaseRecord, parts: [JoinPart], actor: TriageActor, cause: Causation?, context: inout TransactionContext
     ) throws {
-        let before = JoinSnapshot(record)
-        record.facts = record.facts.joining(part.facts)
-        record.verdicts = record.verdicts.joining(part.verdicts, persons: record.facts.affectedPersons)
-        record.myNumberDetected = record.myNumberDetected || part.myNumberDetected
-        record.reportCount += part.reportCount
-        record.firstSeenAt = min(record.firstSeenAt, part.firstSeenAt)
-        record.lastSeenAt = max(record.lastSeenAt, part.lastSeenAt)
         let now = context.now
-        var entries = [
-            try CaseHistory.NewEntry(
-                caseID: record.id, caseNumber: record.caseNumber, action: action, actor: actor.id, role: actor.role?.rawValue, at: now, reason: reason,
-                before: before, after: JoinAfter(counts: JoinSnapshot(record), detail: detail)),
-        ]
+        var entries: [CaseHistory.NewEntry] = []
+        // When what makes an obligation due became known: the part that made a regime's trigger
+        // hold (or open to decision), e.g. the report whose persons took the sum past 100.
+        var knownAt: Date?
+        for join in parts {
+            let before = JoinSnapshot(record)
+            let triggers = statutoryRules.regimes.map { $0.trigger.evaluate(record.verdicts) }
+            let part = join.part
+            record.facts = record.facts.joining(part.facts)
+            record.verdicts = record.verdicts.joining(part.verdicts, persons: record.facts.affectedPersons)
+            record.myNumberDetected = record.myNumberDetected || part.myNumberDetected
+            record.reportCount += part.reportCount
+            record.firstSeenAt = min(record.firstSeenAt, part.firstSeenAt)
+            record.lastSeenAt = max(record.lastSeenAt, part.lastSeenAt)
+            if knownAt == nil, zip(statutoryRules.regimes, triggers).contains(where: { regime, earlier in
+                Self.rank(regime.trigger.evaluate(record.verdicts)) > Self.rank(earlier)
+            }) {
+                knownAt = max(record.timestamps.knownAt, part.knownAt)
+            }
+            entries.append(try CaseHistory.NewEntry(
+                caseID: record.id, caseNumber: record.caseNumber, action: join.action, actor: actor.id, role: actor.role?.rawValue, at: now,
+                reason: join.reason, before: before, after: JoinAfter(counts: JoinSnapshot(record), detail: join.detail)))
+        }
         let decision = severityRules.decide(record.facts)
         let raised = decision.severity < record.severity.severity
         if decision.severity != record.severity.severity || decision.rule != record.severity.rule {
             entries.append(try CaseHistory.NewEntry(
                 caseID: record.id, caseNumber: record.caseNumber, action: "severity", actor: actor.id, role: actor.role?.rawValue, at: now,
-                reason: "\(reason) → rule \(decision.rule): \(decision.reason)", before: record.severity, after: decision))
+                reason: "\(parts.last?.reason ?? "joined") → rule \(decision.rule): \(decision.reason)", before: record.severity, after: decision))
             record.severity = decision
         }
         try store.history.append(entries, on: context.connection)
         try store.update(record, now: now, on: context.connection)
-        try reviewObligations(record, actor: actor, knownAt: part.knownAt, context: &context)
+        try reviewObligations(record, actor: actor, knownAt: knownAt, context: &context)
         if raised { try raiseEscalation(&record, cause: cause, context: &context) }
+    }
+
+    /// How far a trigger's verdict obliges: no, then "to decide", then yes.
+    private static func rank(_ verdict: Verdict) -> Int {
+        switch verdict {
+        case .no: 0
+        case .unknown: 1
+        case .yes: 2
+        }
     }
 
     /// A join's history row after the change: the counts, and what joined.
@@ -221,8 +274,9 @@ extension TriageEngine {
         let moved = try reports.moveAll(from: merged.id, to: survivor.id, on: connection)
         try carryObligations(from: merged, to: survivor, actor: actor, context: &context)
         try join(
-            &survivor, part: CasePart(merged), action: "merge", reason: "\(caseNumber) merged in: \(reason)",
-            detail: ["merged": caseNumber, "reportsMoved": String(moved)], actor: actor, cause: nil, context: &context)
+            &survivor,
+            parts: [JoinPart(part: CasePart(merged), action: "merge", reason: "\(caseNumber) merged in: \(reason)", detail: ["merged": caseNumber, "reportsMoved": String(moved)])],
+            actor: actor, cause: nil, context: &context)
         let before = HistorySnapshot(merged)
         merged.state = .merged
         merged.mergedInto = survivor.caseNumber

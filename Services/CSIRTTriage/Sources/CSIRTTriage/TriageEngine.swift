@@ -71,37 +71,104 @@ public struct TriageEngine: Sendable {
     func openCase(
         _ new: NewCase, keys: [CorrelationRules.Key], recordReport: Bool, causedBy cause: Causation?, context: inout TransactionContext
     ) throws -> CaseRecord {
+        try openCases([NewCaseItem(new: new, keys: keys, cause: cause)], recordReports: recordReport, context: &context)[0]
+    }
+
+    /// A report that opens a case, with its correlation keys and the message it came in.
+    struct NewCaseItem {
+        var new: NewCase
+        var keys: [CorrelationRules.Key]
+        var cause: Causation?
+    }
+
+    /// Opens a case for each item, in a few multi-row statements however many (issue #16 item 3).
+    ///
+    /// Everything that needs no case number comes first: severity, each section's chain, the
+    /// escalation and the obligations. The year's counter row, the one row every triage process
+    /// must lock, is taken after that, for all the cases at once; what follows it is only the
+    /// inserts. So replicas overlap their work and queue only on the counter's last stretch.
+    func openCases(_ items: [NewCaseItem], recordReports: Bool, context: inout TransactionContext) throws -> [CaseRecord] {
+        guard !items.isEmpty else { return [] }
         let connection = context.connection
         let now = context.now
         let year = CivilDate.inTokyo(now).year
-        let (number, caseNumber) = try store.nextCaseNumber(year: year, on: connection)
-        let decision = severityRules.decide(new.facts)
-        let id = UUID()
-        guard try store.insert(new, id: id, year: year, number: number, caseNumber: caseNumber, severity: decision, openedAt: now, on: connection) else {
-            // A concurrent transaction opened it first; throwing rolls back our number, and the
-            // redelivery finds that case.
-            throw PostgresError(code: .server, message: "a case for \(new.source.kind) \(new.source.id) was opened concurrently")
+        let csirt = escalationPolicy.csirtThroughout ? try directory.people(role: .csirt, on: connection).map(\.id) : []
+        var chains: [String: [DirectoryEscalationStep]] = [:]
+        var records: [CaseRecord] = []
+        var escalations: [InitialEscalation] = []
+        for item in items {
+            let new = item.new
+            var record = CaseRecord(
+                id: UUID(), caseNumber: "", source: new.source, sectionCode: new.sectionCode, departmentCode: new.departmentCode,
+                category: new.category, title: new.title, description: new.description, myNumberDetected: new.myNumberDetected, state: .reported,
+                qualification: nil, qualificationReason: nil, severity: severityRules.decide(new.facts), facts: new.facts, verdicts: new.verdicts,
+                timestamps: CaseTimestamps(
+                    occurredAt: new.occurredAt, detectedAt: new.detectedAt, knownAt: new.knownAt, reportedAt: new.reportedAt,
+                    recordedAt: new.recordedAt, openedAt: now, triagedAt: nil, acknowledgedAt: nil, containedAt: nil, closedAt: nil),
+                escalationLevel: -1, reportCount: 1, firstSeenAt: new.recordedAt, lastSeenAt: new.recordedAt, mergedInto: nil)
+            let unit = "\(record.sectionCode)|\(record.departmentCode)"
+            let chain = try chains[unit] ?? chainSteps(record, context: context)
+            chains[unit] = chain
+            let escalation = initialEscalation(record, chain: chain, csirt: csirt, now: now)
+            record.escalationLevel = escalation.reached
+            records.append(record)
+            escalations.append(escalation)
         }
-        guard let record = try store.find(id: id, forUpdate: true, on: connection) else {
-            throw PostgresError(code: .server, message: "case \(caseNumber) vanished after insert")
+        var obligations = try records.map { try obligationChanges($0, existing: [:], actor: .system, knownAt: nil, now: now) }
+
+        // From here on the cases have numbers.
+        let last = try store.reserveCaseNumbers(year: year, count: items.count, on: connection)
+        for index in records.indices {
+            let number = last - items.count + 1 + index
+            records[index].caseNumber = TriageStore.caseNumber(year: year, number: number)
+            obligations[index].renumber(records[index].caseNumber)
         }
-        if recordReport, try !reports.insert(new, caseID: id, rule: "opened", at: now, on: connection) {
-            throw PostgresError(code: .server, message: "\(new.source.kind) \(new.source.id) was put in a case concurrently")
+        let inserted = try store.insert(zip(items, records).map { ($0.new, $1) }, year: year, on: connection)
+        guard inserted == items.count else {
+            // A concurrent transaction opened one of them first; throwing rolls back our numbers,
+            // and the redelivery finds that case.
+            throw PostgresError(code: .server, message: "\(items.count - inserted) of \(items.count) cases were opened concurrently")
         }
-        try reports.touch(keys, caseID: id, seenAt: new.recordedAt, on: connection)
-        try store.history.append(
-            caseID: id, caseNumber: caseNumber, action: "open", actor: TriageActor.system.id, role: nil, at: now,
-            reason: "severity \(decision.severity) by rule \(decision.rule): \(decision.reason)",
-            before: [String: String](), after: HistorySnapshot(record), on: connection)
-        try context.emit(IncidentCaseOpened(
-                caseNumber: caseNumber, caseId: id, source: .init(kind: new.source.kind, id: new.source.id), severity: decision.severity,
-                severityRule: decision.rule, sectionCode: new.sectionCode, departmentCode: new.departmentCode, category: new.category,
-                title: String(new.title.prefix(200)), myNumberDetected: new.myNumberDetected, knownAt: new.knownAt, openedAt: now), time: now, causedBy: cause)
-        var opened = record
-        try startEscalation(&opened, cause: cause, context: &context)
-        try reviewObligations(opened, actor: .system, context: &context)
-        context.logger.info("case opened", metadata: ["case.number": "\(caseNumber)", "case.severity": "\(decision.severity)", "case.rule": "\(decision.rule)"])
-        return opened
+        if recordReports {
+            try reports.insert(zip(items, records).map { (report: $0.new, caseID: $1.id, rule: "opened") }, at: now, on: connection)
+        }
+        try reports.touch(zip(items, records).flatMap { item, record in item.keys.map { (key: $0, caseID: record.id, seenAt: item.new.recordedAt) } }, on: connection)
+        var history: [CaseHistory.NewEntry] = []
+        var timerKeys: [String] = []
+        var timerTimes: [Date] = []
+        var timerPayloads: [String] = []
+        for ((item, record), escalation) in zip(zip(items, records), escalations) {
+            let new = item.new
+            history.append(try CaseHistory.NewEntry(
+                caseID: record.id, caseNumber: record.caseNumber, action: "open", actor: TriageActor.system.id, role: nil, at: now,
+                reason: "severity \(record.severity.severity) by rule \(record.severity.rule): \(record.severity.reason)",
+                before: [String: String](), after: HistorySnapshot(record)))
+            try context.emit(IncidentCaseOpened(
+                    caseNumber: record.caseNumber, caseId: record.id, source: .init(kind: new.source.kind, id: new.source.id),
+                    severity: record.severity.severity, severityRule: record.severity.rule, sectionCode: new.sectionCode,
+                    departmentCode: new.departmentCode, category: new.category, title: String(new.title.prefix(200)),
+                    myNumberDetected: new.myNumberDetected, knownAt: new.knownAt, openedAt: now), time: now, causedBy: item.cause)
+            for notice in escalation.notices {
+                try emitEscalation(
+                    record, level: notice.level, role: notice.role, unitCode: notice.unitCode, recipients: notice.recipients, reason: "initial",
+                    next: notice.next, cause: item.cause, context: &context)
+            }
+            if let next = escalation.next {
+                timerKeys.append(record.id.lowercasedString)
+                timerTimes.append(next)
+                timerPayloads.append(try CaseHistory.canonicalJSON(EscalationPayload(level: escalation.reached + 1)))
+            }
+        }
+        try DurableTimers.schedule(kind: Self.escalationTimer, keys: timerKeys, at: timerTimes, payloadsJSON: timerPayloads, on: connection, schema: schema)
+        try store.history.append(history + obligations.flatMap(\.history), on: connection)
+        try obligationStore.insert(obligations.flatMap(\.created), now: now, on: connection)
+        try scheduleReminders(obligations.flatMap(\.created), context: &context)
+        for record in records {
+            context.logger.info(
+                "case opened",
+                metadata: ["case.number": "\(record.caseNumber)", "case.severity": "\(record.severity.severity)", "case.rule": "\(record.severity.rule)"])
+        }
+        return records
     }
 
     // MARK: Escalation
@@ -110,28 +177,36 @@ public struct TriageEngine: Sendable {
         var level: Int
     }
 
-    /// Tells CSIRT and every level the policy names at once, and schedules the next level.
-    func startEscalation(_ record: inout CaseRecord, cause: Causation?, context: inout TransactionContext) throws {
+    /// Who a new case tells at once (CSIRT and every level the policy names), and when the next
+    /// level follows unless somebody acknowledges.
+    struct InitialEscalation {
+        struct Notice {
+            var level: Int
+            var role: DirectoryRole
+            var unitCode: String?
+            var recipients: [String]
+            var next: Date?
+        }
+
+        var notices: [Notice]
+        var reached: Int
+        var next: Date?
+    }
+
+    func initialEscalation(_ record: CaseRecord, chain: [DirectoryEscalationStep], csirt: [String], now: Date) -> InitialEscalation {
         let step = escalationPolicy.step(severity: record.severity.severity)
-        let chain = try chainSteps(record, context: context)
-        let next = step.stopAt > step.immediateThrough ? context.now.addingTimeInterval(Double(step.delay.components.seconds)) : nil
+        let next = step.stopAt > step.immediateThrough ? now.addingTimeInterval(Double(step.delay.components.seconds)) : nil
+        var notices: [InitialEscalation.Notice] = []
         if escalationPolicy.csirtThroughout {
-            let csirt = try directory.people(role: .csirt, on: context.connection).map(\.id)
-            try emitEscalation(record, level: 0, role: .csirt, unitCode: nil, recipients: csirt, reason: "initial", next: nil, cause: cause, context: &context)
+            notices.append(.init(level: 0, role: .csirt, unitCode: nil, recipients: csirt, next: nil))
         }
         for level in 0...min(step.immediateThrough, chain.count - 1) {
             let target = chain[level]
-            try emitEscalation(
-                record, level: level, role: target.role, unitCode: target.unitCode, recipients: target.people.map(\.id), reason: "initial",
-                next: level == step.immediateThrough ? next : nil, cause: cause, context: &context)
+            notices.append(.init(
+                level: level, role: target.role, unitCode: target.unitCode, recipients: target.people.map(\.id),
+                next: level == step.immediateThrough ? next : nil))
         }
-        record.escalationLevel = step.immediateThrough
-        try store.update(record, now: context.now, on: context.connection)
-        if let next {
-            try DurableTimers.schedule(
-                kind: Self.escalationTimer, key: record.id.lowercasedString, at: next,
-                payloadJSON: try CaseHistory.canonicalJSON(EscalationPayload(level: step.immediateThrough + 1)), on: context.connection, schema: schema)
-        }
+        return InitialEscalation(notices: notices, reached: step.immediateThrough, next: next)
     }
 
     /// Fires an escalation timer: tells the next level unless somebody acknowledged.
@@ -313,11 +388,30 @@ public struct TriageEngine: Sendable {
     /// 100 (issue #16). An obligation that exists keeps its clock.
     func reviewObligations(_ record: CaseRecord, actor: TriageActor, knownAt: Date? = nil, context: inout TransactionContext) throws {
         let existing = Dictionary(uniqueKeysWithValues: try obligationStore.obligations(caseID: record.id, on: context.connection).map { ($0.rule, $0) })
-        // Collected, then written with one statement each: opening a case creates six at once.
+        let changes = try obligationChanges(record, existing: existing, actor: actor, knownAt: knownAt, now: context.now)
+        // Written with one statement each: opening a case creates six at once.
+        try obligationStore.insert(changes.created, now: context.now, on: context.connection)
+        for obligation in changes.changed { try obligationStore.update(obligation, now: context.now, on: context.connection) }
+        try store.history.append(changes.history, on: context.connection)
+        try scheduleReminders(changes.created + changes.changed, context: &context)
+    }
+
+    /// What reviewing a case's obligations creates and changes, with the history rows: no I/O.
+    struct ObligationChanges {
         var created: [CaseObligation] = []
         var changed: [CaseObligation] = []
         var history: [CaseHistory.NewEntry] = []
-        let now = context.now
+
+        /// A case gets its number after its obligations are planned (``openCases``).
+        mutating func renumber(_ caseNumber: String) {
+            for index in history.indices { history[index].caseNumber = caseNumber }
+        }
+    }
+
+    func obligationChanges(
+        _ record: CaseRecord, existing: [String: CaseObligation], actor: TriageActor, knownAt: Date?, now: Date
+    ) throws -> ObligationChanges {
+        var changes = ObligationChanges()
         func entry(_ reason: String, before: some Encodable, after: some Encodable) throws -> CaseHistory.NewEntry {
             try CaseHistory.NewEntry(
                 caseID: record.id, caseNumber: record.caseNumber, action: "obligation", actor: actor.id, role: actor.role?.rawValue, at: now,
@@ -341,8 +435,8 @@ public struct TriageEngine: Sendable {
                         obligation.dueAt = due.end
                     }
                     guard obligation != before else { continue }
-                    changed.append(obligation)
-                    history.append(try entry("\(rule.id): \(before.status.rawValue) → \(obligation.status.rawValue)", before: before, after: obligation))
+                    changes.changed.append(obligation)
+                    changes.history.append(try entry("\(rule.id): \(before.status.rawValue) → \(obligation.status.rawValue)", before: before, after: obligation))
                 } else if verdict != .no {
                     let knownAt = max(record.timestamps.knownAt, knownAt ?? record.timestamps.knownAt)
                     let due = rule.due(knownAt: knownAt, verdicts: record.verdicts, calendar: calendar)
@@ -352,16 +446,13 @@ public struct TriageEngine: Sendable {
                         periodDays: due?.days, knownAt: knownAt,
                         dueDate: due?.date.iso, dueAt: due?.end,
                         filedAt: nil, filingReference: nil, filedBy: nil)
-                    created.append(obligation)
-                    history.append(try entry(
+                    changes.created.append(obligation)
+                    changes.history.append(try entry(
                         "\(rule.id) created as \(obligation.status.rawValue) (\(regime.law))", before: [String: String](), after: obligation))
                 }
             }
         }
-        try obligationStore.insert(created, now: now, on: context.connection)
-        for obligation in changed { try obligationStore.update(obligation, now: now, on: context.connection) }
-        try store.history.append(history, on: context.connection)
-        try scheduleReminders(created + changed, context: &context)
+        return changes
     }
 
     /// Schedules each obligation's next reminder, or cancels it when none is due any more.

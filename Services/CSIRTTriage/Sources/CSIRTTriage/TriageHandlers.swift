@@ -2,26 +2,52 @@ import Contracts
 import Foundation
 import ServiceRuntime
 
-/// Opens cases from the events of `csirt-triage.events`, and records in their history when a
-/// report's restricted original was read. Each source type maps its payload to a
-/// ``NewCase``; adding `contractor.violation.detected` means one more case in the switch.
-struct CaseSourceHandler: MessageHandler {
+/// Puts the reports of `csirt-triage.events` into cases, and records in their history when a
+/// report's restricted original was read. Each source type maps its payload to a ``NewCase``;
+/// adding `contractor.violation.detected` meant one more case in the switch.
+///
+/// A batch goes through the engine's batch path (issue #16 item 3); the consumer falls back to
+/// ``handle(_:context:)`` one message at a time when the batch fails as a whole.
+struct CaseSourceHandler: BatchMessageHandler {
     let engine: TriageEngine
 
     func handle(_ message: IncomingMessage, context: inout TransactionContext) throws {
         let envelope = message.envelope
-        let new: NewCase
-        switch envelope.type {
-        case MessageTypes.incidentReported.wireName:
-            new = NewCase(reported: try Self.payload(of: envelope, as: IncidentReported.self))
-        case MessageTypes.contractorViolationDetected.wireName:
-            new = NewCase(violation: try Self.payload(of: envelope, as: ContractorViolationDetected.self))
-        case MessageTypes.incidentReportOriginalViewed.wireName:
-            return try engine.recordOriginalViewed(try Self.payload(of: envelope, as: IncidentReportOriginalViewed.self), context: &context)
-        default:
-            throw PermanentFailure(code: "unexpected-type", reason: "csirt-triage.events does not take \(envelope.type)")
+        switch try Self.decode(envelope) {
+        case .report(let new): try engine.receive(new, causedBy: envelope.causation, context: &context)
+        case .originalViewed(let viewed): try engine.recordOriginalViewed(viewed, context: &context)
         }
-        try engine.receive(new, causedBy: envelope.causation, context: &context)
+    }
+
+    func handleBatch(_ messages: [IncomingMessage], context: inout TransactionContext) throws -> [PermanentFailure?] {
+        var failures = [PermanentFailure?](repeating: nil, count: messages.count)
+        var reports: [(new: NewCase, cause: Causation?)] = []
+        for (index, message) in messages.enumerated() {
+            do {
+                switch try Self.decode(message.envelope) {
+                case .report(let new): reports.append((new, message.envelope.causation))
+                case .originalViewed(let viewed): try engine.recordOriginalViewed(viewed, context: &context)
+                }
+            } catch let failure as PermanentFailure {
+                failures[index] = failure
+            }
+        }
+        try engine.receive(reports, context: &context)
+        return failures
+    }
+
+    enum Source {
+        case report(NewCase)
+        case originalViewed(IncidentReportOriginalViewed)
+    }
+
+    static func decode(_ envelope: RawEnvelope) throws -> Source {
+        switch envelope.type {
+        case MessageTypes.incidentReported.wireName: .report(NewCase(reported: try payload(of: envelope, as: IncidentReported.self)))
+        case MessageTypes.contractorViolationDetected.wireName: .report(NewCase(violation: try payload(of: envelope, as: ContractorViolationDetected.self)))
+        case MessageTypes.incidentReportOriginalViewed.wireName: .originalViewed(try payload(of: envelope, as: IncidentReportOriginalViewed.self))
+        default: throw PermanentFailure(code: "unexpected-type", reason: "csirt-triage.events does not take \(envelope.type)")
+        }
     }
 
     /// A payload that does not decode never will: it is dead-lettered with the reason.

@@ -72,25 +72,27 @@ public struct TriageStore: Sendable {
 
     var cases: String { "\(Migrator.quoted(schema)).cases" }
     var counters: String { "\(Migrator.quoted(schema)).case_counters" }
-    var history: CaseHistory { CaseHistory(schema: schema) }
+    var history: CaseHistory { CaseHistory(schema: schema, deferred: deferredHistory) }
+    /// Set on the copy of the engine a batch works with (``CaseHistory/Deferred``).
+    var deferredHistory: CaseHistory.Deferred?
 
     // MARK: Numbering
 
-    /// The next case number of `year`: `INC-<year>-<6 digits>`. Gapless because the counter row
-    /// is updated (and locked) in the transaction that commits the case: a rollback returns the
-    /// number.
-    func nextCaseNumber(year: Int, on connection: PostgresConnection) throws -> (number: Int, text: String) {
+    /// Takes `count` case numbers of `year` and returns the last: the numbers are `last -
+    /// count + 1 ... last`, as `INC-<year>-<6 digits>`. Gapless because the counter row is
+    /// updated (and locked) in the transaction that commits the cases: a rollback returns them.
+    func reserveCaseNumbers(year: Int, count: Int, on connection: PostgresConnection) throws -> Int {
         let row = try connection.query(
             """
-            INSERT INTO \(unescaped: counters) (year, last_number) VALUES (\(year), 1)
-            ON CONFLICT (year) DO UPDATE SET last_number = \(unescaped: counters).last_number + 1
+            INSERT INTO \(unescaped: counters) (year, last_number) VALUES (\(year), \(count))
+            ON CONFLICT (year) DO UPDATE SET last_number = \(unescaped: counters).last_number + \(count)
             RETURNING last_number
             """
         ).rows.first
-        guard let number = try row?.decode("last_number", as: Int.self) else {
+        guard let last = try row?.decode("last_number", as: Int.self) else {
             throw PostgresError(code: .server, message: "the case counter of \(year) returned nothing")
         }
-        return (number, Self.caseNumber(year: year, number: number))
+        return last
     }
 
     /// `INC-2025-000042`.
@@ -104,8 +106,19 @@ public struct TriageStore: Sendable {
     /// The case that holds the report (or violation) `source`: the one it opened or joined.
     public func caseID(source: CaseSource, on connection: PostgresConnection) throws -> UUID? {
         try connection.query(
-            "SELECT case_id FROM \(Migrator.quoted(schema)).case_reports WHERE source_kind = \(source.kind) AND source_id = \(source.id)"
+            "SELECT case_id FROM \(unescaped: Migrator.quoted(schema)).case_reports WHERE source_kind = \(source.kind) AND source_id = \(source.id)"
         ).rows.first?.decode("case_id")
+    }
+
+    /// The sources of `sources` that are in a case already (a batch's redeliveries).
+    func sourcesInCases(_ sources: [CaseSource], on connection: PostgresConnection) throws -> Set<CaseSource> {
+        guard !sources.isEmpty else { return [] }
+        return Set(try connection.query(
+            """
+            SELECT r.source_kind, r.source_id FROM \(unescaped: Migrator.quoted(schema)).case_reports r
+            JOIN unnest(\(sources.map(\.kind))::text[], \(sources.map(\.id))::text[]) AS s(kind, id) ON r.source_kind = s.kind AND r.source_id = s.id
+            """
+        ).map { CaseSource(kind: try $0.decode("source_kind"), id: try $0.decode("source_id")) })
     }
 
     /// The number of the case `source` opened, if it opened one (a report that joined a case did not).
@@ -115,28 +128,42 @@ public struct TriageStore: Sendable {
         ).rows.first?.decode("case_number")
     }
 
-    /// Inserts a new case; returns false when a concurrent transaction opened one for the same source.
-    func insert(
-        _ new: NewCase, id: UUID, year: Int, number: Int, caseNumber: String, severity: SeverityDecision, openedAt: Date,
-        on connection: PostgresConnection
-    ) throws -> Bool {
-        try connection.query(
+    /// Inserts new cases (numbered, decided, escalated as far as they are told at once) in one
+    /// statement; returns how many were inserted (fewer when a concurrent transaction opened one
+    /// for the same source).
+    func insert(_ rows: [(new: NewCase, record: CaseRecord)], year: Int, on connection: PostgresConnection) throws -> Int {
+        guard !rows.isEmpty else { return 0 }
+        let news = rows.map(\.new)
+        let records = rows.map(\.record)
+        return try connection.query(
             """
             INSERT INTO \(unescaped: cases) (
                 id, case_number, year, number, source_kind, source_id, section_code, department_code, category, title, description,
                 reporter, my_number_detected, facts, verdicts, state, severity, severity_rule, severity_reason, severity_matched,
                 severity_rules_version, occurred_at, detected_at, known_at, reported_at, recorded_at, opened_at, updated_at, first_seen_at,
-                last_seen_at
-            ) VALUES (
-                \(id), \(caseNumber), \(year), \(number), \(new.source.kind), \(new.source.id), \(new.sectionCode), \(new.departmentCode),
-                \(new.category.rawValue), \(new.title), \(new.description), \(new.reporter.map(PostgresJSON.init)), \(new.myNumberDetected),
-                \(PostgresJSON(new.facts)), \(PostgresJSON(new.verdicts)), \(CaseState.reported.rawValue), \(severity.severity),
-                \(severity.rule), \(severity.reason), \(severity.matched), \(severity.rulesVersion), \(new.occurredAt), \(new.detectedAt),
-                \(new.knownAt), \(new.reportedAt), \(new.recordedAt), \(openedAt), \(openedAt), \(new.recordedAt), \(new.recordedAt)
+                last_seen_at, escalation_level
             )
+            SELECT id, case_number, \(year), split_part(case_number, '-', 3)::integer, source_kind, source_id, section_code, department_code,
+                   category, title, description, reporter::jsonb, my_number_detected, facts::jsonb, verdicts::jsonb, \(CaseState.reported.rawValue),
+                   severity, severity_rule, severity_reason, ARRAY(SELECT jsonb_array_elements_text(matched::jsonb)), severity_rules_version,
+                   occurred_at, detected_at, known_at, reported_at, recorded_at, opened_at, opened_at, recorded_at, recorded_at, escalation_level
+            FROM unnest(
+                \(records.map(\.id))::uuid[], \(records.map(\.caseNumber))::text[], \(news.map(\.source.kind))::text[], \(news.map(\.source.id))::text[],
+                \(news.map(\.sectionCode))::text[], \(news.map(\.departmentCode))::text[], \(news.map(\.category.rawValue))::text[],
+                \(news.map(\.title))::text[], \(news.map(\.description))::text[], \(news.map { $0.reporter.map { PostgresJSON($0).postgresText } ?? nil })::text[],
+                \(news.map(\.myNumberDetected))::boolean[], \(news.map { PostgresJSON($0.facts).postgresText })::text[],
+                \(news.map { PostgresJSON($0.verdicts).postgresText })::text[], \(records.map(\.severity.severity))::integer[],
+                \(records.map(\.severity.rule))::text[], \(records.map(\.severity.reason))::text[],
+                \(records.map { PostgresJSON($0.severity.matched).postgresText })::text[], \(records.map(\.severity.rulesVersion))::text[],
+                \(news.map(\.occurredAt))::timestamptz[], \(news.map(\.detectedAt))::timestamptz[], \(news.map(\.knownAt))::timestamptz[],
+                \(news.map(\.reportedAt))::timestamptz[], \(news.map(\.recordedAt))::timestamptz[], \(records.map(\.timestamps.openedAt))::timestamptz[],
+                \(records.map(\.escalationLevel))::integer[]
+            ) AS c (id, case_number, source_kind, source_id, section_code, department_code, category, title, description, reporter,
+                    my_number_detected, facts, verdicts, severity, severity_rule, severity_reason, matched, severity_rules_version, occurred_at,
+                    detected_at, known_at, reported_at, recorded_at, opened_at, escalation_level)
             ON CONFLICT (source_kind, source_id) DO NOTHING
             """
-        ).affectedRows == 1
+        ).affectedRows
     }
 
     private static let columns = """
