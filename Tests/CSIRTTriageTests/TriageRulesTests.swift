@@ -15,6 +15,7 @@ enum TriageConfigFiles {
     static func severity() throws -> SeverityRules { try SeverityRules.load(path: path("severity-rules.yaml")) }
     static func escalation() throws -> EscalationPolicy { try EscalationPolicy.load(path: path("escalation-policy.yaml")) }
     static func statutory() throws -> StatutoryRules { try StatutoryRules.load(path: path("statutory-rules.yaml")) }
+    static func correlation() throws -> CorrelationRules { try CorrelationRules.load(path: path("correlation-rules.yaml")) }
 }
 
 func input(

@@ -31,7 +31,9 @@ struct TriageFixture {
         ]
     )
 
-    static func with<T>(policy: EscalationPolicy? = nil, _ body: (TriageFixture) async throws -> T) async throws -> T {
+    static func with<T>(
+        policy: EscalationPolicy? = nil, correlation: CorrelationRules = .none, _ body: (TriageFixture) async throws -> T
+    ) async throws -> T {
         let suffix = UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(10).lowercased()
         let schema = "triage_t_\(suffix)"
         let directorySchema = "directory_t_\(suffix)"
@@ -39,7 +41,7 @@ struct TriageFixture {
         let engine = TriageEngine(
             store: TriageStore(schema: schema), directory: DirectoryStore(schema: directorySchema),
             severityRules: try TriageConfigFiles.severity(), escalationPolicy: try policy ?? TriageConfigFiles.escalation(),
-            statutoryRules: try TriageConfigFiles.statutory())
+            statutoryRules: try TriageConfigFiles.statutory(), correlationRules: correlation)
         let logger = TestServers.logger("triage-tests")
         func drop() async {
             _ = try? await pool.query("DROP SCHEMA IF EXISTS \(unescaped: Migrator.quoted(schema)) CASCADE")
@@ -93,16 +95,17 @@ struct TriageFixture {
 /// An intake event as the integration tests send it.
 func reported(
     intakeID: UUID = UUID(), myNumber: Verdict = .yes, detected: Bool = true, persons: AffectedPersons = .count(150),
-    category: IncidentCategory = .lossOrTheft, knownAt: Date = ContractsJSON.parseTimestamp("2025-04-01T10:20:00+09:00")!
+    category: IncidentCategory = .lossOrTheft, knownAt: Date = ContractsJSON.parseTimestamp("2025-04-01T10:20:00+09:00")!,
+    producer: String = "urn:isms:producer:test", assets: [AffectedAsset] = [AffectedAsset(name: "USBメモリ")], correlationKey: String? = nil
 ) -> IncidentReported {
     IncidentReported(
-        intakeID: intakeID, reportID: UUID(), producer: "urn:isms:producer:test", reporter: .init(name: "山田 花子", contact: "内線 2345"),
+        intakeID: intakeID, reportID: UUID(), producer: producer, reporter: .init(name: "山田 花子", contact: "内線 2345"),
         sectionCode: "koseki-jumin", departmentCode: "kumin", occurredAt: knownAt.addingTimeInterval(-7200), detectedAt: knownAt.addingTimeInterval(-600),
         knownAt: knownAt, reportedAt: knownAt.addingTimeInterval(60), recordedAt: knownAt.addingTimeInterval(61), category: category,
-        affectedAssets: [AffectedAsset(name: "USBメモリ")],
+        affectedAssets: assets,
         answers: IncidentAnswers(personalData: .yes, myNumber: myNumber, sensitivePersonalData: .no, wrongfulIntent: .no, unspecifiedViewers: .no, dataEncrypted: .no),
         affectedPersons: persons, title: "個人番号を含むUSBメモリの紛失", description: "150人分の個人番号 ************ を含むUSBメモリを紛失した。",
-        myNumberDetected: detected, attachments: [])
+        myNumberDetected: detected, attachments: [], correlationKey: correlationKey)
 }
 
 /// A clock tests move by hand.
