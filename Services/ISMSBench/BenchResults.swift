@@ -74,6 +74,8 @@ struct HopResult: Codable, Sendable {
     var latencyCaseAtNotifier: LatencySummary?
     /// Cores used by each kind of process during the run (utime + stime from /proc).
     var cpuCores: [String: Double]?
+    /// CPU milliseconds per report by each kind of process over the run.
+    var cpuMillisecondsPerReport: [String: Double]?
 
     init(name: String, reports: Int) {
         self.name = name
@@ -114,6 +116,8 @@ struct BenchResults: Codable, Sendable {
     var hops: [HopResult] = []
     var memory: [MemoryResult] = []
     var triageScaling: [ScalingResult]?
+    /// Related reports through the pipeline (issue #16): correlated saturation and the storm.
+    var storms: [StormBench.Result] = []
     var console: ConsoleResult?
     var notes: [String] = []
 
@@ -193,6 +197,29 @@ struct BenchResults: Codable, Sendable {
         for hop in hops {
             guard let cpu = hop.cpuCores else { continue }
             lines.append("- \(hop.name): " + cpu.sorted { $0.value > $1.value }.map { String(format: "%@ %.2f", $0.key, $0.value) }.joined(separator: ", "))
+            if let perReport = hop.cpuMillisecondsPerReport {
+                lines.append("  - CPU ms per report: " + perReport.sorted { $0.value > $1.value }.map { String(format: "%@ %.2f", $0.key, $0.value) }.joined(separator: ", "))
+            }
+        }
+        if !storms.isEmpty {
+            lines.append("")
+            lines.append("## Related reports (issue #16: one system, reports about 10 assets; the shipped `producer-asset` rule joins them)")
+            lines.append("")
+            lines.append("Targets for the storm: ≤ 10 cases, ≤ 1 message per recipient per group interval (5 min) after the first, everything stored once, queues and outboxes empty within 120 s of the last publish.")
+            lines.append("")
+            lines.append("| run | reports | offered/s | stored/s | in cases/s | notifier/s | cases | drained after last publish | ledger rows | messages | most per recipient | left in queues / outboxes |")
+            lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+            for storm in storms {
+                let left = storm.leftInQueues.values.reduce(0, +)
+                lines.append(
+                    "| \(storm.name) | \(storm.reports) (stored \(storm.stored), in cases \(storm.inCases)) | \(rate(storm.offeredPerSecond)) | \(rate(storm.storedPerSecond)) | \(rate(storm.joinedPerSecond)) | \(rate(storm.notifiedPerSecond)) | \(storm.cases) | \(storm.drainedAfterLastPublish.map { String(format: "%.1f s", $0) } ?? "**not within \(Int(storm.drainBound)) s**") | \(storm.ledgerRows) | \(storm.messages) | \(storm.mostMessagesPerRecipient) (\(storm.recipients) recipients) | \(left) / \(storm.leftInOutboxes) |"
+                )
+            }
+            lines.append("")
+            for storm in storms {
+                lines.append("- \(storm.name), CPU ms per report: " + storm.cpuMillisecondsPerReport.sorted { $0.value > $1.value }.prefix(6).map { String(format: "%@ %.2f", $0.key, $0.value) }.joined(separator: ", ")
+                    + "; cores: " + storm.cpuCores.sorted { $0.value > $1.value }.prefix(6).map { String(format: "%@ %.2f", $0.key, $0.value) }.joined(separator: ", "))
+            }
         }
         if let scaling = triageScaling, !scaling.isEmpty {
             lines.append("")

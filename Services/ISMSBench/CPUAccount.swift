@@ -26,6 +26,13 @@ struct CPUAccount: Sendable {
         return CPUAccount(seconds: totals, taken: Date())
     }
 
+    /// CPU milliseconds per report per process kind between `earlier` and this account (kinds
+    /// above 0.02 cores), for `reports` reports.
+    func millisecondsPerReport(since earlier: CPUAccount, reports: Int) -> [String: Double] {
+        let wall = taken.timeIntervalSince(earlier.taken)
+        return cores(since: earlier).mapValues { ($0 * wall * 1000 / Double(max(1, reports)) * 100).rounded() / 100 }
+    }
+
     /// Cores used per process kind between `earlier` and this account (only kinds above 0.02).
     func cores(since earlier: CPUAccount) -> [String: Double] {
         let wall = taken.timeIntervalSince(earlier.taken)

@@ -10,17 +10,30 @@ import Synchronization
 struct ReportLoad: Sendable {
     var setup: BenchSetup
     var logger: Logger
+    /// Nil: each report names an asset of its own, so none is related to another (issue #16's
+    /// uncorrelated pipeline). A number: the reports name that many assets in turn, one system
+    /// reporting about a few hosts, so the shipped `producer-asset` rule joins them into that many cases.
+    var correlatedAssets: Int?
+
+    init(setup: BenchSetup, logger: Logger, correlatedAssets: Int? = nil) {
+        self.setup = setup
+        self.logger = logger
+        self.correlatedAssets = correlatedAssets
+    }
+
+    private static let counter = Atomic<Int>(0)
 
     /// One command without `reply_to` (nobody waits for intake's answer), `user_id` set.
     func message(reportID: UUID, now: Date) throws -> AMQPOutgoingMessage {
         let id = reportID.lowercasedString
+        let asset = correlatedAssets.map { "BENCH-PC-\(Self.counter.wrappingAdd(1, ordering: .relaxed).oldValue % max(1, $0))" } ?? "PC-\(id.prefix(13))"
         let occurred = ContractsJSON.formatTimestamp(now.addingTimeInterval(-3600))
         let detected = ContractsJSON.formatTimestamp(now.addingTimeInterval(-1800))
         let known = ContractsJSON.formatTimestamp(now.addingTimeInterval(-600))
         let data = """
             {"reportId":"\(id)","reporter":{"sectionCode":"family-registry","name":"山田 太郎","contact":"内線 1234"},\
             "occurredAt":"\(occurred)","detectedAt":"\(detected)","knownAt":"\(known)","category":"loss-or-theft",\
-            "affectedAssets":[{"name":"窓口用ノートPC","classification":{"confidentiality":"2","integrity":"2","availability":"2"}}],\
+            "affectedAssets":[{"id":"\(asset)","name":"窓口用ノートPC","classification":{"confidentiality":"2","integrity":"2","availability":"2"}}],\
             "answers":{"personalData":"yes","myNumber":"no","sensitivePersonalData":"no","wrongfulIntent":"no","unspecifiedViewers":"no","dataEncrypted":"yes"},\
             "affectedPersons":1,"title":"ノートPCの置き忘れ","description":"窓口用ノートPC (暗号化済み) を会議室に置き忘れ、翌朝回収した。","attachments":[]}
             """
