@@ -82,11 +82,14 @@ struct StormBench: Sendable {
         // Then every queue and outbox empty.
         var drained: Double?
         let queues = ["incident-intake.commands", "csirt-triage.events", "notifier.events"]
+        // Its own connection: the publisher's sat idle while the counters were polled.
+        let watcher = try await AMQPConnection.connect(AMQPConfiguration(url: setup.amqpURL, connectionName: "isms-bench/queues"), logger: logger)
+        defer { Task { await watcher.close() } }
         var left: [String: Int] = [:]
         var outboxes = 0
         while Clock.elapsed(since: start) - lastPublish <= drainBound {
             left = [:]
-            for queue in queues { left[queue] = Int(try await publisher.queueState(queue)?.messageCount ?? 0) }
+            for queue in queues { left[queue] = Int(try await watcher.queueState(queue)?.messageCount ?? 0) }
             outboxes = try await scalar(
                 """
                 SELECT (SELECT count(*) FROM intake.outbox WHERE published_at IS NULL) + (SELECT count(*) FROM triage.outbox WHERE published_at IS NULL)

@@ -84,9 +84,18 @@ func benchmark(logger: Logger) async throws {
 
     do {
         // The whole topology, so every event has the queues it has in production.
-        let publisher = try await AMQPConnection.connect(AMQPConfiguration(url: setup.amqpURL, connectionName: "isms-bench/reports"), logger: logger)
+        var publisher = try await AMQPConnection.connect(AMQPConfiguration(url: setup.amqpURL, connectionName: "isms-bench/reports"), logger: logger)
         try await publisher.declare(Topology.forService(.isms))
         try await publisher.enableConfirms()
+        /// A new publishing connection before each part: librabbitmq answers the broker's
+        /// heartbeats only inside library calls, so a connection left idle while a part waits for
+        /// the pipeline (minutes, at saturation) is closed by the broker ("socket error", status -9).
+        func renewed(_ old: AMQPConnection) async throws -> AMQPConnection {
+            await old.close()
+            let fresh = try await AMQPConnection.connect(AMQPConfiguration(url: setup.amqpURL, connectionName: "isms-bench/reports"), logger: logger)
+            try await fresh.enableConfirms()
+            return fresh
+        }
 
         let intake = try await ServiceHandle.start("incident-intake", setup: setup, port: portBase + 1, binDirectory: binDirectory, logger: logger)
         services.append(intake)
@@ -139,7 +148,8 @@ func benchmark(logger: Logger) async throws {
             base = try await counts()
             let start = ContinuousClock.now
             let cpuStart = CPUAccount.now()
-            async let publishing = load.saturate(count: reports, on: publisher)
+            let intakePublisher = publisher
+            async let publishing = load.saturate(count: reports, on: intakePublisher)
             let samples = try await Progress.wait(
                 pool: pool,
                 sql: "SELECT (SELECT count(*) FROM intake.reports), (SELECT count(*) FROM intake.outbox WHERE published_at IS NOT NULL)",
@@ -205,6 +215,7 @@ func benchmark(logger: Logger) async throws {
                 return [try row.decode(0), try row.decode(1)]
             }
 
+            publisher = try await renewed(publisher)
             say("pipeline at \(Int(rate)) reports/s for \(Int(seconds)) s")
             var pipelineBase = try await pipelineCounts()
             let pacedCPU = CPUAccount.now()
@@ -222,12 +233,14 @@ func benchmark(logger: Logger) async throws {
             say(fixedPipeline.summary)
 
             let pipelineReports = setting("ISMS_BENCH_PIPELINE_REPORTS", 3_000)
+            publisher = try await renewed(publisher)
             say("pipeline at saturation: \(pipelineReports) reports")
             pipelineBase = try await pipelineCounts()
             let intakeBase = try await counts()
             let pipelineStart = ContinuousClock.now
             let pipelineCPU = CPUAccount.now()
-            async let pipelinePublishing = load.saturate(count: pipelineReports, on: publisher)
+            let pipelinePublisher = publisher
+            async let pipelinePublishing = load.saturate(count: pipelineReports, on: pipelinePublisher)
             let pipelineSamples = try await Progress.wait(
                 pool: pool,
                 sql: "SELECT (SELECT count(*) FROM intake.reports), \(pipelineSQL.dropFirst(7))",
@@ -259,6 +272,7 @@ func benchmark(logger: Logger) async throws {
             // MARK: Related reports (issue #16)
             let storms = StormBench(setup: setup, pool: pool, logger: logger)
             if !skip.contains("correlated") {
+                publisher = try await renewed(publisher)
                 let entry = try await storms.run(
                     name: "pipeline, correlated (one system, 10 assets)", reports: setting("ISMS_BENCH_CORRELATED_REPORTS", 5_000), assets: 10, rate: nil,
                     drainBound: 120, on: publisher, say: say)
@@ -268,6 +282,7 @@ func benchmark(logger: Logger) async throws {
             if !skip.contains("storm") {
                 let reports = setting("ISMS_BENCH_STORM_REPORTS", 100_000)
                 let stormSeconds = Double(setting("ISMS_BENCH_STORM_SECONDS", 60))
+                publisher = try await renewed(publisher)
                 let entry = try await storms.run(
                     name: "storm (\(reports) related reports in \(Int(stormSeconds)) s)", reports: reports, assets: 10, rate: Double(reports) / stormSeconds,
                     drainBound: 120, on: publisher, say: say)
@@ -290,11 +305,13 @@ func benchmark(logger: Logger) async throws {
             // Only triage works in this part: the pipeline's triage and notifier stop, their queues start empty.
             for service in services where service.name != "incident-intake" { await service.stop() }
             services.removeAll { $0.name != "incident-intake" }
+            publisher = try await renewed(publisher)
             for queue in ["csirt-triage.events", "notifier.events"] { try await publisher.purgeQueue(queue) }
             let scaling = TriageScaling(setup: setup, load: load, pool: pool, binDirectory: binDirectory, portBase: portBase + 10, logger: logger)
             let replicaCounts = (environment["ISMS_BENCH_SCALING_REPLICAS"] ?? "1,3").split(separator: ",").compactMap { Int($0) }
             var entries: [ScalingResult] = []
             for replicas in replicaCounts {
+                publisher = try await renewed(publisher)
                 let entry = try await scaling.run(replicas: replicas, reports: setting("ISMS_BENCH_SCALING_REPORTS", 3_000), on: publisher, say: say)
                 say(entry.summary)
                 entries.append(entry)
@@ -311,6 +328,7 @@ func benchmark(logger: Logger) async throws {
             _ = try await Progress.wait(
                 pool: pool, sql: "SELECT (SELECT count(*) FROM intake.outbox WHERE published_at IS NOT NULL) - (SELECT count(*) FROM intake.outbox)",
                 targets: [0], from: .now, timeout: .seconds(120), interval: .milliseconds(200))
+            publisher = try await renewed(publisher)
             for queue in ["csirt-triage.events", "notifier.events"] { try await publisher.purgeQueue(queue) }
             let console = ConsoleBench(setup: setup, pool: pool, binDirectory: binDirectory, portBase: portBase, logger: logger)
             let (entry, memory) = await console.run(
