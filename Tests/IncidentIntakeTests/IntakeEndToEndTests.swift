@@ -265,6 +265,29 @@ import Testing
         #expect(try await storedReports(reportID: reportID).isEmpty)
     }
 
+    /// Issue #16: a producer's correlationKey reaches triage with the report; a key holding what
+    /// looks like a My Number is refused at the field, never stored or sent on.
+    @Test func aCorrelationKeyTravelsWithTheReportAndOneHoldingAMyNumberIsRefused() async throws {
+        let reportID = UUID()
+        func withKey(_ key: String, _ report: [UInt8]) throws -> [UInt8] {
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(report)) as? [String: Any])
+            object["correlationKey"] = key
+            return Array(try JSONSerialization.data(withJSONObject: object))
+        }
+        let body = try withKey("edr:campaign-7", Self.report(reportID: reportID))
+        #expect(try await post(body, token: sectionToken).status == 202)
+        let event = try #require(try await reportedEvents(reportID: reportID).first)
+        #expect(try event.decode(as: IncidentReported.self).data.correlationKey == "edr:campaign-7")
+
+        let refusedID = UUID()
+        let refused = try await post(try withKey("host-123456789018", Self.report(reportID: refusedID)), token: sectionToken)
+        #expect(refused.status == 422)
+        let error = try #require((refused.json["errors"] as? [[String: Any]])?.first)
+        #expect(error["field"] as? String == "/correlationKey")
+        #expect(error["code"] as? String == "personalData")
+        #expect(try await storedReports(reportID: refusedID).isEmpty)
+    }
+
     @Test func aTokenOfOneSectionCannotReportForAnother() async throws {
         let reportID = UUID()
         let response = try await post(Self.report(reportID: reportID, section: Self.otherSection), token: sectionToken)

@@ -97,8 +97,10 @@ public struct IntakeProcessor: Sendable {
                 continue
             }
             // A correlation key travels unmasked to triage and the notifier: it is an identifier,
-            // and one that holds a My Number is refused, not masked (My Number Act Art. 20).
-            if let key = report.correlationKey, screener.screen(key, fieldLabel: "correlationKey").containsMyNumber {
+            // and one that holds a My Number is refused, not masked (My Number Act Art. 20). An
+            // identifier has no context to tell a My Number from another number, so any twelve
+            // digits with a valid check digit count, as when a reporter says one is involved.
+            if let key = report.correlationKey, screener.screen(key, reporterSaysInvolved: true, fieldLabel: "correlationKey").containsMyNumber {
                 steps.append(.rejected(Rejection(reportID: report.reportID, errors: [
                     .init(field: "/correlationKey", code: .personalData, message: "correlationKey holds what looks like a My Number; use an identifier that is not personal data"),
                 ])))
