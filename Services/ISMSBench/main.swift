@@ -194,7 +194,10 @@ func benchmark(logger: Logger) async throws {
             let notifier = try await ServiceHandle.start("notifier", setup: setup, port: portBase + 5, binDirectory: binDirectory, logger: logger)
             services.append(notifier)
             say("csirt-triage and notifier ready")
-            let pipelineSQL = "SELECT (SELECT count(*) FROM triage.cases), (SELECT count(*) FROM notifier.events)"
+            // Issue #16: the notifier tells the chain per case, so what it holds per report is the
+            // case's incident.case-opened (incident.reported is not routed, hence not kept).
+            let notifierCases = "(SELECT count(*) FROM notifier.events WHERE event_type = '\(MessageTypes.incidentCaseOpened.wireName)')"
+            let pipelineSQL = "SELECT (SELECT count(*) FROM triage.cases), \(notifierCases)"
             func pipelineCounts() async throws -> [Int] {
                 let row = try await pool.query(PostgresQuery(unsafeSQL: pipelineSQL)).rows.first!
                 return [try row.decode(0), try row.decode(1)]
@@ -205,7 +208,7 @@ func benchmark(logger: Logger) async throws {
             let pacedCPU = CPUAccount.now()
             let paced = try await load.paced(rate: rate, seconds: seconds, on: publisher)
             let pacedCores = CPUAccount.now().cores(since: pacedCPU)
-            _ = try await Progress.wait(pool: pool, sql: pipelineSQL, targets: [pipelineBase[0] + paced.count, pipelineBase[1] + 2 * paced.count], from: .now, timeout: .seconds(120))
+            _ = try await Progress.wait(pool: pool, sql: pipelineSQL, targets: [pipelineBase[0] + paced.count, pipelineBase[1] + paced.count], from: .now, timeout: .seconds(120))
             var fixedPipeline = HopResult(name: "pipeline (\(Int(rate))/s)", reports: paced.count)
             fixedPipeline.offeredPerSecond = rate
             fixedPipeline.cpuCores = pacedCores
@@ -225,8 +228,8 @@ func benchmark(logger: Logger) async throws {
             async let pipelinePublishing = load.saturate(count: pipelineReports, on: publisher)
             let pipelineSamples = try await Progress.wait(
                 pool: pool,
-                sql: "SELECT (SELECT count(*) FROM intake.reports), (SELECT count(*) FROM triage.cases), (SELECT count(*) FROM notifier.events)",
-                targets: [intakeBase.reports + pipelineReports, pipelineBase[0] + pipelineReports, pipelineBase[1] + 2 * pipelineReports],
+                sql: "SELECT (SELECT count(*) FROM intake.reports), (SELECT count(*) FROM triage.cases), \(notifierCases)",
+                targets: [intakeBase.reports + pipelineReports, pipelineBase[0] + pipelineReports, pipelineBase[1] + pipelineReports],
                 from: pipelineStart,
                 timeout: .seconds(Int64(120 + pipelineReports / 50)),
                 interval: .milliseconds(100)
@@ -237,7 +240,7 @@ func benchmark(logger: Logger) async throws {
             pipeline.publishPerSecond = Double(pipelineSent.count) / pipelinePublishSeconds
             if let t = Progress.time(pipelineSamples, index: 0, reaching: intakeBase.reports + pipelineSent.count) { pipeline.storedPerSecond = Double(pipelineSent.count) / t; pipeline.storedSeconds = t }
             if let t = Progress.time(pipelineSamples, index: 1, reaching: pipelineBase[0] + pipelineSent.count) { pipeline.casePerSecond = Double(pipelineSent.count) / t }
-            if let t = Progress.time(pipelineSamples, index: 2, reaching: pipelineBase[1] + 2 * pipelineSent.count) { pipeline.ledgerPerSecond = Double(pipelineSent.count) / t }
+            if let t = Progress.time(pipelineSamples, index: 2, reaching: pipelineBase[1] + pipelineSent.count) { pipeline.ledgerPerSecond = Double(pipelineSent.count) / t }
             let last = pipelineSamples.last!.values
             pipeline.storedCount = last[0] - intakeBase.reports
             pipeline.caseCount = last[1] - pipelineBase[0]
@@ -312,8 +315,9 @@ func benchmark(logger: Logger) async throws {
 
 }
 
-/// Publish → case opened, → first ledger row of the report's `incident.reported`, and → the
-/// notifier holding the case's `incident.case-opened` (the report → case → notifier chain), in ms.
+/// Publish → case opened, → first ledger row of the report's case's `incident.case-opened` (issue
+/// #16: the chain is told per case, `incident.reported` is not notified), and → the notifier
+/// holding that event (the report → case → notifier chain), in ms.
 func pipelineLatencies(_ sent: [UUID: Date], pool: PostgresPool) async throws -> (cases: [Double], ledger: [Double], caseAtNotifier: [Double]) {
     func collect(_ sql: String) async throws -> [Double] {
         try await pool.query(PostgresQuery(unsafeSQL: sql)).rows.compactMap { row in
@@ -329,7 +333,7 @@ func pipelineLatencies(_ sent: [UUID: Date], pool: PostgresPool) async throws ->
         """
         SELECT r.report_id, min(n.created_at) FROM intake.reports r JOIN notifier.events e ON e.intake_id = r.intake_id::text
         JOIN notifier.notifications n ON n.event_key = e.event_key
-        WHERE \(recent) AND e.event_type = '\(MessageTypes.incidentReported.wireName)' GROUP BY r.report_id
+        WHERE \(recent) AND e.event_type = '\(MessageTypes.incidentCaseOpened.wireName)' GROUP BY r.report_id
         """)
     let caseAtNotifier = try await collect(
         """

@@ -18,7 +18,9 @@ public struct RenderedMessage: Sendable, Hashable, Codable {
 /// The message templates (issue #5 item 6): `<name>.<ja|en>.mustache` in one folder, where the
 /// name is the event type's routing key (`incident.reported.v1`) or a route's `template`. The
 /// first line is the subject, the rest (after one blank line) the body. `_group.<lang>.mustache`
-/// wraps several events of one group into one message.
+/// wraps several events of one group into one message, unless `<name>.group.<lang>.mustache`
+/// exists: then a group of that template's events is one summary of the latest of them, with
+/// `count` (issue #16: a storm of updates to one case).
 ///
 /// Templates render plain text (no HTML escaping). Every rendered subject and body passes
 /// ``MyNumberMasking/mask(_:)`` before it leaves (issue #5 item 7).
@@ -78,6 +80,9 @@ public struct NotifierTemplates: Sendable {
             throw NotifierError(.missingTemplate, detail: "routed events without templates", problems: Array(Set(problems)).sorted { $0.line < $1.line })
         }
     }
+
+    /// Whether a template `name` exists (in Japanese, the language every message falls back to).
+    public func has(_ name: String) -> Bool { templates["\(name).ja"] != nil }
 
     /// Renders `name` in `language`, masked. Throws when the template does not exist.
     public func render(_ name: String, language: Organisation.Language, context: [String: Any]) throws(NotifierError) -> RenderedMessage {
