@@ -108,6 +108,15 @@ struct RoutingTests {
         } throws: { error in
             (error as? NotifierError)?.code == .missingTemplate && "\(error)".contains("duty.overdue.v1.en.mustache") && "\(error)".contains("r.yaml:4:")
         }
+        // A group summary in one language only is refused too.
+        let halfSummary = try NotifierTemplates(texts: [
+            "_group.ja": "g\n\nx", "_group.en": "g\n\nx", "duty.overdue.v1.ja": "s\n\nb", "duty.overdue.v1.en": "s\n\nb", "duty.overdue.v1.group.ja": "s\n\nb",
+        ])
+        #expect {
+            try halfSummary.check(routing)
+        } throws: { error in
+            "\(error)".contains("duty.overdue.v1.group.en.mustache")
+        }
     }
 
     @Test("matchers: equality, inequality, anchored regular expressions")

@@ -75,6 +75,12 @@ public struct NotifierTemplates: Sendable {
                     file: routing.file, line: route.line, column: 1,
                     message: "\(route.path) needs template \(name).\(language.rawValue).mustache in \(directory)"))
             }
+            // A group summary in one language only would tell the others in the wrong one.
+            for (name, route) in needed where templates["\(name).group.\(language.rawValue)"] == nil && has("\(name).group", inAnyOf: Organisation.Language.allCases) {
+                problems.append(.init(
+                    file: routing.file, line: route.line, column: 1,
+                    message: "\(route.path) has a group summary \(name).group in another language: add \(name).group.\(language.rawValue).mustache"))
+            }
         }
         if !problems.isEmpty {
             throw NotifierError(.missingTemplate, detail: "routed events without templates", problems: Array(Set(problems)).sorted { $0.line < $1.line })
@@ -83,6 +89,10 @@ public struct NotifierTemplates: Sendable {
 
     /// Whether a template `name` exists (in Japanese, the language every message falls back to).
     public func has(_ name: String) -> Bool { templates["\(name).ja"] != nil }
+
+    private func has(_ name: String, inAnyOf languages: [Organisation.Language]) -> Bool {
+        languages.contains { templates["\(name).\($0.rawValue)"] != nil }
+    }
 
     /// Renders `name` in `language`, masked. Throws when the template does not exist.
     public func render(_ name: String, language: Organisation.Language, context: [String: Any]) throws(NotifierError) -> RenderedMessage {
