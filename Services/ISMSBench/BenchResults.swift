@@ -61,7 +61,8 @@ struct HopResult: Codable, Sendable {
     var eventPerSecond: Double?
     var eventSustainedPerSecond: Double?
     var casePerSecond: Double?
-    /// Until the notifier held both events of every report (ledger rows are in that transaction).
+    /// Until the notifier held the `incident.case-opened` of every report's case (its ledger rows
+    /// are written in that transaction).
     var ledgerPerSecond: Double?
     var storedCount: Int?
     var publishedCount: Int?

@@ -374,9 +374,9 @@ func pipelineLatencies(_ sent: [UUID: Date], pool: PostgresPool) async throws ->
         SELECT r.report_id, min(n.created_at) FROM intake.reports r
         JOIN triage.case_reports cr ON cr.source_kind = 'incident-report' AND cr.source_id = r.intake_id::text
         JOIN triage.cases c ON c.id = cr.case_id
-        JOIN notifier.events e ON e.case_number = c.case_number OR e.intake_id = r.intake_id::text
+        JOIN notifier.events e ON e.case_number = c.case_number
         JOIN notifier.notifications n ON n.event_key = e.event_key
-        WHERE \(recent) GROUP BY r.report_id
+        WHERE \(recent) AND e.event_type = '\(MessageTypes.incidentCaseOpened.wireName)' GROUP BY r.report_id
         """)
     let caseAtNotifier = try await collect(
         """

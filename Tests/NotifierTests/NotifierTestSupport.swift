@@ -1,3 +1,4 @@
+import AMQP
 import Contracts
 import Directory
 import Foundation
@@ -199,6 +200,33 @@ struct NotifierFixture: Sendable {
         }
     }
 
+    /// Hands a batch to the consumer's batch handler in one transaction, as the consumer does;
+    /// returns its verdict per message.
+    func receiveBatch(_ envelopes: [RawEnvelope]) async throws -> [PermanentFailure?] {
+        let handler = NotifierEventHandler(engine: engine)
+        let schema = schema
+        let logger = logger
+        let now = clock.now
+        let messages = envelopes.map { envelope in
+            IncomingMessage(
+                delivery: AMQPDelivery(
+                    deliveryTag: 0, redelivered: false, exchange: "isms.events", routingKey: "", consumerTag: "notifier-tests", properties: AMQPProperties(),
+                    body: envelope.data ?? []),
+                envelope: envelope)
+        }
+        return try await pool.withTransaction { connection in
+            var context = TransactionContext(connection: connection, schema: schema, service: .notifier, logger: logger, now: now)
+            return try handler.handleBatch(messages, context: &context)
+        }
+    }
+
+    /// How many entries the hash-chained delivery log holds.
+    func logEntries(containing text: String = "") async throws -> Int {
+        try await pool.query(
+            "SELECT count(*) AS n FROM \(unescaped: Migrator.quoted(schema)).delivery_log WHERE strpos(detail, \(text)) > 0"
+        ).rows.first?.decode("n", as: Int.self) ?? 0
+    }
+
     /// Fires due timers and sends until nothing is left to do now.
     func drain() async throws {
         for _ in 0..<10 {
@@ -241,6 +269,49 @@ enum TestEvents {
         return RawEnvelope(
             id: id, source: ServiceName.incidentIntake.source, type: MessageTypes.incidentReported.wireName,
             dataClassification: myNumberDetected ? .restricted : .confidential, data: JSONValue.object(data).jsonBytes())
+    }
+
+    /// Triage opened a case from a report (issue #16: what the chain is told).
+    static func caseOpened(caseNumber: String = "INC-2026-000001", severity: Int = 2, intakeID: String = UUID().uuidString.lowercased()) -> RawEnvelope {
+        let data: JSONValue = [
+            "caseNumber": .string(caseNumber), "caseId": .string(UUID().uuidString.lowercased()),
+            "source": ["kind": "incident-report", "id": .string(intakeID)], "severity": .integer(Int64(severity)), "severityRule": "default",
+            "sectionCode": "sec-a", "departmentCode": "dept-a", "category": "malware", "title": "不審なプログラムの検知", "myNumberDetected": false,
+            "knownAt": "2026-12-01T09:00:00.000+09:00", "openedAt": "2026-12-01T09:00:05.000+09:00",
+        ]
+        return RawEnvelope(
+            source: ServiceName.csirtTriage.source, type: MessageTypes.incidentCaseOpened.wireName, subject: caseNumber, dataClassification: .confidential,
+            data: data.jsonBytes())
+    }
+
+    /// A report joined an open case (issue #16).
+    static func reportAttached(
+        caseNumber: String = "INC-2026-000001", reportCount: Int, severity: Int = 2, previousSeverity: Int = 2, myNumberDetected: Bool = false
+    ) -> RawEnvelope {
+        let data: JSONValue = [
+            "caseNumber": .string(caseNumber), "caseId": .string(UUID().uuidString.lowercased()),
+            "source": ["kind": "incident-report", "id": .string(UUID().uuidString.lowercased())], "rule": "same-host-same-category",
+            "reportCount": .integer(Int64(reportCount)), "firstSeenAt": "2026-12-01T09:00:00.000+09:00",
+            "lastSeenAt": .string("2026-12-01T09:\(String(format: "%02d", reportCount % 60)):00.000+09:00"),
+            "severity": .integer(Int64(severity)), "previousSeverity": .integer(Int64(previousSeverity)), "severityRaised": .bool(severity < previousSeverity),
+            "severityRule": "default", "sectionCode": "sec-a", "departmentCode": "dept-a", "category": "malware", "title": "不審なプログラムの検知",
+            "myNumberDetected": .bool(myNumberDetected), "attachedAt": "2026-12-01T09:30:00.000+09:00",
+        ]
+        return RawEnvelope(
+            source: ServiceName.csirtTriage.source, type: MessageTypes.incidentReportAttached.wireName, subject: caseNumber,
+            dataClassification: myNumberDetected ? .restricted : .confidential, data: data.jsonBytes())
+    }
+
+    /// CSIRT merged a case into another (issue #16).
+    static func caseMerged(_ caseNumber: String, into survivor: String) -> RawEnvelope {
+        let data: JSONValue = [
+            "caseNumber": .string(caseNumber), "caseId": .string(UUID().uuidString.lowercased()), "survivorCaseNumber": .string(survivor),
+            "survivorCaseId": .string(UUID().uuidString.lowercased()), "reportsMoved": 1, "severity": 2, "actor": "person:csirt-lead",
+            "mergedAt": "2026-12-01T10:00:00.000+09:00",
+        ]
+        return RawEnvelope(
+            source: ServiceName.csirtTriage.source, type: MessageTypes.incidentCaseMerged.wireName, subject: caseNumber, dataClassification: .internal,
+            data: data.jsonBytes())
     }
 
     static func escalated(severity: Int, recipients: [String], caseNumber: String = "INC-2025-0001") -> RawEnvelope {

@@ -15,8 +15,20 @@ struct RoutingTests {
         let routing = try NotificationRouting.load(path: Self.root.appendingPathComponent("deploy/config/notification-routes.yaml").path)
         let templates = try NotifierTemplates(directory: Self.root.appendingPathComponent("deploy/config/templates").path)
         try templates.check(routing)
-        let reported = routing.matches(["type": "incident.reported.v1", "sectionCode": "family-registry"])
-        #expect(reported.map(\.receiver.name) == ["incident-chain", "csirt-hook"])
+        // Issue #16: the chain is told per case; a report alone is not notified.
+        #expect(routing.matches(["type": "incident.reported.v1", "sectionCode": "family-registry"]).isEmpty)
+        let opened = routing.matches(["type": "incident.case-opened.v1", "source.kind": "incident-report", "sectionCode": "family-registry"])
+        #expect(opened.map(\.receiver.name) == ["incident-chain", "csirt-hook"])
+        #expect(opened.allSatisfy { $0.route.acknowledge == ($0.receiver.name == "incident-chain") })
+        #expect(routing.matches(["type": "incident.case-opened.v1", "source.kind": "contractor-violation"]).map(\.receiver.name) == ["csirt"])
+        // An attach is grouped per case with no link or reminders; raising the case to severity 1 is not grouped.
+        let attached = routing.matches(["type": "incident.report-attached.v1", "caseNumber": "INC-2026-000001", "severity": "1", "severityRaised": "false"])
+        #expect(attached.map(\.receiver.name) == ["incident-chain", "csirt-hook"])
+        #expect(attached.allSatisfy { $0.route.groupBy == ["caseNumber"] && $0.route.groupSeverity1 && !$0.route.acknowledge && $0.route.repeatInterval == nil })
+        let raised = routing.matches(["type": "incident.report-attached.v1", "caseNumber": "INC-2026-000001", "severity": "1", "severityRaised": "true"])
+        #expect(raised.map(\.receiver.name) == ["incident-chain", "csirt-hook"] && raised.allSatisfy { $0.route.groupBy.isEmpty })
+        #expect(templates.has("incident.report-attached.v1.group"))
+        #expect(routing.matches(["type": "incident.case-merged.v1"]).isEmpty)
         #expect(routing.matches(["type": "incident.escalated.v1", "severity": "1"]).map(\.receiver.name) == ["escalation-recipients"])
         // Lower severities escalate step by step; each step tells whom the event names.
         #expect(routing.matches(["type": "incident.escalated.v1", "severity": "2"]).map(\.receiver.name) == ["escalation-recipients"])
@@ -95,6 +107,15 @@ struct RoutingTests {
             try templates.check(routing)
         } throws: { error in
             (error as? NotifierError)?.code == .missingTemplate && "\(error)".contains("duty.overdue.v1.en.mustache") && "\(error)".contains("r.yaml:4:")
+        }
+        // A group summary in one language only is refused too.
+        let halfSummary = try NotifierTemplates(texts: [
+            "_group.ja": "g\n\nx", "_group.en": "g\n\nx", "duty.overdue.v1.ja": "s\n\nb", "duty.overdue.v1.en": "s\n\nb", "duty.overdue.v1.group.ja": "s\n\nb",
+        ])
+        #expect {
+            try halfSummary.check(routing)
+        } throws: { error in
+            "\(error)".contains("duty.overdue.v1.group.en.mustache")
         }
     }
 

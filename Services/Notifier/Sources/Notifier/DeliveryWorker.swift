@@ -76,23 +76,32 @@ public struct DeliveryWorker: Service {
                 for await result in group { results.append(result) }
                 return results
             }
+            // The round's successes in one short transaction; each failure in its own (rare, and
+            // its fallback may announce).
+            let sent = outcomes.filter { $0.1 == nil }.sorted { $0.0 < $1.0 }.map { batch[$0.0] }
+            if !sent.isEmpty { try await recordSent(sent) }
             for (index, failure) in outcomes {
-                try await record(batch[index], failure: failure)
+                if let failure { try await record(batch[index], failure: failure) }
             }
         }
         return claims.count
     }
 
-    private func record(_ claim: NotifierEngine.Claim, failure: DeliveryFailure?) async throws {
+    private func recordSent(_ claims: [NotifierEngine.Claim]) async throws {
+        let engine = engine
+        let logger = logger
+        let now = clock()
+        try await database.withTransaction { connection in
+            try engine.recordSent(claims, now: now, on: connection, logger: logger)
+        }
+    }
+
+    private func record(_ claim: NotifierEngine.Claim, failure: DeliveryFailure) async throws {
         let engine = engine
         let logger = logger
         let now = clock()
         try await database.withTransaction(emittingAs: .notifier, schema: engine.schema, logger: logger, now: now) { context in
-            if let failure {
-                try context.announce(try engine.recordFailed(claim, failure: failure, now: now, on: context.connection, logger: logger))
-            } else {
-                try engine.recordSent(claim, now: now, on: context.connection, logger: logger)
-            }
+            try context.announce(try engine.recordFailed(claim, failure: failure, now: now, on: context.connection, logger: logger))
         }
     }
 }

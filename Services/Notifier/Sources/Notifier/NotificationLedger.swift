@@ -165,6 +165,26 @@ struct NotificationLedger: Sendable {
             }, on: connection)
     }
 
+    /// One delivery-log entry of a batch, when the rows of a batch differ in state or detail.
+    struct LogEntry {
+        var notificationID: Int64
+        var state: String
+        var attempt: Int
+        var detail: String
+    }
+
+    /// Appends entries that differ per row (the consumer's batch: queued, silenced, handed to the
+    /// worker) as one batch of the shared ledger.
+    func log(_ entries: [LogEntry], at: Date, on connection: PostgresConnection) throws {
+        try Self.deliveryLog(schema: schema).append(
+            entries.map { entry -> [String: JSONValue] in
+                [
+                    "notification_id": .integer(entry.notificationID), "state": .text(entry.state), "attempt": .int(entry.attempt),
+                    "detail": .text(entry.detail), "at": .timestamp(at),
+                ]
+            }, on: connection)
+    }
+
     func record(id: Int64, on connection: PostgresConnection) throws -> NotificationRecord? {
         try connection.query(
             """

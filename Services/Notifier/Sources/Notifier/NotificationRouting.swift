@@ -189,10 +189,12 @@ public struct NotificationRouting: Sendable {
     }
 
     /// Fields kept for restricted events when the file does not say: ids, codes and the fields
-    /// intake has already masked.
+    /// intake has already masked; and a case's counts, times and severity rule (case-opened,
+    /// report-attached), which hold no personal data.
     public static let defaultRestrictedFields = [
         "caseNumber", "intakeId", "sectionCode", "departmentCode", "category", "severity", "title", "description",
         "myNumberDetected", "occurredAt", "detectedAt", "knownAt", "recordedAt", "status", "level", "role", "unitCode",
+        "severityRule", "openedAt", "reportCount", "firstSeenAt", "lastSeenAt", "previousSeverity", "severityRaised", "rule", "attachedAt",
     ]
 
     // MARK: Loading

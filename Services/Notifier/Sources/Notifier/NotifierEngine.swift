@@ -46,61 +46,10 @@ public struct NotifierEngine: Sendable {
     // MARK: Consuming
 
     /// Routes one event: one ledger row per (event, recipient, first channel), each silenced,
-    /// grouped or scheduled for sending.
+    /// grouped or handed to the send worker. The consumer's one-message path (and the fallback
+    /// when a batch fails) is the batch path with a batch of one, so both write the same rows.
     public func handle(_ envelope: RawEnvelope, context: inout TransactionContext) throws {
-        let event: NotifierEvent
-        do {
-            event = try NotifierEvent(envelope: envelope, restrictedFields: routing.restrictedFields)
-        } catch {
-            throw PermanentFailure(code: "invalid-data", reason: "the event's data is not JSON: \(error)")
-        }
-        let connection = context.connection
-        let now = context.now
-        if event.typeKey == "incident.acknowledged.v1" {
-            try acknowledge(event, now: now, on: connection, logger: context.logger)
-        }
-        let matches = routing.matches(event.attributes)
-        // An unrouted event that ties a case number to an intake id is kept (without context):
-        // acknowledgements name the case, earlier notifications the intake id.
-        guard !matches.isEmpty || (event.caseNumber != nil && event.intakeID != nil) else {
-            context.logger.debug("no route for the event")
-            return
-        }
-        let stored = StoredEvent(event: event)
-        let inserted = try connection.query(
-            """
-            INSERT INTO \(unescaped: ledger.table("events"))
-                (event_key, event_source, event_id, event_type, event_time, classification, correlation_id, case_number, intake_id,
-                 severity, section_code, attributes, context)
-            VALUES (\(event.key), \(event.source), \(event.id), \(event.type), \(event.time), \(event.classification.rawValue),
-                    \(event.correlationID), \(event.caseNumber), \(event.intakeID), \(event.severity), \(event.sectionCode),
-                    \(PostgresJSON(event.attributes)), \(JSONValue.object(matches.isEmpty ? [:] : event.context).jsonString(pretty: false))::jsonb)
-            ON CONFLICT DO NOTHING
-            """
-        )
-        // Issue #5 item 4: the same event (source + id) again is a no-op, even past the inbox.
-        guard inserted.affectedRows == 1 else {
-            context.logger.info("event already notified; nothing sent again", metadata: ["notifier.event": "\(event.key)"])
-            return
-        }
-        let silences = try ledger.activeSilences(now: now, on: connection)
-        var seen = Set<String>()
-        for match in matches {
-            let recipients = try resolver.resolve(match.receiver, event: event, on: connection, logger: context.logger)
-            if recipients.isEmpty {
-                context.logger.error("a route matched but its receiver reaches nobody", metadata: ["notifier.route": "\(match.route.path)", "notifier.receiver": "\(match.receiver.name)"])
-            }
-            for recipient in recipients where seen.insert(recipient.key).inserted {
-                guard !recipient.channels.isEmpty else {
-                    // Never silently skipped: nobody to send to is a failure, with its fallback.
-                    try context.announce(try unreachable(recipient, event: stored, route: match.route, now: now, on: connection, logger: context.logger))
-                    continue
-                }
-                try enqueue(
-                    stored, route: match.route, recipient: recipient, channelIndex: 0, reason: "route", onBehalfOf: nil, sequence: 0,
-                    silences: silences, grouping: true, now: now, on: connection, logger: context.logger)
-            }
-        }
+        if let failure = try handleBatch([envelope], context: &context)[0] { throw failure }
     }
 
     /// Writes one ledger row and schedules what comes next; returns its id, or nil when the row
@@ -159,8 +108,7 @@ public struct NotifierEngine: Sendable {
         _ id: Int64, event: StoredEvent, route: NotificationRouting.Route, recipient: NotifierRecipient, channel: Organisation.Channel,
         now: Date, on connection: PostgresConnection
     ) throws {
-        let labels = route.groupBy.map { "\($0)=\(event.attributes[$0] ?? "")" }.joined(separator: ",")
-        let key = "\(route.path)|\(labels)|\(recipient.key)|\(channel.kind.rawValue):\(channel.address)"
+        let key = Self.groupKey(route: route, event: event, recipient: recipient, channel: channel)
         let groups = ledger.table("groups")
         _ = try connection.query("INSERT INTO \(unescaped: groups) (group_key, waiting) VALUES (\(key), false) ON CONFLICT DO NOTHING")
         guard let row = try connection.query("SELECT id, waiting, last_flush_at FROM \(unescaped: groups) WHERE group_key = \(key) FOR UPDATE").rows.first else {
@@ -169,14 +117,24 @@ public struct NotifierEngine: Sendable {
         let groupID: Int64 = try row.decode("id")
         _ = try connection.query("UPDATE \(unescaped: ledger.table("notifications")) SET group_id = \(groupID) WHERE id = \(id)")
         if try row.decode("waiting", as: Bool.self) { return }
-        // Alertmanager's rule: the first message of a group waits `groupWait`; later ones go out
-        // `groupInterval` after the previous one.
-        var flushAt = now.addingTimeInterval(route.groupWait.secondsValue)
-        if let last = try row.decode("last_flush_at", as: Date?.self), last.addingTimeInterval(route.groupInterval.secondsValue) > now {
-            flushAt = last.addingTimeInterval(route.groupInterval.secondsValue)
-        }
+        let flushAt = Self.flushAt(route: route, lastFlush: try row.decode("last_flush_at", as: Date?.self), now: now)
         _ = try connection.query("UPDATE \(unescaped: groups) SET waiting = true, flush_at = \(flushAt) WHERE id = \(groupID)")
         try DurableTimers.schedule(kind: Self.groupTimer, key: String(groupID), at: flushAt, on: connection, schema: schema)
+    }
+
+    /// A group is one route's events with equal `groupBy` labels, for one recipient on one channel.
+    static func groupKey(route: NotificationRouting.Route, event: StoredEvent, recipient: NotifierRecipient, channel: Organisation.Channel) -> String {
+        let labels = route.groupBy.map { "\($0)=\(event.attributes[$0] ?? "")" }.joined(separator: ",")
+        return "\(route.path)|\(labels)|\(recipient.key)|\(channel.kind.rawValue):\(channel.address)"
+    }
+
+    /// Alertmanager's rule: the first message of a group waits `groupWait`; later ones go out
+    /// `groupInterval` after the previous one.
+    static func flushAt(route: NotificationRouting.Route, lastFlush: Date?, now: Date) -> Date {
+        if let lastFlush, lastFlush.addingTimeInterval(route.groupInterval.secondsValue) > now {
+            return lastFlush.addingTimeInterval(route.groupInterval.secondsValue)
+        }
+        return now.addingTimeInterval(route.groupWait.secondsValue)
     }
 
     /// Renders a message for one recipient in their language.
@@ -184,26 +142,22 @@ public struct NotifierEngine: Sendable {
         _ event: StoredEvent, template: String, recipient: NotifierRecipient, sequence: Int, onBehalfOfName: String?,
         acknowledgementLink: Bool, on connection: PostgresConnection
     ) throws -> RenderedMessage {
-        let english = recipient.language == .en
-        var context: [String: Any] = [
-            "event": event.context.mapValues(\.mustacheValue),
-            "type": event.typeKey,
-            "eventId": event.id,
-            "source": event.source,
-            "time": Self.localTime(event.time),
-            "recipientName": recipient.name,
-            "reminder": sequence > 0,
-            "reminderNumber": sequence,
-            "restricted": event.classification == DataClassification.restricted.rawValue,
-        ]
-        if let severity = event.severity { context["severity"] = severity }
+        let units = try unitNames(sectionCode: event.sectionCode, english: recipient.language == .en, on: connection)
+        return try render(
+            event, template: template, recipient: recipient, sequence: sequence, onBehalfOfName: onBehalfOfName,
+            acknowledgementLink: acknowledgementLink, units: units)
+    }
+
+    /// Renders with the section's and department's names already looked up (the batch path
+    /// looks each up once per batch).
+    func render(
+        _ event: StoredEvent, template: String, recipient: NotifierRecipient, sequence: Int, onBehalfOfName: String?,
+        acknowledgementLink: Bool, units: UnitNames
+    ) throws -> RenderedMessage {
+        var context = Self.templateContext(event, recipientName: recipient.name, units: units)
+        context["reminder"] = sequence > 0
+        context["reminderNumber"] = sequence
         if let onBehalfOfName { context["onBehalfOf"] = onBehalfOfName }
-        if let code = event.sectionCode, let section = try directory.section(code: code, on: connection) {
-            context["sectionName"] = english ? (section.nameEn ?? section.name) : section.name
-            if let department = try directory.department(code: section.departmentCode, on: connection) {
-                context["departmentName"] = english ? (department.nameEn ?? department.name) : department.name
-            }
-        }
         if acknowledgementLink, let caseRef = event.caseRef, let personID = recipient.personID {
             let token = AcknowledgementToken.sign(
                 caseNumber: caseRef, personID: personID,
@@ -211,6 +165,39 @@ public struct NotifierEngine: Sendable {
             context["ackLink"] = settings.acknowledgementLink(token: token)
         }
         return try templates.render(template, language: recipient.language, context: context)
+    }
+
+    /// The names of an event's section and department, in the recipient's language.
+    struct UnitNames: Sendable, Hashable {
+        var section: String?
+        var department: String?
+    }
+
+    func unitNames(sectionCode: String?, english: Bool, on connection: PostgresConnection) throws -> UnitNames {
+        guard let code = sectionCode, let section = try directory.section(code: code, on: connection) else { return UnitNames() }
+        let department = try directory.department(code: section.departmentCode, on: connection)
+        return UnitNames(
+            section: english ? (section.nameEn ?? section.name) : section.name,
+            department: department.map { english ? ($0.nameEn ?? $0.name) : $0.name })
+    }
+
+    /// What every template sees of an event.
+    static func templateContext(_ event: StoredEvent, recipientName: String, units: UnitNames) -> [String: Any] {
+        var context: [String: Any] = [
+            "event": event.context.mapValues(\.mustacheValue),
+            "type": event.typeKey,
+            "eventId": event.id,
+            "source": event.source,
+            "time": Self.localTime(event.time),
+            "recipientName": recipientName,
+            "reminder": false,
+            "reminderNumber": 0,
+            "restricted": event.classification == DataClassification.restricted.rawValue,
+        ]
+        if let severity = event.severity { context["severity"] = severity }
+        if let section = units.section { context["sectionName"] = section }
+        if let department = units.department { context["departmentName"] = department }
+        return context
     }
 
     static func localTime(_ date: Date) -> String {
@@ -266,6 +253,45 @@ public struct NotifierEngine: Sendable {
         logger.info("case acknowledged; reminders stopped", metadata: ["notifier.case": "\(refs.first ?? "")", "notifier.acknowledged": "\(acknowledged.count)"])
     }
 
+    /// `incident.case-merged.v1` (issue #16): the merged case's reports belong to the survivor
+    /// now, whose own notifications go on reminding; the merged case's reminders stop as an
+    /// acknowledgement would stop them, with a log line naming the survivor. Its rows keep their
+    /// state (the case was merged, not acknowledged), but none of them repeats again.
+    func caseMerged(_ event: NotifierEvent, now: Date, on connection: PostgresConnection, logger: Logger) throws {
+        guard let caseNumber = event.caseNumber else { return }
+        let survivor = event.attributes["survivorCaseNumber"] ?? "?"
+        let events = ledger.table("events")
+        let refs = [caseNumber] + (try connection.query(
+            "SELECT DISTINCT intake_id FROM \(unescaped: events) WHERE case_number = \(caseNumber) AND intake_id IS NOT NULL"
+        ).rows.map { try $0.decode("intake_id", as: String.self) })
+        // repeats_left = 0 also keeps a row that is being sent right now from scheduling its
+        // first reminder when the send is recorded.
+        let stopped = try connection.query(
+            """
+            UPDATE \(unescaped: ledger.table("notifications")) SET repeats_left = 0,
+                state = CASE WHEN state = 'queued' AND sequence > 0 THEN 'cancelled' ELSE state END, updated_at = \(now)
+            WHERE state IN ('queued', 'sending', 'sent')
+                AND ((repeats_left > 0 AND repeat_interval_s IS NOT NULL) OR (state = 'queued' AND sequence > 0)) AND event_key IN (
+                SELECT event_key FROM \(unescaped: events) WHERE case_number = ANY(\(refs)::text[]) OR intake_id = ANY(\(refs)::text[]))
+            RETURNING id, state
+            """
+        ).rows.map { (id: try $0.decode("id", as: Int64.self), state: try $0.decode("state", as: String.self)) }
+        guard !stopped.isEmpty else { return }
+        try ledger.log(
+            stopped.map { row in
+                NotificationLedger.LogEntry(
+                    notificationID: row.id, state: row.state, attempt: 0,
+                    detail: row.state == "cancelled"
+                        ? "reminder not needed: case \(caseNumber) merged into \(survivor)" : "reminders stopped: case \(caseNumber) merged into \(survivor)")
+            }, at: now, on: connection)
+        let ids = stopped.map { String($0.id) }
+        _ = try DurableTimers.cancel(kind: Self.repeatTimer, keys: ids, on: connection, schema: schema)
+        _ = try DurableTimers.cancel(kind: Self.deliverTimer, keys: stopped.filter { $0.state == "cancelled" }.map { String($0.id) }, on: connection, schema: schema)
+        logger.info(
+            "case merged; its reminders stopped",
+            metadata: ["notifier.case": "\(caseNumber)", "notifier.survivor": "\(survivor)", "notifier.stopped": "\(stopped.count)"])
+    }
+
     // MARK: Timers
 
     /// `notifier.deliver`: hands a queued row to the send worker.
@@ -291,7 +317,7 @@ public struct NotifierEngine: Sendable {
         let now = context.now
         let rows = try connection.query(
             """
-            SELECT id, subject, body, language, recipient_name, attempts FROM \(unescaped: ledger.table("notifications"))
+            SELECT id, event_key, template, subject, body, language, recipient_name, attempts FROM \(unescaped: ledger.table("notifications"))
             WHERE group_id = \(groupID) AND state = 'queued' ORDER BY id FOR UPDATE
             """
         ).rows
@@ -301,21 +327,33 @@ public struct NotifierEngine: Sendable {
         guard let leader = rows.first else { return }
         let leaderID: Int64 = try leader.decode("id")
         if rows.count > 1 {
-            let items: [[String: Any]] = try rows.map { ["subject": try $0.decode("subject", as: String.self), "body": try $0.decode("body", as: String.self)] }
             let language = Organisation.Language(rawValue: try leader.decode("language")) ?? .ja
-            let message = try templates.render(
-                "_group", language: language,
-                context: ["count": rows.count, "items": items, "recipientName": try leader.decode("recipient_name", as: String.self)])
+            let recipientName: String = try leader.decode("recipient_name")
+            let template: String = try leader.decode("template")
+            let message: RenderedMessage
+            if templates.has("\(template).group"), let last = rows.last,
+                let event = try ledger.eventContext(try last.decode("event_key"), on: connection)
+            {
+                // Issue #16: a storm of updates to one case is one short summary drawn from the
+                // latest event (the case's count, first and last seen, severity now) and the
+                // number of events it stands for, not every body one after the other.
+                var context = Self.templateContext(
+                    event, recipientName: recipientName, units: try unitNames(sectionCode: event.sectionCode, english: language == .en, on: connection))
+                context["count"] = rows.count
+                message = try templates.render("\(template).group", language: language, context: context)
+            } else {
+                let items: [[String: Any]] = try rows.map { ["subject": try $0.decode("subject", as: String.self), "body": try $0.decode("body", as: String.self)] }
+                message = try templates.render("_group", language: language, context: ["count": rows.count, "items": items, "recipientName": recipientName])
+            }
             _ = try connection.query(
                 "UPDATE \(unescaped: ledger.table("notifications")) SET subject = \(message.subject), body = \(message.body) WHERE id = \(leaderID)"
             )
-            for row in rows.dropFirst() {
-                let id: Int64 = try row.decode("id")
-                _ = try connection.query(
-                    "UPDATE \(unescaped: ledger.table("notifications")) SET state = 'grouped', leader_id = \(leaderID), updated_at = \(now) WHERE id = \(id)"
-                )
-                try ledger.log(id, state: "grouped", attempt: 0, detail: "goes out with notification \(leaderID)", at: now, on: connection)
-            }
+            // One statement and one log batch for the followers, however big the storm was.
+            let followers: [Int64] = try rows.dropFirst().map { try $0.decode("id") }
+            _ = try connection.query(
+                "UPDATE \(unescaped: ledger.table("notifications")) SET state = 'grouped', leader_id = \(leaderID), updated_at = \(now) WHERE id = ANY(\(followers)::bigint[])"
+            )
+            try ledger.log(followers, state: "grouped", attempt: 0, detail: "goes out with notification \(leaderID)", at: now, on: connection)
         }
         try markSending(leaderID, attempt: try leader.decode("attempts", as: Int.self) + 1, now: now, on: connection)
     }
@@ -405,36 +443,71 @@ public struct NotifierEngine: Sendable {
         }
     }
 
-    /// Records a successful send; a stale attempt (another worker took the lease over) changes nothing.
-    func recordSent(_ claim: Claim, now: Date, on connection: PostgresConnection, logger: Logger) throws {
-        let id = claim.notification.id
+    /// Records the successful sends of one round of the worker in a few statements whatever
+    /// their number: the rows, their grouped followers, one delivery-log batch, the reminders.
+    /// A stale attempt (another worker took the lease over) changes nothing.
+    func recordSent(_ claims: [Claim], now: Date, on connection: PostgresConnection, logger: Logger) throws {
+        guard !claims.isEmpty else { return }
         let table = ledger.table("notifications")
-        guard
-            let row = try connection.query(
-                """
-                UPDATE \(unescaped: table) SET state = 'sent', sent_at = \(now), attempts = attempts + 1, lease_until = NULL,
-                    last_error = NULL, last_error_code = NULL, updated_at = \(now)
-                WHERE id = \(id) AND attempt_id = \(claim.attemptID) AND state = 'sending'
-                RETURNING attempts, repeat_interval_s, repeats_left, event_key
-                """
-            ).rows.first
-        else {
-            logger.info("send outcome arrived for a superseded attempt; ignored", metadata: ["notifier.notification": "\(id)"])
-            return
+        let rows = try connection.query(
+            """
+            UPDATE \(unescaped: table) n SET state = 'sent', sent_at = \(now), attempts = n.attempts + 1, lease_until = NULL,
+                last_error = NULL, last_error_code = NULL, updated_at = \(now)
+            FROM unnest(\(claims.map(\.notification.id))::bigint[], \(claims.map(\.attemptID))::uuid[]) AS v (id, attempt_id)
+            WHERE n.id = v.id AND n.attempt_id = v.attempt_id AND n.state = 'sending'
+            RETURNING n.id, n.attempts, n.repeat_interval_s, n.repeats_left, n.event_key
+            """
+        ).rows
+        var recorded: [Int64: (attempts: Int, interval: Int?, repeatsLeft: Int, eventKey: String)] = [:]
+        for row in rows {
+            recorded[try row.decode("id")] = (
+                try row.decode("attempts"), try row.decode("repeat_interval_s"), try row.decode("repeats_left"), try row.decode("event_key")
+            )
         }
-        let attempts: Int = try row.decode("attempts")
-        try ledger.log(id, state: "sent", attempt: attempts, detail: "delivered by \(claim.notification.channel.kind.rawValue)", at: now, on: connection)
+        for claim in claims where recorded[claim.notification.id] == nil {
+            logger.info("send outcome arrived for a superseded attempt; ignored", metadata: ["notifier.notification": "\(claim.notification.id)"])
+        }
+        guard !recorded.isEmpty else { return }
+        var entries = claims.compactMap { claim in
+            recorded[claim.notification.id].map {
+                NotificationLedger.LogEntry(
+                    notificationID: claim.notification.id, state: "sent", attempt: $0.attempts, detail: "delivered by \(claim.notification.channel.kind.rawValue)")
+            }
+        }
+        let leaders = Array(recorded.keys)
         let followers = try connection.query(
-            "UPDATE \(unescaped: table) SET state = 'sent', sent_at = \(now), updated_at = \(now) WHERE leader_id = \(id) AND state = 'grouped' RETURNING id"
-        ).rows.map { try $0.decode("id", as: Int64.self) }
-        try ledger.log(followers, state: "sent", attempt: 0, detail: "delivered inside notification \(id)", at: now, on: connection)
-        if let interval = try row.decode("repeat_interval_s", as: Int?.self), try row.decode("repeats_left", as: Int.self) > 0,
-            let event = try ledger.eventContext(try row.decode("event_key"), on: connection), event.caseRef != nil,
-            try !ledger.isAcknowledged(caseRefs: [event.caseNumber, event.intakeID].compactMap { $0 }, on: connection)
-        {
-            try DurableTimers.schedule(
-                kind: Self.repeatTimer, key: String(id), at: now.addingTimeInterval(TimeInterval(interval)), on: connection, schema: schema)
+            "UPDATE \(unescaped: table) SET state = 'sent', sent_at = \(now), updated_at = \(now) WHERE leader_id = ANY(\(leaders)::bigint[]) AND state = 'grouped' RETURNING id, leader_id"
+        ).rows
+        for follower in followers {
+            let leader: Int64 = try follower.decode("leader_id")
+            entries.append(.init(notificationID: try follower.decode("id"), state: "sent", attempt: 0, detail: "delivered inside notification \(leader)"))
         }
+        try ledger.log(entries, at: now, on: connection)
+        // Reminders: rows whose route repeats, while their case is not acknowledged.
+        let repeating = recorded.filter { $0.value.interval != nil && $0.value.repeatsLeft > 0 }
+        guard !repeating.isEmpty else { return }
+        let events = ledger.table("events")
+        var refsByEvent: [String: [String]] = [:]
+        for row in try connection.query(
+            "SELECT event_key, case_number, intake_id FROM \(unescaped: events) WHERE event_key = ANY(\(Array(Set(repeating.values.map(\.eventKey))))::text[])"
+        ).rows {
+            refsByEvent[try row.decode("event_key")] = [try row.decode("case_number", as: String?.self), try row.decode("intake_id", as: String?.self)].compactMap { $0 }
+        }
+        let allRefs = Array(Set(refsByEvent.values.joined()))
+        var acknowledged = Set<String>()
+        if !allRefs.isEmpty {
+            acknowledged = Set(try connection.query(
+                "SELECT case_ref FROM \(unescaped: ledger.table("acknowledged_cases")) WHERE case_ref = ANY(\(allRefs)::text[])"
+            ).rows.map { try $0.decode("case_ref", as: String.self) })
+        }
+        var keys: [String] = []
+        var dueAts: [Date] = []
+        for (id, row) in repeating.sorted(by: { $0.key < $1.key }) {
+            guard let refs = refsByEvent[row.eventKey], !refs.isEmpty, !refs.contains(where: acknowledged.contains), let interval = row.interval else { continue }
+            keys.append(String(id))
+            dueAts.append(now.addingTimeInterval(TimeInterval(interval)))
+        }
+        try DurableTimers.schedule(kind: Self.repeatTimer, keys: keys, at: dueAts, on: connection, schema: schema)
     }
 
     /// Records a failed send: a transient failure retries with back-off and jitter; the last
@@ -540,7 +613,7 @@ public struct NotifierEngine: Sendable {
 
     /// A recipient without any channel: recorded as a failed row, then their deputy or superior
     /// is told instead, and it is announced.
-    private func unreachable(
+    func unreachable(
         _ recipient: NotifierRecipient, event: StoredEvent, route: NotificationRouting.Route, now: Date, on connection: PostgresConnection,
         logger: Logger
     ) throws -> [FailureNotice] {

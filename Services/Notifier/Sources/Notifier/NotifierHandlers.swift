@@ -1,7 +1,9 @@
 public import ServiceRuntime
 
-/// Consumes `notifier.events`: every event, decided by the routing tree.
-public struct NotifierEventHandler: MessageHandler {
+/// Consumes `notifier.events`: every event, decided by the routing tree. The consumer hands over
+/// whole batches (issue #16 item 3); when a batch fails it falls back to ``handle(_:context:)``,
+/// one message at a time, so one bad event never costs its neighbours.
+public struct NotifierEventHandler: BatchMessageHandler {
     public let engine: NotifierEngine
 
     public init(engine: NotifierEngine) {
@@ -10,6 +12,10 @@ public struct NotifierEventHandler: MessageHandler {
 
     public func handle(_ message: IncomingMessage, context: inout TransactionContext) throws {
         try engine.handle(message.envelope, context: &context)
+    }
+
+    public func handleBatch(_ messages: [IncomingMessage], context: inout TransactionContext) throws -> [PermanentFailure?] {
+        try engine.handleBatch(messages.map(\.envelope), context: &context)
     }
 }
 

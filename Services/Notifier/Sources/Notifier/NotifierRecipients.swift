@@ -95,6 +95,15 @@ struct NotifierRecipientResolver: Sendable {
         return recipients
     }
 
+    /// Everything ``resolve(_:event:on:logger:)`` reads of an event, as a key: events with equal
+    /// keys reach the same people, so a batch resolves each receiver once per key.
+    func resolutionKey(_ receiver: NotificationRouting.Receiver, event: NotifierEvent) -> String {
+        let units = (receiver.roles.compactMap(\.unit) + receiver.units).filter { $0.hasPrefix("$") }.map { event.attributes[String($0.dropFirst())] ?? "" }
+        let named = receiver.eventRecipients.map { event.personIDs(at: $0) } ?? []
+        return ([receiver.name, event.attributes["sectionCode"] ?? "", event.attributes["departmentCode"] ?? ""] + units + ["|"] + named)
+            .joined(separator: "\u{1F}")
+    }
+
     /// The people one step above `personID` in the reporting chain of `sectionCode`
     /// (Art. 14, 16-19): whom to tell when a person and their deputy cannot be reached.
     func superiors(of personID: String, sectionCode: String?, on connection: PostgresConnection) throws -> [Organisation.Person] {

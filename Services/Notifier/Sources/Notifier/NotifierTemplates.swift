@@ -18,7 +18,9 @@ public struct RenderedMessage: Sendable, Hashable, Codable {
 /// The message templates (issue #5 item 6): `<name>.<ja|en>.mustache` in one folder, where the
 /// name is the event type's routing key (`incident.reported.v1`) or a route's `template`. The
 /// first line is the subject, the rest (after one blank line) the body. `_group.<lang>.mustache`
-/// wraps several events of one group into one message.
+/// wraps several events of one group into one message, unless `<name>.group.<lang>.mustache`
+/// exists: then a group of that template's events is one summary of the latest of them, with
+/// `count` (issue #16: a storm of updates to one case).
 ///
 /// Templates render plain text (no HTML escaping). Every rendered subject and body passes
 /// ``MyNumberMasking/mask(_:)`` before it leaves (issue #5 item 7).
@@ -73,10 +75,23 @@ public struct NotifierTemplates: Sendable {
                     file: routing.file, line: route.line, column: 1,
                     message: "\(route.path) needs template \(name).\(language.rawValue).mustache in \(directory)"))
             }
+            // A group summary in one language only would tell the others in the wrong one.
+            for (name, route) in needed where templates["\(name).group.\(language.rawValue)"] == nil && has("\(name).group", inAnyOf: Organisation.Language.allCases) {
+                problems.append(.init(
+                    file: routing.file, line: route.line, column: 1,
+                    message: "\(route.path) has a group summary \(name).group in another language: add \(name).group.\(language.rawValue).mustache"))
+            }
         }
         if !problems.isEmpty {
             throw NotifierError(.missingTemplate, detail: "routed events without templates", problems: Array(Set(problems)).sorted { $0.line < $1.line })
         }
+    }
+
+    /// Whether a template `name` exists (in Japanese, the language every message falls back to).
+    public func has(_ name: String) -> Bool { templates["\(name).ja"] != nil }
+
+    private func has(_ name: String, inAnyOf languages: [Organisation.Language]) -> Bool {
+        languages.contains { templates["\(name).\($0.rawValue)"] != nil }
     }
 
     /// Renders `name` in `language`, masked. Throws when the template does not exist.

@@ -1,0 +1,296 @@
+public import Contracts
+import Directory
+import Foundation
+import Logging
+import Postgres
+public import ServiceRuntime
+
+/// The consumer's batch path (issue #16 item 3): a batch of events is routed in memory and
+/// written with a handful of multi-row statements however many notifications it fans out into —
+/// the events, the ledger rows, the delivery log, the group joins and the timers — instead of
+/// a dozen statements per notification. A report fans out into ~20 notifications, so at an
+/// alert storm the per-row statements were what limited the notifier (~75 reports/s).
+extension NotifierEngine {
+    /// One ledger row the batch is about to write.
+    struct PlannedNotification {
+        var event: StoredEvent
+        var route: NotificationRouting.Route
+        var recipient: NotifierRecipient
+        var channel: Organisation.Channel
+        var template: String
+        var message: RenderedMessage
+        var silence: NotifierSilence?
+        /// Joins its group instead of going to the send worker at once.
+        var grouped: Bool
+        /// Set when the row goes to the send worker at once: it is written as `sending`, with no
+        /// `deliver` timer in between (the timer only moved it there, a transaction per row).
+        var attemptID: UUID?
+
+        var state: String { silence != nil ? "silenced" : attemptID != nil ? "sending" : "queued" }
+
+        /// The ledger's unique key at sequence 0, to find the id the insert gave each row.
+        var ledgerKey: String { Self.ledgerKey(event.key, recipient.key, channel.kind.rawValue, channel.address) }
+
+        static func ledgerKey(_ parts: String...) -> String { parts.joined(separator: "\u{1F}") }
+    }
+
+    /// Routes `envelopes` in order and returns, in the same order, nil for each that was applied
+    /// (or had nothing to do) or the ``PermanentFailure`` that dead-letters it; nothing is
+    /// written for a failed one. The consumer calls this for a whole batch (``NotifierEventHandler``);
+    /// anything thrown rolls the batch back and the consumer handles its messages one by one.
+    public func handleBatch(_ envelopes: [RawEnvelope], context: inout TransactionContext) throws -> [PermanentFailure?] {
+        var failures = [PermanentFailure?](repeating: nil, count: envelopes.count)
+        var events: [NotifierEvent] = []
+        var keys = Set<String>()
+        for (index, envelope) in envelopes.enumerated() {
+            do {
+                let event = try NotifierEvent(envelope: envelope, restrictedFields: routing.restrictedFields)
+                if keys.insert(event.key).inserted { events.append(event) }
+            } catch {
+                failures[index] = PermanentFailure(code: "invalid-data", reason: "the event's data is not JSON: \(error)")
+            }
+        }
+        let connection = context.connection
+        let now = context.now
+        let logger = context.logger
+        // Acknowledgements and merges change rows that earlier events made; they are rare, so
+        // one at a time, before this batch's own rows (which are not sent yet either way).
+        for event in events {
+            switch event.typeKey {
+            case "incident.acknowledged.v1": try acknowledge(event, now: now, on: connection, logger: logger)
+            case MessageTypes.incidentCaseMerged.routingKey: try caseMerged(event, now: now, on: connection, logger: logger)
+            default: break
+            }
+        }
+        // An unrouted event that ties a case number to an intake id is kept (without context):
+        // acknowledgements name the case, earlier notifications the intake id.
+        let routed: [(event: NotifierEvent, matches: [NotificationRouting.Match])] = events.compactMap { event in
+            let matches = routing.matches(event.attributes)
+            guard !matches.isEmpty || (event.caseNumber != nil && event.intakeID != nil) else {
+                logger.debug("no route for the event", metadata: ["notifier.event": "\(event.key)"])
+                return nil
+            }
+            return (event, matches)
+        }
+        guard !routed.isEmpty else { return failures }
+        let inserted = try insertEvents(routed, now: now, on: connection)
+        // Issue #5 item 4: the same event (source + id) again is a no-op, even past the inbox.
+        for (event, _) in routed where !inserted.contains(event.key) {
+            logger.info("event already notified; nothing sent again", metadata: ["notifier.event": "\(event.key)"])
+        }
+        let fresh = routed.filter { inserted.contains($0.event.key) && !$0.matches.isEmpty }
+        guard !fresh.isEmpty else { return failures }
+
+        let silences = try ledger.activeSilences(now: now, on: connection)
+        var lookups = DirectoryLookups()
+        var planned: [PlannedNotification] = []
+        var unreachable: [(recipient: NotifierRecipient, event: StoredEvent, route: NotificationRouting.Route)] = []
+        for (event, matches) in fresh {
+            let stored = StoredEvent(event: event)
+            // The engine tells each recipient once per event, whichever routes name them.
+            var seen = Set<String>()
+            for match in matches {
+                let recipients = try lookups.recipients(match.receiver, event: event, resolver: resolver, on: connection, logger: logger)
+                if recipients.isEmpty {
+                    logger.error("a route matched but its receiver reaches nobody", metadata: ["notifier.route": "\(match.route.path)", "notifier.receiver": "\(match.receiver.name)"])
+                }
+                for recipient in recipients where seen.insert(recipient.key).inserted {
+                    guard let channel = recipient.channels.first else {
+                        // Never silently skipped: nobody to send to is a failure, with its fallback.
+                        unreachable.append((recipient, stored, match.route))
+                        continue
+                    }
+                    planned.append(try plan(stored, route: match.route, recipient: recipient, channel: channel, silences: silences, lookups: &lookups, now: now, on: connection))
+                }
+            }
+        }
+        try write(planned, now: now, on: connection, logger: logger)
+        for item in unreachable {
+            try context.announce(try self.unreachable(item.recipient, event: item.event, route: item.route, now: now, on: connection, logger: logger))
+        }
+        return failures
+    }
+
+    /// Inserts the events in one statement; returns the keys that were new (the others were
+    /// notified before and are skipped).
+    private func insertEvents(_ routed: [(event: NotifierEvent, matches: [NotificationRouting.Match])], now: Date, on connection: PostgresConnection) throws -> Set<String> {
+        let rows: [JSONValue] = routed.map { event, matches in
+            .object([
+                "event_key": .string(event.key), "event_source": .string(event.source), "event_id": .string(event.id), "event_type": .string(event.type),
+                "event_time": .timestamp(event.time), "classification": .string(event.classification.rawValue), "correlation_id": .text(event.correlationID),
+                "case_number": .text(event.caseNumber), "intake_id": .text(event.intakeID), "severity": .int(event.severity),
+                "section_code": .text(event.sectionCode), "attributes": .object(event.attributes.mapValues { .string($0) }),
+                "context": .object(matches.isEmpty ? [:] : event.context),
+            ])
+        }
+        let table = ledger.table("events")
+        let columns = "event_key, event_source, event_id, event_type, event_time, classification, correlation_id, case_number, intake_id, severity, section_code, attributes, context"
+        // json_populate_recordset turns each member into its column's type (timestamptz, jsonb),
+        // as the hash-chained ledgers do: one statement for the batch, whatever its size.
+        return Set(try connection.query(
+            """
+            INSERT INTO \(unescaped: table) (\(unescaped: columns))
+            SELECT \(unescaped: columns) FROM json_populate_recordset(NULL::\(unescaped: table), \(JSONValue.array(rows).jsonString(pretty: false))::json)
+            ON CONFLICT DO NOTHING
+            RETURNING event_key
+            """
+        ).rows.map { try $0.decode("event_key", as: String.self) })
+    }
+
+    /// Decides one row in memory: silenced, grouped or sent at once, and its rendered message.
+    private func plan(
+        _ event: StoredEvent, route: NotificationRouting.Route, recipient: NotifierRecipient, channel: Organisation.Channel,
+        silences: [NotifierSilence], lookups: inout DirectoryLookups, now: Date, on connection: PostgresConnection
+    ) throws -> PlannedNotification {
+        var attributes = event.attributes
+        attributes["recipient"] = recipient.personID ?? recipient.key
+        attributes["channel"] = channel.kind.rawValue
+        attributes["route"] = route.path
+        let severity1 = event.severity == 1
+        let silence = silences.first { $0.mutes(attributes, severity1: severity1, at: now) }
+        let template = route.template ?? event.typeKey
+        let units = try lookups.unitNames(sectionCode: event.sectionCode, english: recipient.language == .en, engine: self, on: connection)
+        let message = try render(
+            event, template: template, recipient: recipient, sequence: 0, onBehalfOfName: nil, acknowledgementLink: route.acknowledge, units: units)
+        // Issue #5 item 5: severity-1 is never grouped away without the route's explicit flag.
+        let grouped = silence == nil && !route.groupBy.isEmpty && (!severity1 || route.groupSeverity1)
+        return PlannedNotification(
+            event: event, route: route, recipient: recipient, channel: channel, template: template, message: message, silence: silence,
+            grouped: grouped, attemptID: silence == nil && !grouped ? UUID() : nil)
+    }
+
+    /// Writes the planned rows: one insert, one delivery-log batch, the group joins in three
+    /// statements and their timers in one.
+    private func write(_ planned: [PlannedNotification], now: Date, on connection: PostgresConnection, logger: Logger) throws {
+        guard !planned.isEmpty else { return }
+        let rows: [JSONValue] = planned.map { row in
+            .object([
+                "event_key": .string(row.event.key), "route": .string(row.route.path), "recipient": .string(row.recipient.key),
+                "recipient_name": .string(row.recipient.name), "reason": "route", "channel_kind": .string(row.channel.kind.rawValue),
+                "channel_address": .string(row.channel.address), "channel_format": .text(row.channel.format?.rawValue), "channel_index": 0,
+                "language": .string(row.recipient.language.rawValue), "sequence": 0, "state": .string(row.state),
+                "silence_id": .text(row.silence?.id.uuidString.lowercased()),
+                "repeat_interval_s": .int(row.route.repeatInterval.map { Int($0.secondsValue) }), "repeats_left": .int(row.route.maxRepeats),
+                "template": .string(row.template), "ack_link": .bool(row.route.acknowledge), "subject": .string(row.message.subject),
+                "body": .string(row.message.body), "attempt_id": .text(row.attemptID?.uuidString.lowercased()),
+                "created_at": .timestamp(now), "updated_at": .timestamp(now),
+            ])
+        }
+        let table = ledger.table("notifications")
+        let columns = """
+            event_key, route, recipient, recipient_name, reason, channel_kind, channel_address, channel_format, channel_index, language,
+            sequence, state, silence_id, repeat_interval_s, repeats_left, template, ack_link, subject, body, attempt_id, created_at, updated_at
+            """
+        var ids: [String: Int64] = [:]
+        for row in try connection.query(
+            """
+            INSERT INTO \(unescaped: table) (\(unescaped: columns))
+            SELECT \(unescaped: columns) FROM json_populate_recordset(NULL::\(unescaped: table), \(JSONValue.array(rows).jsonString(pretty: false))::json)
+            ON CONFLICT DO NOTHING
+            RETURNING id, event_key, recipient, channel_kind, channel_address
+            """
+        ).rows {
+            let key = PlannedNotification.ledgerKey(
+                try row.decode("event_key"), try row.decode("recipient"), try row.decode("channel_kind"), try row.decode("channel_address"))
+            ids[key] = try row.decode("id")
+        }
+        let written = planned.compactMap { row in ids[row.ledgerKey].map { (id: $0, row: row) } }
+
+        var entries: [NotificationLedger.LogEntry] = []
+        entries.reserveCapacity(written.count * 2)
+        for (id, row) in written {
+            if let silence = row.silence {
+                entries.append(.init(notificationID: id, state: "silenced", attempt: 0, detail: "silence \(silence.id.lowercasedString): \(silence.reason)"))
+                continue
+            }
+            entries.append(.init(notificationID: id, state: "queued", attempt: 0, detail: "route via \(row.route.path)"))
+            if row.attemptID != nil {
+                entries.append(.init(notificationID: id, state: "sending", attempt: 1, detail: "handed to the send worker"))
+            }
+        }
+        try ledger.log(entries, at: now, on: connection)
+        let silenced = written.filter { $0.row.silence != nil }.count
+        if silenced > 0 { logger.info("notifications silenced", metadata: ["notifier.silenced": "\(silenced)"]) }
+
+        let joining = written.filter { $0.row.grouped }
+        guard !joining.isEmpty else { return }
+        var members: [String: [(id: Int64, row: PlannedNotification)]] = [:]
+        for item in joining {
+            members[Self.groupKey(route: item.row.route, event: item.row.event, recipient: item.row.recipient, channel: item.row.channel), default: []].append(item)
+        }
+        // Sorted, so two consumers joining the same groups take their locks in the same order.
+        let groupKeys = members.keys.sorted()
+        let groups = ledger.table("groups")
+        _ = try connection.query(
+            """
+            INSERT INTO \(unescaped: groups) (group_key, waiting)
+            SELECT key, false FROM unnest(\(groupKeys)::text[]) AS key ORDER BY key
+            ON CONFLICT DO NOTHING
+            """
+        )
+        let found = try connection.query(
+            "SELECT id, group_key, waiting, last_flush_at FROM \(unescaped: groups) WHERE group_key = ANY(\(groupKeys)::text[]) ORDER BY id FOR UPDATE"
+        ).rows
+        var notificationIDs: [Int64] = []
+        var groupIDs: [Int64] = []
+        var flushGroups: [Int64] = []
+        var flushTimes: [Date] = []
+        for group in found {
+            let key: String = try group.decode("group_key")
+            let id: Int64 = try group.decode("id")
+            guard let items = members[key] else { continue }
+            for item in items {
+                notificationIDs.append(item.id)
+                groupIDs.append(id)
+            }
+            // A group already waiting flushes with these rows in it; otherwise it starts waiting.
+            if try !group.decode("waiting", as: Bool.self) {
+                flushGroups.append(id)
+                flushTimes.append(Self.flushAt(route: items[0].row.route, lastFlush: try group.decode("last_flush_at", as: Date?.self), now: now))
+            }
+        }
+        guard notificationIDs.count == joining.count else {
+            throw NotifierError(.invalidState, detail: "\(joining.count - notificationIDs.count) group(s) vanished while joining")
+        }
+        _ = try connection.query(
+            """
+            UPDATE \(unescaped: ledger.table("notifications")) n SET group_id = v.group_id
+            FROM unnest(\(notificationIDs)::bigint[], \(groupIDs)::bigint[]) AS v (id, group_id) WHERE n.id = v.id
+            """
+        )
+        guard !flushGroups.isEmpty else { return }
+        _ = try connection.query(
+            """
+            UPDATE \(unescaped: groups) g SET waiting = true, flush_at = v.flush_at
+            FROM unnest(\(flushGroups)::bigint[], \(flushTimes)::timestamptz[]) AS v (id, flush_at) WHERE g.id = v.id
+            """
+        )
+        try DurableTimers.schedule(kind: Self.groupTimer, keys: flushGroups.map(String.init), at: flushTimes, on: connection, schema: schema)
+    }
+}
+
+/// What one batch looks up in the directory, once each: whom a receiver reaches for the
+/// attributes it depends on, and the names of a section and its department.
+struct DirectoryLookups {
+    private var recipients: [String: [NotifierRecipient]] = [:]
+    private var units: [String: NotifierEngine.UnitNames] = [:]
+
+    mutating func recipients(
+        _ receiver: NotificationRouting.Receiver, event: NotifierEvent, resolver: NotifierRecipientResolver, on connection: PostgresConnection,
+        logger: Logger
+    ) throws -> [NotifierRecipient] {
+        let key = resolver.resolutionKey(receiver, event: event)
+        if let known = recipients[key] { return known }
+        let found = try resolver.resolve(receiver, event: event, on: connection, logger: logger)
+        recipients[key] = found
+        return found
+    }
+
+    mutating func unitNames(sectionCode: String?, english: Bool, engine: NotifierEngine, on connection: PostgresConnection) throws -> NotifierEngine.UnitNames {
+        let key = "\(sectionCode ?? "")|\(english)"
+        if let known = units[key] { return known }
+        let found = try engine.unitNames(sectionCode: sectionCode, english: english, on: connection)
+        units[key] = found
+        return found
+    }
+}

@@ -1,0 +1,219 @@
+import Acknowledgement
+import Contracts
+import Foundation
+import ISMSTesting
+import Postgres
+import PostgresMigrations
+@testable import Notifier
+import ServiceRuntime
+import Testing
+
+/// Issue #16 with the shipped routing file: the chain is told per case, a storm of reports that
+/// join one case is one update per person per group interval, and the consumer's batch path.
+/// Against a real SMTP sink and webhook receiver on loopback and the real PostgreSQL.
+@Suite("Notifications per case", .serialized, .tags(.integration), .needsTestServers)
+struct CaseNotificationTests {
+    static func mail(_ id: String) -> String { "\(id)@ward.test" }
+    static let chain = ["staff-a", "chief-a", "dept-head-a", "gsm", "csirt-lead"]
+    static let hookSecret = "whsec_aG9vaw=="
+
+    /// The shipped routes, with CSIRT's hook pointed at the test receiver.
+    static func shippedRoutes(hook: HelperProcess) throws -> String {
+        let text = try String(contentsOf: NotifierFixture.repository.appendingPathComponent("deploy/config/notification-routes.yaml"), encoding: .utf8)
+        #expect(text.contains("http://127.0.0.1:8090/hooks/csirt"))
+        return text.replacingOccurrences(of: "http://127.0.0.1:8090/hooks/csirt", with: "http://127.0.0.1:\(hook.port)/hooks/csirt")
+    }
+
+    static func fixture(smtp: HelperProcess, hook: HelperProcess) async throws -> NotifierFixture {
+        try await NotifierFixture.make(
+            routes: try shippedRoutes(hook: hook), organisation: NotifierFixture.organisation(mail: mail), smtpPort: smtp.port,
+            environment: ["ISMS_NOTIFIER_CSIRT_WEBHOOK_SECRET": hookSecret])
+    }
+
+    func timers(_ kind: String, _ fixture: NotifierFixture) async throws -> Int {
+        try await fixture.pool.query(
+            "SELECT count(*) AS n FROM \(unescaped: Migrator.quoted(fixture.schema)).timers WHERE kind = \(kind)"
+        ).rows.first?.decode("n", as: Int.self) ?? -1
+    }
+
+    @Test("a report is not notified; its case's opening reaches the chain with a link that names the case")
+    func caseOpenedReachesTheChain() async throws {
+        let smtp = try HelperProcess(script: "smtp_sink.py", arguments: [])
+        defer { smtp.stop() }
+        let hook = try HelperProcess(script: "webhook_receiver.py", arguments: ["--secret", Self.hookSecret])
+        defer { hook.stop() }
+        let fixture = try await Self.fixture(smtp: smtp, hook: hook)
+        defer { Task { await fixture.tearDown() } }
+
+        let intakeID = UUID().uuidString.lowercased()
+        try await fixture.receive(TestEvents.reported(extra: ["intakeId": .string(intakeID)]))
+        fixture.clock.advance(by: 31)
+        try await fixture.drain()
+        #expect(try await fixture.records().isEmpty)
+        #expect(smtp.files().isEmpty)
+
+        try await fixture.receive(TestEvents.caseOpened(caseNumber: "INC-2026-000007", intakeID: intakeID))
+        // The chain's route groups a section's burst of new cases for 30 s.
+        fixture.clock.advance(by: 31)
+        try await fixture.drain()
+        let mails = try smtp.files().map(SunkMail.init(url:))
+        #expect(Set(mails.map(\.recipients)) == Set(Self.chain.map(Self.mail)))
+        #expect(mails.count == Self.chain.count)
+        let staff = try #require(mails.first { $0.recipients == Self.mail("staff-a") })
+        #expect(staff.subject.contains("INC-2026-000007") && staff.subject.contains("重大度2") && staff.body.contains("総務課"))
+        let link = try #require(staff.body.split(separator: "\n").first { $0.contains("/v1/acknowledgements/") })
+        let token = String(link.split(separator: "/").last!).trimmingCharacters(in: .whitespacesAndNewlines)
+        let verified = try #require(AcknowledgementToken.verify(token, secret: "dev-ack-secret", now: Date()))
+        #expect(verified.caseNumber == "INC-2026-000007" && verified.personID == "staff-a")
+        let chief = try #require(mails.first { $0.recipients == Self.mail("chief-a") })
+        #expect(chief.subject.contains("Security incident, severity 2"))
+        #expect(hook.files().count == 1)
+        let records = try await fixture.records()
+        #expect(records.count == Self.chain.count + 1 && records.allSatisfy { $0.state == "sent" && $0.eventType == MessageTypes.incidentCaseOpened.wireName })
+    }
+
+    @Test("a storm of reports joining one case: a ledger row per event and recipient, one message per person per group interval")
+    func stormIsOneUpdatePerInterval() async throws {
+        let smtp = try HelperProcess(script: "smtp_sink.py", arguments: [])
+        defer { smtp.stop() }
+        let hook = try HelperProcess(script: "webhook_receiver.py", arguments: ["--secret", Self.hookSecret])
+        defer { hook.stop() }
+        let fixture = try await Self.fixture(smtp: smtp, hook: hook)
+        defer { Task { await fixture.tearDown() } }
+        let recipients = Self.chain.count + 1
+
+        // 30 attaches in three consumer batches, within the 1 minute group wait.
+        for batch in 0..<3 {
+            let events = (1...10).map { TestEvents.reportAttached(reportCount: 1 + batch * 10 + $0) }
+            #expect(try await fixture.receiveBatch(events).allSatisfy { $0 == nil })
+            fixture.clock.advance(by: 10)
+            try await fixture.drain()
+        }
+        #expect(smtp.files().isEmpty && hook.files().isEmpty)
+        var records = try await fixture.records()
+        #expect(records.count == 30 * recipients)
+        #expect(Set(records.map { "\($0.eventKey)|\($0.recipient)|\($0.channelKind)" }).count == 30 * recipients)
+
+        fixture.clock.advance(by: 31)  // 61 s after the first
+        try await fixture.drain()
+        var mails = try smtp.files().map(SunkMail.init(url:))
+        #expect(mails.count == Self.chain.count && Set(mails.map(\.recipients)).count == Self.chain.count)
+        #expect(hook.files().count == 1)
+        let staff = try #require(mails.first { $0.recipients == Self.mail("staff-a") })
+        #expect(staff.subject.contains("INC-2026-000001") && staff.subject.contains("報告 30 件追加") && staff.subject.contains("計31件"))
+        #expect(staff.body.contains("最初の報告: 2026-12-01T09:00:00.000+09:00") && staff.body.contains("最新の報告: 2026-12-01T09:31:00.000+09:00"))
+        let chief = try #require(mails.first { $0.recipients == Self.mail("chief-a") })
+        #expect(chief.subject.contains("30 reports added to INC-2026-000001"))
+        records = try await fixture.records()
+        #expect(records.allSatisfy { $0.state == "sent" })
+        #expect(records.filter { $0.leaderID == nil }.count == recipients)
+
+        // More attaches within the group interval wait for it: nothing at the group wait.
+        #expect(try await fixture.receiveBatch((32...36).map { TestEvents.reportAttached(reportCount: $0) }).allSatisfy { $0 == nil })
+        fixture.clock.advance(by: 61)
+        try await fixture.drain()
+        #expect(smtp.files().count == Self.chain.count)
+        fixture.clock.advance(by: 240)  // 5 min after the first message
+        try await fixture.drain()
+        mails = try smtp.files().map(SunkMail.init(url:))
+        #expect(mails.count == 2 * Self.chain.count && hook.files().count == 2)
+        #expect(mails.filter { $0.recipients == Self.mail("staff-a") }.last?.subject.contains("報告 5 件追加") == true)
+        #expect(try await fixture.records().count == 35 * recipients)
+    }
+
+    @Test("a report that raises the case to severity 1 goes out at once; other attaches to it stay grouped")
+    func severityRaisedToOneGoesAtOnce() async throws {
+        let smtp = try HelperProcess(script: "smtp_sink.py", arguments: [])
+        defer { smtp.stop() }
+        let hook = try HelperProcess(script: "webhook_receiver.py", arguments: ["--secret", Self.hookSecret])
+        defer { hook.stop() }
+        let fixture = try await Self.fixture(smtp: smtp, hook: hook)
+        defer { Task { await fixture.tearDown() } }
+
+        let failures = try await fixture.receiveBatch([
+            TestEvents.reportAttached(reportCount: 2, severity: 2, previousSeverity: 2),
+            TestEvents.reportAttached(reportCount: 3, severity: 1, previousSeverity: 2),
+            TestEvents.reportAttached(reportCount: 4, severity: 1, previousSeverity: 1),
+        ])
+        #expect(failures.allSatisfy { $0 == nil })
+        try await fixture.drain()
+        let mails = try smtp.files().map(SunkMail.init(url:))
+        #expect(mails.count == Self.chain.count && hook.files().count == 1)
+        #expect(mails.allSatisfy { $0.subject.contains("INC-2026-000001") })
+        let staff = try #require(mails.first { $0.recipients == Self.mail("staff-a") })
+        #expect(staff.subject.hasPrefix("【重大度引き上げ】") && staff.subject.contains("計3件") && staff.body.contains("2 から引き上げ"))
+        // The two others (one of them on a case already at severity 1) wait for the group.
+        fixture.clock.advance(by: 61)
+        try await fixture.drain()
+        let later = try smtp.files().map(SunkMail.init(url:))
+        #expect(later.count == 2 * Self.chain.count)
+        #expect(later.filter { $0.recipients == Self.mail("staff-a") }.last?.subject.contains("報告 2 件追加") == true)
+    }
+
+    @Test("a batch with a poison event dead-letters only that one; the batch again writes nothing twice")
+    func poisonInABatch() async throws {
+        let smtp = try HelperProcess(script: "smtp_sink.py", arguments: [])
+        defer { smtp.stop() }
+        let hook = try HelperProcess(script: "webhook_receiver.py", arguments: ["--secret", Self.hookSecret])
+        defer { hook.stop() }
+        let fixture = try await Self.fixture(smtp: smtp, hook: hook)
+        defer { Task { await fixture.tearDown() } }
+        let poison = RawEnvelope(
+            source: ServiceName.csirtTriage.source, type: MessageTypes.incidentCaseOpened.wireName, dataClassification: .confidential,
+            data: Array("{not json".utf8))
+        let batch = [
+            TestEvents.caseOpened(caseNumber: "INC-2026-000011", severity: 1), poison, TestEvents.reportAttached(reportCount: 2),
+            TestEvents.caseOpened(caseNumber: "INC-2026-000012", severity: 3),
+        ]
+        let failures = try await fixture.receiveBatch(batch)
+        #expect(failures.map { $0?.code } == [nil, "invalid-data", nil, nil])
+        let records = try await fixture.records()
+        #expect(records.count == 3 * (Self.chain.count + 1))
+        #expect(Set(records.map(\.eventKey)) == Set([batch[0], batch[2], batch[3]].map(\.deduplicationKey)))
+        let entries = try await fixture.logEntries()
+        // Severity 1 went to the send worker at once: written as sending, logged queued then sending.
+        #expect(records.filter { $0.eventKey == batch[0].deduplicationKey }.allSatisfy { $0.state == "sending" })
+        #expect(entries == records.count + records.filter { $0.state == "sending" }.count)
+
+        // Redelivered past the inbox (a replay): nothing is written again, nothing fails.
+        #expect(try await fixture.receiveBatch(batch.filter { $0.id != poison.id }).allSatisfy { $0 == nil })
+        #expect(try await fixture.records().count == records.count)
+        #expect(try await fixture.logEntries() == entries)
+        try await fixture.drain()
+        #expect(smtp.files().count == Self.chain.count)  // only the severity-1 case so far
+        let check = try await fixture.pool.withConnection { connection in try NotifierOperations(schema: fixture.schema).verifyDeliveryLog(on: connection) }
+        #expect(check.firstBroken == nil)
+    }
+
+    @Test("merging a case stops its reminders, with a log line naming the survivor")
+    func caseMergedStopsReminders() async throws {
+        let smtp = try HelperProcess(script: "smtp_sink.py", arguments: [])
+        defer { smtp.stop() }
+        let hook = try HelperProcess(script: "webhook_receiver.py", arguments: ["--secret", Self.hookSecret])
+        defer { hook.stop() }
+        let fixture = try await Self.fixture(smtp: smtp, hook: hook)
+        defer { Task { await fixture.tearDown() } }
+
+        try await fixture.receive(TestEvents.caseOpened(caseNumber: "INC-2026-000021", severity: 1))
+        try await fixture.receive(TestEvents.caseOpened(caseNumber: "INC-2026-000022", severity: 1))
+        try await fixture.drain()
+        #expect(smtp.files().count == 2 * Self.chain.count)
+        // The chain's route reminds every 4 h until the case is acknowledged.
+        #expect(try await timers(NotifierEngine.repeatTimer, fixture) == 2 * Self.chain.count)
+        fixture.clock.advance(by: 4 * 3600 + 1)
+        try await fixture.drain()
+        #expect(smtp.files().count == 4 * Self.chain.count)
+
+        try await fixture.receive(TestEvents.caseMerged("INC-2026-000021", into: "INC-2026-000022"))
+        #expect(try await timers(NotifierEngine.repeatTimer, fixture) == Self.chain.count)
+        #expect(try await fixture.logEntries(containing: "case INC-2026-000021 merged into INC-2026-000022") == 2 * Self.chain.count)
+        fixture.clock.advance(by: 4 * 3600 + 1)
+        try await fixture.drain()
+        // Only the survivor reminded again.
+        let mails = try smtp.files().map(SunkMail.init(url:))
+        #expect(mails.count == 5 * Self.chain.count)
+        #expect(mails.suffix(Self.chain.count).allSatisfy { $0.subject.contains("INC-2026-000022") && ($0.subject.contains("再通知 2") || $0.subject.contains("Reminder 2")) })
+        let merged = try await fixture.records().filter { $0.subject.contains("INC-2026-000021") }
+        #expect(merged.count == 2 * Self.chain.count + 1 && merged.allSatisfy { $0.state == "sent" })
+    }
+}
