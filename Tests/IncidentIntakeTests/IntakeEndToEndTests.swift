@@ -260,6 +260,13 @@ import Testing
         let malformed = try await post(Array("{not json".utf8), token: sectionToken)
         #expect(malformed.status == 400)
 
+        // A member name with a NUL (schemathesis found this one): refused with its pointer, and
+        // the refusal is recorded although jsonb cannot hold a NUL.
+        let nulKey = try await post(
+            Array(String(decoding: Self.report(reportID: reportID), as: UTF8.self).replacingOccurrences(of: "\"sectionCode\"", with: "\"\\u0000\u{10FFFF}\":1,\"sectionCode\"").utf8),
+            token: sectionToken)
+        #expect(nulKey.status == 422)
+
         #expect(try await post(Self.report(reportID: reportID), token: nil).status == 401)
         #expect(try await post(Self.report(reportID: reportID), token: "isms_forged").status == 401)
         #expect(try await storedReports(reportID: reportID).isEmpty)

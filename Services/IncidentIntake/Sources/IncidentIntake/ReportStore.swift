@@ -110,10 +110,20 @@ enum ReportStore {
             INSERT INTO intake.rejections (producer, report_id, errors)
             SELECT producer, report_id, errors::jsonb
             FROM unnest(\(rejections.map(\.producer))::text[], \(rejections.map(\.rejection.reportID))::uuid[],
-                        \(rejections.map { PostgresJSON($0.rejection.errors) })::text[]) WITH ORDINALITY AS j (producer, report_id, errors, position)
+                        \(rejections.map { PostgresJSON($0.rejection.errors.map(Self.storable)) })::text[]) WITH ORDINALITY AS j (producer, report_id, errors, position)
             ORDER BY position
             """
         )
+    }
+
+    /// A refusal as `jsonb` can hold it: a member name the producer sent may carry a NUL, which
+    /// the error's pointer and message repeat, and PostgreSQL refuses `\u0000` in `jsonb` (the
+    /// producer's answer keeps the name as sent; the record shows U+FFFD in its place).
+    static func storable(_ error: IncidentReportRejected.FieldError) -> IncidentReportRejected.FieldError {
+        var error = error
+        error.field = error.field.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")
+        error.message = error.message.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")
+        return error
     }
 
     /// A stored report as its producer may see it (masked).
