@@ -67,6 +67,21 @@ import Testing
         #expect(!merged.contains(#"id="merge-form""#))
     }
 
+    @Test func aCaseRowCountsItsReportsOnlyWhenThereAreSeveralAndTheCaseIsNotMerged() throws {
+        func row(_ state: String, _ count: Int?) throws -> Any? {
+            let json = """
+                {"caseNumber":"INC-2026-000001","state":"\(state)","severity":2,"sectionCode":"s","departmentCode":"d","category":"malware",
+                 "title":"t","knownAt":"2026-12-05T01:00:00.000Z","openedAt":"2026-12-05T01:00:00.000Z"\(count.map { ",\"reportCount\":\($0)" } ?? "")}
+                """
+            let summary = try JSONDecoder().decode(CaseSummaryView.self, from: Data(json.utf8))
+            return WebConsole.caseRow(summary, .ja)["reportCount"]
+        }
+        #expect(try row("reported", 37) as? Int == 37)
+        #expect(try row("reported", 1) is NSNull)
+        #expect(try row("reported", nil) is NSNull)
+        #expect(try row("merged", 37) is NSNull)
+    }
+
     @Test func aStormIsOneRowWithItsCount() async throws {
         let row: [String: Any] = ["caseNumber": "INC-2026-000009", "severity": 2, "state": "reported", "stateLabel": "x", "title": "t", "reportCount": 37]
         let single: [String: Any] = ["caseNumber": "INC-2026-000010", "severity": 2, "state": "reported", "stateLabel": "x", "title": "t", "reportCount": NSNull()]

@@ -98,7 +98,7 @@ extension WebConsole {
             .filter { ["reported", "triaged"].contains($0.state) }
             .sorted { ($0.severity, $0.openedAt, $0.caseNumber) < ($1.severity, $1.openedAt, $1.caseNumber) }
         return waiting.map { summary in
-            var row = caseRow(summary, language)
+            var row = Self.caseRow(summary, language)
             row["age"] = ConsoleFormat.parse(summary.openedAt).map { ConsoleFormat.duration(now.timeIntervalSince($0), language) } ?? ""
             row["escalationLevel"] = Labels.escalationLevel(summary.escalationLevel ?? -1, language)
             if let next = ConsoleFormat.parse(summary.nextEscalationAt) {
@@ -109,14 +109,15 @@ extension WebConsole {
         }
     }
 
-    func caseRow(_ summary: CaseSummaryView, _ language: ConsoleLanguage) -> [String: Any] {
+    static func caseRow(_ summary: CaseSummaryView, _ language: ConsoleLanguage) -> [String: Any] {
         [
             "caseNumber": summary.caseNumber, "title": summary.title, "severity": summary.severity, "state": summary.state,
             "stateLabel": Labels.text("state_" + summary.state, language), "category": Labels.text("cat_" + summary.category, language),
             "section": summary.sectionCode, "department": summary.departmentCode, "openedAt": ConsoleFormat.date(summary.openedAt),
             "acknowledgedAt": ConsoleFormat.date(summary.acknowledgedAt), "canAcknowledge": ["reported", "triaged"].contains(summary.state),
-            // A storm is one row: its count shows only when more than one report joined.
-            "reportCount": (summary.reportCount ?? 1) > 1 ? summary.reportCount as Any : NSNull(),
+            // A storm is one row: its count shows only when more than one report is in it (a
+            // merged case keeps the count it had, but its reports are in the survivor now).
+            "reportCount": (summary.reportCount ?? 1) > 1 && summary.state != "merged" ? summary.reportCount as Any : NSNull(),
         ]
     }
 
@@ -144,7 +145,7 @@ extension WebConsole {
             "/cases?" + (nextQuery + [("cursor", cursor)]).map { "\($0.0)=\(FormData.encode($0.1))" }.joined(separator: "&")
         }
         let data: [String: Any] = [
-            "rows": page.cases.map { caseRow($0, language) },
+            "rows": page.cases.map { Self.caseRow($0, language) },
             "empty": page.cases.isEmpty,
             "nextLink": nextLink as Any,
             "isHandler": ConsoleAccess.handlers.contains(session.current.role),
