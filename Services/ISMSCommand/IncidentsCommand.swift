@@ -9,7 +9,7 @@ import ServiceClient
 struct IncidentsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "incidents",
-        abstract: "CSIRT cases: list, show, qualify, acknowledge, move, comment, assign, restrict use, obligations, original, digest, verify.",
+        abstract: "CSIRT cases: list, show, qualify, acknowledge, move, comment, assign, restrict use, merge, split, obligations, original, digest, verify.",
         discussion: """
             Calls csirt-triage's HTTP API (ISMS_CSIRT_TRIAGE_URL, default http://127.0.0.1:8082) \
             with your token (ISMS_TOKEN, or the one `isms login` saved): the service decides by \
@@ -17,8 +17,8 @@ struct IncidentsCommand: AsyncParsableCommand {
             database URL is needed. \(ServiceExit.help)
             """,
         subcommands: [
-            List.self, Show.self, Qualify.self, Ack.self, Transition.self, Comment.self, Assign.self, Restrict.self, Obligations.self, Original.self,
-            Digest.self, Verify.self,
+            List.self, Show.self, Qualify.self, Ack.self, Transition.self, Comment.self, Assign.self, Restrict.self, Merge.self, Split.self,
+            Obligations.self, Original.self, Digest.self, Verify.self,
         ]
     )
 
@@ -48,21 +48,30 @@ struct IncidentsCommand: AsyncParsableCommand {
             let data = try await ServiceAccess.call { try await client.get("/v1/cases", query: [("state", state), ("limit", String(limit))]) }
             if json { return try CLIOutput.json(answer: data, key: "cases") }
             CLIOutput.table(
-                ["CASE", "SEV", "STATE", "SECTION", "CATEGORY", "KNOWN", "ACKNOWLEDGED", "TITLE"],
+                ["CASE", "SEV", "STATE", "REPORTS", "SECTION", "CATEGORY", "KNOWN", "ACKNOWLEDGED", "TITLE"],
                 CLIOutput.objects(data, key: "cases").map { record in
-                    ["caseNumber", "severity", "state", "sectionCode", "category", "knownAt", "acknowledgedAt", "title"].map { CLIOutput.text(record[$0]) }
+                    ["caseNumber", "severity", "state", "reportCount", "sectionCode", "category", "knownAt", "acknowledgedAt", "title"].map { CLIOutput.text(record[$0]) }
                 }
             )
         }
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One case with its severity decision, time stamps, handlers, restrictions, obligations and history (JSON).")
+        static let configuration = CommandConfiguration(
+            abstract: "One case with its severity decision, time stamps, reports, handlers, restrictions, obligations and history (JSON).",
+            discussion: "With --reports N: the case's report count, first and last seen, and its first N reports (intake id, the rule that joined each) as a table."
+        )
         @Argument(help: "The case number, e.g. INC-2026-000001.") var caseNumber: String
+        @Option(help: "Print the report count and the first this many reports (at most 1000) instead of the JSON.") var reports: Int?
+
+        func validate() throws {
+            if let reports, !(0...1000).contains(reports) { throw ValidationError("--reports takes 0 to 1000") }
+        }
 
         func run() async throws {
             let client = try IncidentsCommand.client()
             let data = try await ServiceAccess.call { try await client.get(IncidentsCommand.casePath(caseNumber)) }
+            if let reports { return IncidentsCommand.printReports(CLIOutput.object(data), limit: reports) }
             try CLIOutput.json(answer: data)
         }
     }

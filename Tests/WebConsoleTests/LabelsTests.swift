@@ -38,6 +38,7 @@ import Testing
             ("action_", ["confirm", "discard", "acknowledge", "investigate", "contain", "recover", "close", "reopen"]),
             ("restriction_", ["awaiting-approval", "in-force", "rejected", "lifted"]),
             ("obligation_", ["required", "to-decide", "not-required", "filed"]),
+            ("reportRule_", WebConsole.reportRules), ("notice_", ["merged", "split"]),
             ("ob_", ["preliminary-report", "final-report", "notice-to-persons"]),
             ("event_", ["enrolled", "signed-in", "failed", "locked-out", "refused-locked", "signed-out"]),
             ("pw_", ["tooShort", "tooLong", "mismatch", "sameAsID"]),

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The web console in a real browser: one scenario of issue 15, from enrolment to approval.
+"""The web console in a real browser: one scenario of issue 15, from enrolment to approval, and
+issue 16's alert storm (related reports are one case; CSIRT splits a report out and merges back).
 
 Drives Debian's chromium headless through its chromedriver (no browser is downloaded), one
 browser per person so that each has a session of its own, against the console and the five
@@ -20,6 +21,7 @@ import datetime
 import hashlib
 import hmac
 import http.cookiejar
+import json
 import os
 import re
 import struct
@@ -45,6 +47,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ISMS = os.path.join(os.environ.get("ISMS_BIN", os.path.join(ROOT, ".build", "debug")), "isms")
 CONSOLE = os.environ.get("ISMS_CONSOLE_URL", "http://127.0.0.1:48086").rstrip("/")
+# Intake's API, where a producer files related reports (the storm steps); the test profile's port.
+INTAKE = os.environ.get("ISMS_INCIDENT_INTAKE_URL", "http://127.0.0.1:48081").rstrip("/")
 SHOTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "screenshots")
 CHROMIUM = os.environ.get("ISMS_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("ISMS_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -279,6 +283,128 @@ def sign_in(driver, person, password=PASSWORD, expect_path=None):
     whoami = one(driver, "#whoami").text
     name = PEOPLE[person]["name"]
     assert name in whoami, f"#whoami {whoami!r} does not name {name!r}"
+
+
+def issue_token(role, unit=None):
+    command = [ISMS, "token", "issue", "--role", role, "--label", f"browser suite {role}", "--days", "1"] + (["--unit", unit] if unit else [])
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def file_report(token, title, correlation_key):
+    """A producer's report through intake's API (what a department's monitoring system sends)."""
+    with open(os.path.join(ROOT, "deploy", "config", "examples", "report.json")) as file:
+        report = json.load(file)
+    now = datetime.datetime.now(TOKYO).replace(microsecond=0)
+    report.update({
+        "reportId": str(uuid.uuid4()), "title": title, "correlationKey": correlation_key,
+        "description": "同じキャンペーンの不審メールを検知 (ブラウザ試験)", "category": "malware", "affectedPersons": 3,
+        "occurredAt": (now - datetime.timedelta(hours=2)).isoformat(), "detectedAt": (now - datetime.timedelta(hours=1)).isoformat(),
+        "knownAt": (now - datetime.timedelta(minutes=30)).isoformat(),
+    })
+    report["answers"].update({"myNumber": "no", "personalData": "no"})
+    request = urllib.request.Request(INTAKE + "/v1/incident-reports", data=json.dumps(report).encode(), method="POST")
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 202, f"intake answered {response.status} to a related report"
+        return json.loads(response.read())["intakeId"]
+
+
+def storm_row(driver, marker):
+    """The /cases row of the campaign's case (searched by the title's marker), or None."""
+    open_page(driver, f"/cases?q={urllib.parse.quote(marker)}")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#cases tr.case")
+    return rows[0] if len(rows) == 1 else None
+
+
+def storm(csirt, staff):
+    """Issue 16: related reports are one case; CSIRT splits a report out and merges it back."""
+    step("j. two reports of one campaign through intake's API (one producer, one correlationKey)")
+    marker = "storm-" + uuid.uuid4().hex[:8]
+    key = f"browser-campaign-{marker}"
+    token = issue_token("sectionSecurityOfficer", "family-registry")
+    first = file_report(token, f"不審メール {marker} (1)", key)
+    deadline = time.time() + 60
+    while storm_row(csirt, marker) is None:
+        assert time.time() < deadline, "the campaign's first report opened no case within 60 s"
+        time.sleep(2)
+    # The second after the first's case exists: it joins that case by the rule producer-key.
+    second = file_report(token, f"不審メール {marker} (2)", key)
+    note(f"reports {first} and {second}")
+
+    step("j. /cases shows the campaign as one row with ×2 (polling up to 60 s)")
+    deadline = time.time() + 60
+    while True:
+        row = storm_row(csirt, marker)
+        counts = row.find_elements(By.CSS_SELECTOR, ".report-count") if row else []
+        if counts and counts[0].get_attribute("data-count") == "2":
+            break
+        assert time.time() < deadline, "the second report did not join the first's case within 60 s (a second row, or no ×2)"
+        time.sleep(2)
+    assert "×2" in counts[0].text, f"the row's count reads {counts[0].text!r}, not ×2"
+    storm_case = row.get_attribute("data-case")
+    storm_path = f"/cases/{urllib.parse.quote(storm_case)}"
+    note(f"case {storm_case}")
+
+    step("j. the case page: #report-count 2, both reports with the rule that joined each; split only for the second")
+    open_page(csirt, storm_path)
+    assert one(csirt, "#report-count").get_attribute("data-count") == "2", f"#report-count is {one(csirt, '#report-count').text!r}"
+    rows = csirt.find_elements(By.CSS_SELECTOR, "#case-reports tr.case-report")
+    assert [r.get_attribute("data-source-id") for r in rows] == [first, second], \
+        f"the reports listed are {[r.get_attribute('data-source-id') for r in rows]}, not [{first}, {second}]"
+    assert [r.get_attribute("data-rule") for r in rows] == ["opened", "producer-key"], \
+        f"the rules are {[r.get_attribute('data-rule') for r in rows]}"
+    assert "最初の報告" in rows[0].text, f"the opening report's rule reads {rows[0].text!r}"
+    assert not rows[0].find_elements(By.CSS_SELECTOR, "form.split-form"), "the opening report offers a split"
+    assert rows[1].find_elements(By.CSS_SELECTOR, "form.split-form"), "the joined report offers no split"
+    assert present(csirt, "#merge-form"), "CSIRT is offered no #merge-form"
+    shot(csirt, "12-case-reports")
+
+    step("j. the section's staff sees the reports but neither split nor merge")
+    open_page(staff, storm_path)
+    assert len(staff.find_elements(By.CSS_SELECTOR, "#case-reports tr.case-report")) == 2, "the section does not see the case's reports"
+    assert not present(staff, "form.split-form") and not present(staff, "#merge-form"), "section staff is offered split or merge"
+
+    step("j. split the second report out: its own new case (#notice), the campaign's case counts 1")
+    form = one(csirt, f'#case-reports tr.case-report[data-source-id="{second}"] form.split-form')
+    fill(csirt, "reason", "別システムの警報で同一事案ではない", scope=form)
+    submit(csirt, "button.split", scope=form)
+    expect_notice(csirt, "splitting a report out")
+    split_case = one(csirt, "#case-number").text.strip()
+    assert split_case != storm_case and path_of(csirt) == f"/cases/{split_case}", f"after the split the page is {csirt.current_url}"
+    rows = csirt.find_elements(By.CSS_SELECTOR, "#case-reports tr.case-report")
+    assert [(r.get_attribute("data-source-id"), r.get_attribute("data-rule")) for r in rows] == [(second, "split")], \
+        "the new case does not hold the split report alone"
+    assert any(e.get_attribute("data-action") == "split" for e in history(csirt)), "the new case's history has no split row"
+    open_page(csirt, storm_path)
+    assert one(csirt, "#report-count").get_attribute("data-count") == "1", "the campaign's case still counts 2 after the split"
+
+    step("j. merge the new case back: the campaign's case holds both again; the merged case names it")
+    open_page(csirt, f"/cases/{urllib.parse.quote(split_case)}")
+    form = one(csirt, "#merge-form")
+    fill(csirt, "into", storm_case, scope=form)
+    fill(csirt, "reason", "同じキャンペーンと確認した", scope=form)
+    submit(csirt, "#merge")
+    expect_notice(csirt, "merging")
+    assert path_of(csirt) == storm_path, f"after the merge the page is {csirt.current_url}, not the survivor's"
+    assert one(csirt, "#report-count").get_attribute("data-count") == "2", "the survivor does not count 2 after the merge"
+    ids = {r.get_attribute("data-source-id") for r in csirt.find_elements(By.CSS_SELECTOR, "#case-reports tr.case-report")}
+    assert ids == {first, second}, f"the survivor lists {ids}"
+    open_page(csirt, f"/cases/{urllib.parse.quote(split_case)}")
+    assert case_state(csirt) == "merged" and "統合済み" in one(csirt, "#case-state").text, f"the merged case's state is {one(csirt, '#case-state').text!r}"
+    banner = one(csirt, "#merged-into")
+    assert banner.find_elements(By.CSS_SELECTOR, f'a[href="/cases/{storm_case}"]'), "the merged case's banner does not link the survivor"
+    assert not present(csirt, "#merge-form"), "a merged case still offers #merge-form"
+    shot(csirt, "13-merged-case")
+
+    step("j. a refusal: merging the campaign's case into the merged one shows triage's words in #form-error")
+    open_page(csirt, storm_path)
+    form = one(csirt, "#merge-form")
+    fill(csirt, "into", split_case, scope=form)
+    fill(csirt, "reason", "誤操作の確認", scope=form)
+    submit(csirt, "#merge")
+    assert present(csirt, "#form-error"), f"merging into a merged case shows no #form-error ({csirt.current_url})"
+    assert one(csirt, "#report-count").get_attribute("data-count") == "2", "a refused merge changed the case"
 
 
 def history(driver):
@@ -527,6 +653,9 @@ def scenario():
     submit(csirt, "#comment")
     expect_notice(csirt, "commenting")
     assert marker in one(csirt, "#comments").text, "the comment posted with csrf is not shown"
+
+    # Issue 16: an alert storm is one case.
+    storm(csirt, staff)
 
     # Operations, for the general system administrator.
     step("operations: system-administrator signs in; #queues and #services")

@@ -2,7 +2,8 @@
 # The browser suite of `make test`: the web console and the five services as built, on the test
 # profile's ports, driven through one scenario of issue 15 by Selenium in Debian's headless
 # chromium (Tests/browser/console_test.py: enrolment with TOTP, a report with a mistake, CSIRT's
-# queue and case, the CISO's approval, another section's 404s, CSRF, locking, language).
+# queue and case, the CISO's approval, another section's 404s, CSRF, two related reports filed
+# through intake's API that become one case, split and merged back (issue #16), locking, language).
 #
 #   Tests/browser/run.sh
 #

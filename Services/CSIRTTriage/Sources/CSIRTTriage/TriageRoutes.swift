@@ -13,7 +13,8 @@ public import ServiceRuntime
 ///
 /// - `GET  /v1/cases[?state=&severity=&section=&department=&category=&assignee=&from=&to=&q=&acknowledged=&limit=&cursor=]` — list
 /// - `GET  /v1/restrictions[?status=]` — use restrictions across cases (the approvers only)
-/// - `GET  /v1/cases/{caseNumber}` — the case, its obligations and history
+/// - `GET  /v1/cases/{caseNumber}` — the case, its reports (the first 1000), obligations and history
+/// - `POST /v1/cases/{caseNumber}/merge` `{"into", "reason"}`; `POST .../split` `{"sourceKind", "sourceId", "reason"}` (issue #16)
 /// - `POST /v1/cases/{caseNumber}/qualification` `{"decision": "incident"|"not-incident", "reason"}`
 /// - `POST /v1/cases/{caseNumber}/acknowledgement` `{"reason"?}`
 /// - `POST /v1/cases/{caseNumber}/transitions` `{"action": "investigate"|..., "reason"?}`
@@ -122,6 +123,7 @@ struct TriageRoutes: Sendable {
                 try engine.liftRestriction(id: id, caseNumber: context.text("number"), reason: body.reason, actor: Self.actor(grant), context: &transaction)
             })
         }
+        addCorrelation(to: routes)
         routes.get("/v1/restrictions") { request, context in try await restrictions(request, grant: context.requireGrant()) }
         routes.get("/v1/history/verification") { _, context in try await verify(grant: context.requireGrant()) }
         routes.post("/v1/acknowledgements/:token", access: .open) { _, context in try await acknowledgeByLink(context.text("token")) }
@@ -187,7 +189,13 @@ struct TriageRoutes: Sendable {
         var allowedActions: [CaseAction]
         /// Whether this case's history rows are unedited and linked into the chain.
         var historyVerified: Bool
+        /// The case's reports, oldest first: at most ``reportsShown``; `case.reportCount` is
+        /// the total (a storm's case may hold 100,000, issue #16).
+        var reports: [CaseReport]
     }
+
+    /// How many of a case's reports its detail lists (the store's own bound of one read).
+    static let reportsShown = 1000
 
     private func show(_ number: String, grant: TokenGrant) async throws -> Response {
         let engine = engine
@@ -199,7 +207,8 @@ struct TriageRoutes: Sendable {
                 obligations: try engine.obligations(caseID: record.id, on: connection),
                 history: try engine.store.history(caseID: record.id, on: connection),
                 allowedActions: CaseLifecycle.allowedActions(state: record.state, qualification: record.qualification, role: grant.role),
-                historyVerified: try engine.store.verifyHistory(caseID: record.id, on: connection))
+                historyVerified: try engine.store.verifyHistory(caseID: record.id, on: connection),
+                reports: Array(try engine.caseReports(caseID: record.id, on: connection).prefix(Self.reportsShown)))
         }
         return try APIResponse.json(detail)
     }

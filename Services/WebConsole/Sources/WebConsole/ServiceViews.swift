@@ -22,6 +22,9 @@ struct CaseSummaryView: Decodable {
     var escalationLevel: Int?
     var nextEscalationAt: String?
     var source: CaseSource?
+    /// How many reports the case holds (issue #16): a storm is one row with a high count.
+    var reportCount: Int?
+    var lastSeenAt: String?
 }
 
 struct CasePageView: Decodable {
@@ -85,6 +88,22 @@ struct CaseRecordView: Decodable {
     var verdicts: [String: String]
     var timestamps: TimestampsView
     var escalationLevel: Int
+    var reportCount: Int?
+    var firstSeenAt: String?
+    var lastSeenAt: String?
+    /// For a merged case, the case that holds its reports now.
+    var mergedInto: String?
+}
+
+/// One report of a case (issue #16): `rule` is `opened`, `merge`, `split` or a correlation
+/// rule's id.
+struct CaseReportView: Decodable {
+    var source: CaseSource
+    var rule: String
+    var joinedAt: String
+    var recordedAt: String
+    var knownAt: String?
+    var title: String
 }
 
 struct AssigneeView: Decodable {
@@ -149,6 +168,8 @@ struct CaseDetailView: Decodable {
     /// Triage checks the case's own rows in the chain; the whole chain (seconds with 10,000
     /// cases) is never verified per page view.
     var historyVerified: Bool
+    /// The first 1000 reports, oldest first; `case.reportCount` is the total.
+    var reports: [CaseReportView]?
 }
 
 struct NotificationView: Decodable {

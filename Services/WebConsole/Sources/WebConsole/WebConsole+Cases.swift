@@ -12,7 +12,13 @@ import WardCalendar
 /// with every action the person's role may take from the case's state.
 extension WebConsole {
     /// Triage's case states (CSIRTTriage's `CaseState`, which the console does not link).
-    static let caseStates = ["reported", "triaged", "acknowledged", "investigating", "contained", "recovered", "closed", "discarded", "reopened"]
+    static let caseStates = ["reported", "triaged", "acknowledged", "investigating", "contained", "recovered", "closed", "discarded", "reopened", "merged"]
+    /// How a report came into a case that has a label of its own; a correlation rule's id is
+    /// shown as it is written in deploy/config/correlation-rules.yaml.
+    static let reportRules = ["opened", "merge", "split"]
+    /// How many of a case's reports its page lists (triage answers the first 1000; a storm's
+    /// case may hold 100,000): the count says how many there are.
+    static let reportsShown = 200
     /// The contract's categories, in its order.
     static let categories = IncidentCategory.allCases.map(\.rawValue)
     static let verdictNames = [
@@ -92,7 +98,7 @@ extension WebConsole {
             .filter { ["reported", "triaged"].contains($0.state) }
             .sorted { ($0.severity, $0.openedAt, $0.caseNumber) < ($1.severity, $1.openedAt, $1.caseNumber) }
         return waiting.map { summary in
-            var row = caseRow(summary, language)
+            var row = Self.caseRow(summary, language)
             row["age"] = ConsoleFormat.parse(summary.openedAt).map { ConsoleFormat.duration(now.timeIntervalSince($0), language) } ?? ""
             row["escalationLevel"] = Labels.escalationLevel(summary.escalationLevel ?? -1, language)
             if let next = ConsoleFormat.parse(summary.nextEscalationAt) {
@@ -103,12 +109,15 @@ extension WebConsole {
         }
     }
 
-    func caseRow(_ summary: CaseSummaryView, _ language: ConsoleLanguage) -> [String: Any] {
+    static func caseRow(_ summary: CaseSummaryView, _ language: ConsoleLanguage) -> [String: Any] {
         [
             "caseNumber": summary.caseNumber, "title": summary.title, "severity": summary.severity, "state": summary.state,
             "stateLabel": Labels.text("state_" + summary.state, language), "category": Labels.text("cat_" + summary.category, language),
             "section": summary.sectionCode, "department": summary.departmentCode, "openedAt": ConsoleFormat.date(summary.openedAt),
             "acknowledgedAt": ConsoleFormat.date(summary.acknowledgedAt), "canAcknowledge": ["reported", "triaged"].contains(summary.state),
+            // A storm is one row: its count shows only when more than one report is in it (a
+            // merged case keeps the count it had, but its reports are in the survivor now).
+            "reportCount": (summary.reportCount ?? 1) > 1 && summary.state != "merged" ? summary.reportCount as Any : NSNull(),
         ]
     }
 
@@ -136,7 +145,7 @@ extension WebConsole {
             "/cases?" + (nextQuery + [("cursor", cursor)]).map { "\($0.0)=\(FormData.encode($0.1))" }.joined(separator: "&")
         }
         let data: [String: Any] = [
-            "rows": page.cases.map { caseRow($0, language) },
+            "rows": page.cases.map { Self.caseRow($0, language) },
             "empty": page.cases.isEmpty,
             "nextLink": nextLink as Any,
             "isHandler": ConsoleAccess.handlers.contains(session.current.role),
@@ -250,6 +259,9 @@ extension WebConsole {
                 "options": Self.options(["yes", "no", "unknown"], selected: value) { Labels.text("verdict_" + $0, language) },
             ]
         }
+        let isMerged = record.state == "merged"
+        let reportCount = record.reportCount ?? detail.reports?.count ?? 0
+        let reports = Self.reportRows(record, detail.reports ?? [], isHandler: isHandler, language)
         let classifications = (record.facts.classifications ?? []).map { "\($0.confidentiality)/\($0.integrity)/\($0.availability)" }
         let t = record.timestamps
         let data: [String: Any] = [
@@ -264,7 +276,11 @@ extension WebConsole {
                 "classifications": classifications.joined(separator: ", "),
                 "affectedPersons": record.facts.affectedPersons?.count.map(String.init) ?? Labels.text("unknown", language),
                 "escalationLevel": Labels.escalationLevel(record.escalationLevel, language),
+                "reportCount": reportCount, "mergedInto": record.mergedInto as Any,
+                "firstSeenAt": ConsoleFormat.date(record.firstSeenAt), "lastSeenAt": ConsoleFormat.date(record.lastSeenAt),
             ],
+            "reports": reports, "reportsPartial": reportCount > reports.count && !isMerged, "reportsShown": reports.count,
+            "canMerge": isHandler && !isMerged,
             "timestamps": [
                 ["label": Labels.text("occurredAt", language), "value": ConsoleFormat.date(t.occurredAt)],
                 ["label": Labels.text("detectedAt", language), "value": ConsoleFormat.date(t.detectedAt)],
@@ -273,6 +289,8 @@ extension WebConsole {
                 ["label": Labels.text("recordedAt", language), "value": ConsoleFormat.date(t.recordedAt)],
                 ["label": Labels.text("openedAt", language), "value": ConsoleFormat.date(t.openedAt)],
                 ["label": Labels.text("acknowledgedAt", language), "value": ConsoleFormat.date(t.acknowledgedAt)],
+                ["label": Labels.text("firstSeenAt", language), "value": ConsoleFormat.date(record.firstSeenAt)],
+                ["label": Labels.text("lastSeenAt", language), "value": ConsoleFormat.date(record.lastSeenAt)],
             ],
             "obligations": obligations, "restrictions": restrictions, "history": history, "verdicts": verdicts,
             "assignees": detail.assignees.map { assignee in
@@ -293,12 +311,29 @@ extension WebConsole {
             "canQualify": allowed.contains("confirm") || allowed.contains("discard"),
             "transitions": transitions, "hasTransitions": !transitions.isEmpty,
             "isHandler": isHandler,
-            "canRestrict": isHandler && !["closed", "discarded"].contains(record.state),
+            "canRestrict": isHandler && !["closed", "discarded", "merged"].contains(record.state),
             "people": csirt.map { ["id": $0.id, "name": $0.name] },
             "canSeeOriginal": role == .designatedHandler && record.myNumberDetected && record.source.kind == "incident-report",
             "actionError": actionError as Any,
         ]
         return page("case", title: "caseTitle", request, context, data: data, status: status)
+    }
+
+    /// The first ``reportsShown`` reports of a case as its page lists them: the rule that joined
+    /// each by its label (`opened`, `merge`, `split`) or as written in the rules file, and a
+    /// split form for a handler on every report but the one that opened the case (triage keeps
+    /// that one in it) while the case is not merged.
+    static func reportRows(_ record: CaseRecordView, _ reports: [CaseReportView], isHandler: Bool, _ language: ConsoleLanguage) -> [[String: Any]] {
+        reports.prefix(reportsShown).map { report in
+            let opener = report.source.kind == record.source.kind && report.source.id == record.source.id
+            return [
+                "kind": report.source.kind, "id": report.source.id, "rule": report.rule,
+                "ruleLabel": reportRules.contains(report.rule) ? Labels.text("reportRule_" + report.rule, language) : report.rule,
+                "isCorrelation": !reportRules.contains(report.rule),
+                "title": report.title, "joinedAt": ConsoleFormat.date(report.joinedAt), "recordedAt": ConsoleFormat.date(report.recordedAt),
+                "opener": opener, "canSplit": isHandler && record.state != "merged" && !opener,
+            ]
+        }
     }
 
     /// Who acted, by name: triage records the acting token (`token:<id>`); the console's own
@@ -320,6 +355,7 @@ extension WebConsole {
     /// One form of the case page, passed on to triage as the same-named API call.
     func caseAction(_ request: Request, _ context: ConsoleRequestContext, number: String, action: String) async throws -> Response {
         let session = try context.requireSession(request)
+        if action == "merge" || action == "split" { return try await correlationAction(request, context, session: session, number: number, action: action) }
         let form = context.form
         let path = "/v1/cases/\(ConsoleAPI.segment(number))"
         let reason: Any = form["reason"] ?? NSNull()
