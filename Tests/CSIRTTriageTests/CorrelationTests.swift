@@ -213,6 +213,8 @@ import WardCalendar
             }
             #expect(survivor.reportCount == 3)
             #expect(survivor.facts.affectedPersons == .count(55))
+            let moved = try await fixture.pool.withConnection { try fixture.engine.caseReports(caseID: a.id, on: $0) }
+            #expect(moved.map(\.rule) == ["opened", "merge", "merge"], "the merged case's reports, its first included, joined by merge")
             let merged = try #require(try await fixture.pool.withConnection { try fixture.engine.store.find(caseNumber: b.caseNumber, on: $0) })
             #expect(merged.state == .merged)
             #expect(merged.mergedInto == a.caseNumber)

@@ -79,9 +79,11 @@ struct CaseReports: Sendable {
         return (try row.decode("case_id"), try row.decode("rule"), report)
     }
 
-    /// Moves every report of `from` to `to` (a merge); returns how many moved.
-    func moveAll(from: UUID, to: UUID, on connection: PostgresConnection) throws -> Int {
-        let moved = try connection.query("UPDATE \(unescaped: reports) SET case_id = \(to) WHERE case_id = \(from)").affectedRows
+    /// Moves every report of `from` to `to` (a merge), each now joined by `merge`; returns how many moved.
+    func moveAll(from: UUID, to: UUID, at now: Date, on connection: PostgresConnection) throws -> Int {
+        let moved = try connection.query(
+            "UPDATE \(unescaped: reports) SET case_id = \(to), rule = 'merge', joined_at = \(now) WHERE case_id = \(from)"
+        ).affectedRows
         // The keys follow, so later related reports find the survivor; a key both had keeps the later sighting.
         _ = try connection.query(
             """
@@ -92,6 +94,14 @@ struct CaseReports: Sendable {
         )
         _ = try connection.query("DELETE FROM \(unescaped: keys) WHERE case_id = \(from)")
         return moved
+    }
+
+    /// When the first and the latest report of a case were recorded (after a split).
+    func seen(caseID: UUID, on connection: PostgresConnection) throws -> (first: Date, last: Date)? {
+        guard let row = try connection.query(
+            "SELECT min(recorded_at) AS first, max(recorded_at) AS last FROM \(unescaped: reports) WHERE case_id = \(caseID)"
+        ).rows.first, let first = try row.decode("first", as: Date?.self), let last = try row.decode("last", as: Date?.self) else { return nil }
+        return (first, last)
     }
 
     /// Moves one report to another case under `rule` (a split).

@@ -117,8 +117,8 @@ public struct CorrelationRules: Sendable, Hashable {
         for item in try top.required("rules", in: root, what: "the correlation rules file").sequence(what: "rules") {
             let members = try item.mapping(allowed: ["id", "description", "sameAs", "window"], what: "a rule")
             let id = try members.required("id", in: item, what: "a rule").string(what: "id")
-            guard !id.isEmpty, id.count <= 100, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }), id != "merge", id != "opened" else {
-                throw item.fail(.invalidValue, "rule id '\(id)' must be 1 to 100 letters, digits and '-', and not 'merge' or 'opened'")
+            guard !id.isEmpty, id.count <= 100, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }), !Self.reserved.contains(id) else {
+                throw item.fail(.invalidValue, "rule id '\(id)' must be 1 to 100 letters, digits and '-', and not one of \(Self.reserved.sorted().joined(separator: ", "))")
             }
             guard !rules.contains(where: { $0.id == id }) else { throw item.fail(.invalidValue, "rule id '\(id)' is used twice") }
             let sameAs = try members.required("sameAs", in: item, what: "rule \(id)")
@@ -144,6 +144,9 @@ public struct CorrelationRules: Sendable, Hashable {
         }
         return CorrelationRules(version: version, rules: rules)
     }
+
+    /// What a case's report list says of a report put there otherwise than by a rule.
+    static let reserved: Set<String> = ["opened", "merge", "split"]
 
     /// `90s`, `30m`, `2h`, `7d`.
     static func duration(_ text: String) -> Duration? {

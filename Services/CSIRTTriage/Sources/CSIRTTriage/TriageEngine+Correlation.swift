@@ -271,7 +271,7 @@ extension TriageEngine {
         }
         let connection = context.connection
         let now = context.now
-        let moved = try reports.moveAll(from: merged.id, to: survivor.id, on: connection)
+        let moved = try reports.moveAll(from: merged.id, to: survivor.id, at: now, on: connection)
         try carryObligations(from: merged, to: survivor, actor: actor, context: &context)
         try join(
             &survivor,
@@ -365,10 +365,10 @@ extension TriageEngine {
         let reason = try Self.requiredReason(reason, what: "splitting a report out")
         var record = try lockedCase(caseNumber, visibility: .all, context: context)
         let connection = context.connection
+        guard record.state != .merged else { throw TriageError(code: .invalidTransition, detail: "\(caseNumber) was merged; split from \(record.mergedInto ?? "its survivor")") }
         guard let held = try reports.locked(source: source, on: connection), held.caseID == record.id else {
             throw TriageError(code: .notFound, detail: "\(caseNumber) holds no report \(source.kind) \(source.id)")
         }
-        guard record.state != .merged else { throw TriageError(code: .invalidTransition, detail: "\(caseNumber) was merged; split from \(record.mergedInto ?? "its survivor")") }
         guard source != record.source else {
             throw TriageError(code: .conflict, detail: "the report that opened \(caseNumber) stays in it; split out the others, or discard the case")
         }
@@ -385,6 +385,9 @@ extension TriageEngine {
         if record.facts.affectedPersons.exceeds(100) == false { record.verdicts.moreThan100Persons = .no }
         let opened = try openCase(report, keys: [], recordReport: false, causedBy: nil, context: &context)
         try reports.move(source: source, to: opened.id, rule: "split", at: now, on: connection)
+        if let seen = try reports.seen(caseID: record.id, on: connection) {
+            (record.firstSeenAt, record.lastSeenAt) = (seen.first, seen.last)
+        }
         var entries = [
             try CaseHistory.NewEntry(
                 caseID: record.id, caseNumber: record.caseNumber, action: "split", actor: actor.id, role: role.rawValue, at: now,
