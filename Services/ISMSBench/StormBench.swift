@@ -33,6 +33,8 @@ struct StormBench: Sendable {
         /// Ledger rows of the storm's cases, and messages (rows not folded into another's group message).
         var ledgerRows: Int
         var messages: Int
+        /// Rows queued in a group, to go out as one message per group at its next flush.
+        var waitingInGroups: Int
         /// The most messages one recipient (on one channel) got about the storm's cases.
         var mostMessagesPerRecipient: Int
         var recipients: Int
@@ -46,7 +48,7 @@ struct StormBench: Sendable {
             func rate(_ value: Double?) -> String { value.map { String(format: "%.0f", $0) } ?? "–" }
             return "  \(name): \(reports) reports over \(assets) assets; stored \(rate(storedPerSecond))/s, in cases \(rate(joinedPerSecond))/s, "
                 + "notifier \(rate(notifiedPerSecond))/s; \(cases) cases; drained \(drainedAfterLastPublish.map { String(format: "%.1f s", $0) } ?? "NOT within \(Int(drainBound)) s") after the last publish; "
-                + "\(ledgerRows) ledger rows, \(messages) messages, at most \(mostMessagesPerRecipient) per recipient"
+                + "\(ledgerRows) ledger rows, \(messages) messages out, \(waitingInGroups) rows waiting in groups, at most \(mostMessagesPerRecipient) messages per recipient"
         }
     }
 
@@ -118,10 +120,14 @@ struct StormBench: Sendable {
                   ('\(MessageTypes.incidentReportAttached.wireName)', '\(MessageTypes.incidentCaseOpened.wireName)')
             """
         let ledgerRows = try await scalar("SELECT count(*) \(storm)")
-        let messages = try await scalar("SELECT count(*) \(storm) AND n.leader_id IS NULL AND n.state <> 'grouped'")
-        let perRecipient = try await pool.query(PostgresQuery(unsafeSQL:
-            "SELECT count(*) FROM (SELECT n.recipient, n.channel_kind, count(*) AS c \(storm) AND n.leader_id IS NULL AND n.state <> 'grouped' GROUP BY 1, 2) x"))
-        let most = try await scalar("SELECT coalesce(max(c), 0) FROM (SELECT n.recipient, n.channel_kind, count(*) AS c \(storm) AND n.leader_id IS NULL AND n.state <> 'grouped' GROUP BY 1, 2) x")
+        // A message went out (or is going) for a row that is sent, being sent or failed and not
+        // folded into a leader's; rows still queued in a group wait for its next flush, which
+        // makes one message of them all.
+        let out = "\(storm) AND n.leader_id IS NULL AND n.state IN ('sending', 'sent', 'failed', 'acknowledged')"
+        let messages = try await scalar("SELECT count(*) \(out)")
+        let waiting = try await scalar("SELECT count(*) \(storm) AND n.state = 'queued' AND n.group_id IS NOT NULL")
+        let perRecipient = try await pool.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM (SELECT n.recipient, n.channel_kind, count(*) AS c \(out) GROUP BY 1, 2) x"))
+        let most = try await scalar("SELECT coalesce(max(c), 0) FROM (SELECT n.recipient, n.channel_kind, count(*) AS c \(out) GROUP BY 1, 2) x")
         func perSecond(_ index: Int) -> Double? {
             Progress.time(samples, index: index, reaching: before[index] + sent.count).map { Double(sent.count) / $0 }
         }
@@ -129,7 +135,7 @@ struct StormBench: Sendable {
             name: name, reports: sent.count, assets: assets, offeredPerSecond: rate, publishSeconds: publishSeconds,
             storedPerSecond: perSecond(0), joinedPerSecond: perSecond(1), notifiedPerSecond: perSecond(2),
             drainedAfterLastPublish: drained, drainBound: drainBound, stored: final[0] - before[0], inCases: final[1] - before[1], cases: cases,
-            notifierEvents: final[2] - before[2], ledgerRows: ledgerRows, messages: messages,
+            notifierEvents: final[2] - before[2], ledgerRows: ledgerRows, messages: messages, waitingInGroups: waiting,
             mostMessagesPerRecipient: most, recipients: try perRecipient.rows.first?.decode(0, as: Int.self) ?? 0, cpuCores: cores,
             cpuMillisecondsPerReport: cores.mapValues { ($0 * wall * 1000 / Double(max(1, sent.count)) * 100).rounded() / 100 },
             leftInQueues: left, leftInOutboxes: outboxes)

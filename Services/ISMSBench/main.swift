@@ -285,7 +285,8 @@ func benchmark(logger: Logger) async throws {
                 publisher = try await renewed(publisher)
                 let entry = try await storms.run(
                     name: "storm (\(reports) related reports in \(Int(stormSeconds)) s)", reports: reports, assets: 10, rate: Double(reports) / stormSeconds,
-                    drainBound: 120, on: publisher, say: say)
+                    // Followed for up to 8 min after the last publish, so a miss of the 120 s target says by how much.
+                    drainBound: 480, on: publisher, say: say)
                 say(entry.summary)
                 results.storms.append(entry)
             }
