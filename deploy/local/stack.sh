@@ -562,8 +562,9 @@ pp_make_standby() { # NODE
     pp_stop "$node" immediate
     rm -rf "$(pp_data "$node")"
     pp_psql "$primary" -c "SELECT pg_drop_replication_slot('$node') FROM pg_replication_slots WHERE slot_name = '$node'" >/dev/null
+    # --checkpoint=fast: a spread checkpoint on a busy primary would hold the copy for minutes.
     as_postgres env PGPASSWORD=postgres "$pg_bin/pg_basebackup" -h 127.0.0.1 -p "$(pp_port "$primary")" -U postgres \
-        -D "$(pp_data "$node")" -X stream -C -S "$node"
+        -D "$(pp_data "$node")" -X stream -C -S "$node" --checkpoint=fast
     # The copy carries the primary's settings; the node's own, appended last, win.
     {
         pp_settings "$node"
