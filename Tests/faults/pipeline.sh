@@ -478,7 +478,10 @@ scenario_broker_cluster() {
     local t
     t=$(now)
     pl_cluster_started=yes
-    "$stack" --profile test cluster up >/dev/null
+    if ! "$stack" --profile test cluster up >"$work/cluster-up.log" 2>&1; then
+        check broker-cluster "the 3-node cluster started ($(tail -n 1 "$work/cluster-up.log"))" 1
+        return 0
+    fi
     log "broker-cluster: cluster of three nodes up after $(since "$t") s"
     eval "$("$stack" --profile test cluster env)"
     pl_close
@@ -537,7 +540,10 @@ scenario_db_failover() {
     t=$(now)
     pl_pair_started=yes
     "$stack" --profile test pgpair reset >/dev/null
-    "$stack" --profile test pgpair up >/dev/null
+    if ! "$stack" --profile test pgpair up >"$work/pgpair-up.log" 2>&1; then
+        check db-failover "the primary and its standby started ($(tail -n 1 "$work/pgpair-up.log"))" 1
+        return 0
+    fi
     eval "$("$stack" --profile test pgpair env)"
     log "db-failover: primary a and synchronous standby b up after $(since "$t") s; services on ${ISMS_PGPAIR_URL/postgres:postgres@/}"
     pl_open failover "${ISMS_TEST_AMQP_URL%/*}" "${ISMS_PGPAIR_URL%/postgres\?*}" "?${ISMS_PGPAIR_URL#*\?}"

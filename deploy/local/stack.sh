@@ -399,12 +399,20 @@ cl_start() { # N: start node N in the background (returns at once)
     done
     rm -f "$cl/n$n/rabbit.pid"
     # setsid: the node must outlive this script and its caller's process group.
-    (cl_env "$n"; setsid rabbitmq-server >>"$cl/n$n/log/server.out" 2>&1 </dev/null &)
+    (cl_env "$n"; setsid rabbitmq-server >>"$cl/n$n/log/server.out" 2>&1 </dev/null & echo $! >"$cl/n$n/launcher.pid")
 }
 
 cl_await() { # N: until node N's broker runs
-    local n=$1 deadline=$((SECONDS + 120))
+    local n=$1 deadline=$((SECONDS + 120)) tries=1
     until cl_ctl "$n" -q ping >/dev/null 2>&1; do
+        # The cluster's ports lie in Linux's ephemeral range (32768-60999), so a client socket can
+        # hold one for a moment and the node dies at boot with eaddrinuse: start it again.
+        if ! kill -0 "$(cat "$cl/n$n/launcher.pid" 2>/dev/null)" 2>/dev/null && (( tries < 3 )); then
+            say "cluster node $n exited while starting ($(grep -o 'eaddrinuse\|could_not_start_listener[^,]*' "$cl/n$n/log/server.out" | tail -n 1)); starting it again"
+            tries=$((tries + 1))
+            sleep 2
+            cl_start "$n"
+        fi
         if (( SECONDS > deadline )); then
             tail -n 30 "$cl/n$n/log/server.out" >&2
             die "cluster node $n did not answer within 120 s (logs: $cl/n$n/log)"
