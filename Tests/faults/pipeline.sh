@@ -383,14 +383,14 @@ pl_scenario_kill() { # SCENARIO SERVICE QUEUE
     depth=$(pl_queues | awk -v q="$queue" '$1 == q { print $2 }')
     sent=$(pl_sql -c "SELECT count(*) FROM notifier.notifications WHERE state = 'sent'")
     pl_stop "$service" KILL
-    # Sends in hand at the kill: the relay or endpoint may have taken one before the ledger marked
-    # it sent, and it goes out again with the same Message-ID / webhook-id (at-least-once, as the
-    # notifier documents). These rows alone may arrive twice.
-    pl_sql -c "SELECT 'ntf_' || id FROM notifier.notifications WHERE state = 'sending'" >>"$pl_dir/in-hand.txt"
+    if [[ $service == notifier ]]; then
+        # Sends in hand at the kill: the relay or endpoint may have taken one before the ledger
+        # marked it sent, and it goes out again with the same Message-ID / webhook-id
+        # (at-least-once, as the notifier documents). These rows alone may arrive twice.
+        pl_sql -c "SELECT 'ntf_' || id FROM notifier.notifications WHERE state = 'sending'" >>"$pl_dir/in-hand.txt"
+    fi
     log "$scenario: $service killed (SIGKILL) with $depth messages in $queue, $sent notifications sent so far, $(pl_sql -c "SELECT count(*) FROM notifier.notifications WHERE state = 'sending'") sends in hand; starting it again in 3 s"
     sleep 3
-    local t
-    t=$(now)
     pl_start "$service"
     local ready_s
     ready_s=$(pl_wait_ready 60 || echo timeout)
