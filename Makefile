@@ -110,7 +110,7 @@ check-deploy:
 test-faults:
 	@cd "$(ROOT)"
 	$(STACK) install
-	for product in incident-intake isms isms-bench; do swift build -c release --product $$product $(SWIFT_BUILD_FLAGS); done
+	for product in incident-intake csirt-triage notifier isms isms-bench; do swift build -c release --product $$product $(SWIFT_BUILD_FLAGS); done
 	ISMS_FAULTS_BIN="$$(swift build -c release --show-bin-path)" exec Tests/faults/run.sh $${ISMS_FAULTS_SCENARIOS:-}
 
 bench:

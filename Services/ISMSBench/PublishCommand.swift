@@ -10,6 +10,9 @@ import Logging
 ///   isms-bench publish --amqp-url URL --count N [--rate R] [--window W] --log FILE
 ///   isms-bench publish --amqp-url URL --repeat-from FILE --log FILE     (the same reports again)
 ///   isms-bench publish --amqp-url URL --invalid schema|garbage|oversize --log FILE
+///   ... --assets distinct     each report names an asset of its own (`FAULT-` and its id), so
+///                            no two reports are related and each opens a case of its own
+///                            (the pipeline scenarios of the fault suite)
 ///
 /// Every report is written to FILE as `attempt <id>` before its window is published and as
 /// `confirmed <id>` once the broker confirmed it. A lost connection is retried with back-off
@@ -52,13 +55,24 @@ enum PublishCommand {
         let user = configuration.user
         let day = (Date().timeIntervalSince1970 / 86_400).rounded(.down) * 86_400
 
+        // No correlationKey ever; with `--assets distinct` no shared asset either, so correlation
+        // (issue #16) has nothing to join on.
+        let distinctAssets = options["assets"] == "distinct"
+        func assets(_ reportID: String) -> String {
+            guard distinctAssets else { return "[]" }
+            // The report id with its digits spelt as letters (0 → g ... 9 → p): unique per report,
+            // and never a run of 12 digits that intake's My Number scan would take for one.
+            let id = String(reportID.unicodeScalars.map { $0.properties.numericType == nil ? Character($0) : Character(UnicodeScalar($0.value + 55)!) })
+            return #"[{"id":"FAULT-\#(id)","name":"fault suite asset"}]"#
+        }
+
         func message(_ id: UUID) throws -> AMQPOutgoingMessage {
             let reportID = id.lowercasedString
             let base = Date(timeIntervalSince1970: day - 3_600)
             var data = """
                 {"reportId":"\(reportID)","reporter":{"sectionCode":"family-registry","name":"山田 太郎","contact":"内線 1234"},\
                 "occurredAt":"\(ContractsJSON.formatTimestamp(base))","detectedAt":"\(ContractsJSON.formatTimestamp(base))",\
-                "knownAt":"\(ContractsJSON.formatTimestamp(base))","category":"loss-or-theft","affectedAssets":[],\
+                "knownAt":"\(ContractsJSON.formatTimestamp(base))","category":"loss-or-theft","affectedAssets":\(assets(reportID)),\
                 "answers":{"personalData":"no","myNumber":"no","sensitivePersonalData":"no","wrongfulIntent":"no","unspecifiedViewers":"no","dataEncrypted":"yes"},\
                 "affectedPersons":0,"title":"fault suite","description":"fault-injection report","attachments":[]}
                 """

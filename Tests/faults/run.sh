@@ -10,6 +10,8 @@
 #   Tests/faults/run.sh [SCENARIO...]     (default: all, in the order below)
 #   scenarios: baseline broker-restart broker-kill postgres-crash intake-sigkill crash-after-commit
 #              crash-before-commit proxy-hold full-queue relay-crash duplicate poison oversize sigterm
+#              (intake alone), then triage-kill notifier-kill smtp-refuse webhook-500 broker-cluster
+#              db-failover (the whole pipeline: Tests/faults/pipeline.sh says what each proves)
 #              and, only when named, storm (100,000 reports as fast as the publisher can; minutes)
 #
 # intake-sigkill also kills intake's outbox relay mid-batch (it runs in the same process): its
@@ -18,7 +20,7 @@
 # test-only fault hooks (ISMS_FAULT_CRASH_*, Shared/ServiceRuntime/FaultHook.swift) to die at an
 # exact point; proxy-hold puts Tests/faults/holdproxy.py between intake and the broker.
 #
-# Environment: ISMS_FAULTS_BIN (folder with incident-intake, isms and isms-bench; default
+# Environment: ISMS_FAULTS_BIN (folder with incident-intake, csirt-triage, notifier, isms and isms-bench; default
 # .build/debug), ISMS_FAULTS_REPORTS (reports per scenario, default 3000), ISMS_FAULTS_RATE
 # (reports/s, default 300), ISMS_FAULTS_KEEP=1 (keep the vhost, database and logs),
 # ISMS_FAULTS_HTTP_PORT (intake's, default 48281), ISMS_FAULTS_PROXY_PORT (default 48290),
@@ -42,7 +44,7 @@ database=isms_faults
 work=$(mktemp -d /tmp/isms-faults.XXXXXX)
 chmod 755 "$work"
 
-for tool in incident-intake isms isms-bench; do
+for tool in incident-intake csirt-triage notifier isms isms-bench; do
     [[ -x $bin/$tool ]] || { echo "faults: $bin/$tool is missing (build first, or set ISMS_FAULTS_BIN)" >&2; exit 2; }
 done
 
@@ -75,6 +77,7 @@ cleanup() {
     [[ -n $publisher_pid ]] && kill "$publisher_pid" 2>/dev/null && wait "$publisher_pid" 2>/dev/null || true
     [[ -n $proxy_pid ]] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null || true
     stop_intake TERM || true
+    pl_cleanup
     # A fault may have left a server down: the stack must be as we found it.
     "$stack" --profile test up >/dev/null 2>&1 || true
     if [[ ${ISMS_FAULTS_KEEP:-0} != 1 ]]; then
@@ -234,6 +237,9 @@ SELECT concat_ws(' ',
     check "$scenario" "dead-letter queue grew by $((dlq_now - dlq_before)) (expected $dlq_expected)" "$([[ $((dlq_now - dlq_before)) == "$dlq_expected" ]] && echo 0 || echo 1)"
     check "$scenario" "ready again within ${ready_bound}s (${ready_s}s)" "$([[ $ready_s != timeout ]] && echo 0 || echo 1)"
 }
+
+# The pipeline, broker-cluster and database fail-over scenarios (issue #17), with their helpers.
+source "$here/pipeline.sh"
 
 # --- setup --------------------------------------------------------------------------------
 
@@ -653,7 +659,8 @@ scenario_storm() {
 }
 
 all=(baseline broker-restart broker-kill postgres-crash intake-sigkill crash-after-commit crash-before-commit proxy-hold
-     full-queue relay-crash duplicate poison oversize sigterm)
+     full-queue relay-crash duplicate poison oversize sigterm
+     triage-kill notifier-kill smtp-refuse webhook-500 broker-cluster db-failover)
 selected=("$@")
 [[ ${#selected[@]} -gt 0 ]] || selected=("${all[@]}")
 suite_start=$(now)
@@ -674,6 +681,12 @@ for name in "${selected[@]}"; do
         full-queue) scenario_full_queue ;;
         relay-crash) scenario_relay_crash ;;
         storm) scenario_storm ;;
+        triage-kill) scenario_triage_kill ;;
+        notifier-kill) scenario_notifier_kill ;;
+        smtp-refuse) scenario_smtp_refuse ;;
+        webhook-500) scenario_webhook_500 ;;
+        broker-cluster) scenario_broker_cluster ;;
+        db-failover) scenario_db_failover ;;
         *) log "unknown scenario $name (one of: ${all[*]} storm)"; exit 2 ;;
     esac
 done

@@ -7,6 +7,8 @@ Prints "PORT <n>" on stdout once listening; stops on SIGTERM or when stdin close
 message becomes DIR/<n>.eml (with X-Sink-Rcpt and X-Sink-Auth headers). --tempfail N answers the
 first N DATA commands with 451 (transient); --reject ADDR answers RCPT TO:<ADDR> with 550
 (permanent). --auth requires AUTH (PLAIN or LOGIN) with those credentials.
+SIGUSR1 makes it answer every DATA with 451 until SIGUSR2 (the fault suite's refusing relay).
+Numbering continues after the files already in DIR, so a restarted sink overwrites nothing.
 """
 import argparse
 import asyncio
@@ -24,7 +26,9 @@ class Handler:
         self.directory = directory
         self.tempfail = tempfail
         self.reject = {address.lower() for address in reject}
-        self.count = 0
+        self.count = max((int(name[:-4]) for name in os.listdir(directory)
+                          if name.endswith(".eml") and name[:-4].isdigit()), default=0)
+        self.refusing = False
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.reject:
@@ -33,8 +37,8 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        if self.tempfail > 0:
-            self.tempfail -= 1
+        if self.tempfail > 0 or self.refusing:
+            self.tempfail = max(0, self.tempfail - 1)
             return "451 4.3.0 try again later"
         self.count += 1
         path = os.path.join(self.directory, f"{self.count:04d}.eml")
@@ -74,8 +78,11 @@ def main():
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-    controller = Controller(Handler(args.dir, args.tempfail, args.reject), hostname="127.0.0.1", port=port, **kwargs)
+    handler = Handler(args.dir, args.tempfail, args.reject)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
+    signal.signal(signal.SIGUSR1, lambda *_: setattr(handler, "refusing", True))
+    signal.signal(signal.SIGUSR2, lambda *_: setattr(handler, "refusing", False))
     print(f"PORT {port}", flush=True)
 
     stop = threading.Event()

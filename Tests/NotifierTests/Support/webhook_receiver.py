@@ -9,6 +9,8 @@ webhook-signature is `v1,<base64 HMAC-SHA256(key, "id.timestamp.body")>` (key: t
 DIR/<n>.json ({"headers", "body"}) and answered 204; a repeated webhook-id is answered 204 and
 not stored again (the receiver-side idempotency the notifier relies on). A bad signature is
 answered 401 and stored in DIR/rejected-<n>.json. --fail N answers the first N valid posts 503.
+--keep-repeats also stores each repeated webhook-id as DIR/repeat-<n>.json (the fault suite
+counts resends). SIGUSR1 makes it answer every valid post 500 until SIGUSR2.
 """
 import argparse
 import base64
@@ -46,11 +48,12 @@ def main():
     parser.add_argument("--secret", required=True)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--fail", type=int, default=0)
+    parser.add_argument("--keep-repeats", action="store_true")
     # Tests stop the sink by closing its stdin; `make run` keeps it as a daemon instead.
     parser.add_argument("--daemon", action="store_true", help="ignore stdin; stop on SIGTERM only")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
-    state = {"count": 0, "rejected": 0, "fail": args.fail, "seen": set()}
+    state = {"count": 0, "rejected": 0, "repeats": 0, "fail": args.fail, "seen": set(), "failing": False}
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -70,8 +73,13 @@ def main():
                 elif state["fail"] > 0:
                     state["fail"] -= 1
                     path, status = None, 503
+                elif state["failing"]:
+                    path, status = None, 500
                 elif headers.get("webhook-id") in state["seen"]:
                     path, status = None, 204
+                    if args.keep_repeats:
+                        state["repeats"] += 1
+                        path = os.path.join(args.dir, f"repeat-{state['repeats']:04d}.json")
                 else:
                     state["seen"].add(headers.get("webhook-id"))
                     state["count"] += 1
@@ -88,6 +96,8 @@ def main():
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     print(f"PORT {server.server_address[1]}", flush=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    signal.signal(signal.SIGUSR1, lambda *_: state.update(failing=True))
+    signal.signal(signal.SIGUSR2, lambda *_: state.update(failing=False))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     if not args.daemon:
