@@ -62,6 +62,16 @@ struct MyNumberScreenerTests {
         #expect(MyNumberMasking.containsCandidate(text))
     }
 
+    /// A system-issued UUID whose last group happens to be twelve digits with a valid check digit
+    /// is an identifier, not a My Number; the same digits anywhere else are still masked.
+    @Test func aUUIDEndingInAValidNumberIsLeftWhole() {
+        let id = "3f2a9c1e-7b4d-4e8a-9c0b-\(number)"
+        #expect(MyNumberMasking.mask(id) == id)
+        #expect(MyNumberMasking.mask(id.uppercased()) == id.uppercased())
+        #expect(MyNumberMasking.mask("id \(id)") != "id \(id)")
+        #expect(MyNumberMasking.mask("3f2a9c1e-7b4d-4e8a-9c0b\(number)") != "3f2a9c1e-7b4d-4e8a-9c0b\(number)")
+    }
+
     @Test func wrongCheckDigitIsNeverFlagged() {
         let wrong = invalid("12345678901")
         for text in ["個人番号 \(wrong)", "マイナンバー：\(grouped(wrong, "-"))", wrong] {
