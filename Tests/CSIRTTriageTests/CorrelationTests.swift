@@ -193,6 +193,39 @@ import WardCalendar
         }
     }
 
+    /// Issue #16 item 2: a joined report never starts the escalation again; one that raises the
+    /// case's severity tells only the levels the new severity tells at once and were not told.
+    @Test func aReportThatRaisesTheSeverityTellsOnlyTheLevelsNotYetTold() async throws {
+        try await TriageFixture.with(correlation: try TriageConfigFiles.correlation()) { fixture in
+            let first = try await receive(fixture, report(key: "usb"))
+            let initial = try await fixture.escalations()
+            #expect(initial.allSatisfy { $0.reason == "initial" })
+            let reachedBefore = first.record.escalationLevel
+            #expect(first.record.severity.severity > 1)
+
+            _ = try await receive(fixture, report(minutes: 1, key: "usb", asset: "KJ-2"))
+            #expect(try await fixture.escalations().count == initial.count, "a plain join tells nobody again")
+
+            var critical = report(minutes: 2, key: "usb", asset: "KJ-3", persons: .count(150))
+            critical.myNumberDetected = true
+            critical.facts.personalData = .yes
+            critical.facts.myNumber = .yes
+            critical.verdicts.personalData = .yes
+            critical.verdicts.myNumber = .yes
+            let raised = try await receive(fixture, critical)
+            #expect(raised.record.severity.severity == 1)
+            let added = try await fixture.escalations().dropFirst(initial.count)
+            #expect(added.allSatisfy { $0.reason == "severity-raised" })
+            #expect(added.map(\.level) == Array((reachedBefore + 1)...5))
+            #expect(raised.record.escalationLevel == 5)
+            let opened = try await fixture.outbox().filter { $0.routingKey == MessageTypes.incidentCaseOpened.routingKey }
+            #expect(opened.count == 1)
+            let attached = try await fixture.outbox().filter { $0.routingKey == MessageTypes.incidentReportAttached.routingKey }
+                .map { try $0.envelope.decode(as: IncidentReportAttached.self).data }
+            #expect(attached.map(\.severityRaised) == [false, true])
+        }
+    }
+
     @Test func mergeAndSplitKeepBothHistoriesVerifiableAndNumbersGapless() async throws {
         try await TriageFixture.with(correlation: try TriageConfigFiles.correlation()) { fixture in
             let a = try await receive(fixture, report(key: "a", asset: "A1", persons: .count(30))).record

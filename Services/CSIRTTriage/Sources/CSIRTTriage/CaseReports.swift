@@ -23,20 +23,8 @@ struct CaseReports: Sendable {
     private var keys: String { "\(Migrator.quoted(schema)).case_correlation_keys" }
     private var cases: String { "\(Migrator.quoted(schema)).cases" }
 
-    /// Records that `report` is in case `caseID`; false when the report is in a case already
-    /// (a redelivery: each report is in exactly one case).
-    func insert(_ report: NewCase, caseID: UUID, rule: String, at now: Date, on connection: PostgresConnection) throws -> Bool {
-        try connection.query(
-            """
-            INSERT INTO \(unescaped: reports) (source_kind, source_id, case_id, rule, joined_at, recorded_at, known_at, title, report)
-            VALUES (\(report.source.kind), \(report.source.id), \(caseID), \(rule), \(now), \(report.recordedAt), \(report.knownAt),
-                    \(report.title), \(PostgresJSON(report)))
-            ON CONFLICT DO NOTHING
-            """
-        ).affectedRows == 1
-    }
-
-    /// Many reports at once (the batch path), with the same meaning as ``insert(_:caseID:rule:at:on:)``.
+    /// Records that each report is in its case under its rule; a report in a case already is
+    /// left where it is (a redelivery: each report is in exactly one case).
     func insert(_ rows: [(report: NewCase, caseID: UUID, rule: String)], at now: Date, on connection: PostgresConnection) throws {
         guard !rows.isEmpty else { return }
         _ = try connection.query(
@@ -130,29 +118,9 @@ struct CaseReports: Sendable {
         )
     }
 
-    /// The open case that holds one of `keys` seen within its rule's window of `seenAt`: the
-    /// earliest rule in the file wins, then the case that saw the key last.
-    func findOpenCase(_ keys: [CorrelationRules.Key], seenAt: Date, on connection: PostgresConnection) throws -> (caseID: UUID, rule: String)? {
-        guard !keys.isEmpty else { return nil }
-        let final = CaseState.allCases.filter(\.isFinal).map(\.rawValue)
-        let row = try connection.query(
-            """
-            SELECT k.case_id, k.rule
-            FROM unnest(\(keys.map(\.text))::text[], \(keys.map(\.position))::integer[],
-                        \(keys.map { seenAt.addingTimeInterval(-Double($0.window.components.seconds)) })::timestamptz[])
-                 AS wanted(key, position, earliest)
-            JOIN \(unescaped: self.keys) k ON k.key = wanted.key AND k.last_seen_at >= wanted.earliest
-            JOIN \(unescaped: cases) c ON c.id = k.case_id AND c.state <> ALL(\(final)::text[])
-            ORDER BY wanted.position, k.last_seen_at DESC
-            LIMIT 1
-            """
-        ).rows.first
-        guard let row else { return nil }
-        return (try row.decode("case_id"), try row.decode("rule"))
-    }
-
-    /// ``findOpenCase(_:seenAt:on:)`` for many reports in one statement: for each index, the
-    /// open case its keys find, if any.
+    /// For each report (by its index), the open case that holds one of its keys seen within the
+    /// key's window of the report's `seenAt`: the earliest rule in the file wins, then the case
+    /// that saw the key last. One statement for the whole batch.
     func findOpenCases(
         _ wanted: [(index: Int, keys: [CorrelationRules.Key], seenAt: Date)], on connection: PostgresConnection
     ) throws -> [Int: (caseID: UUID, rule: String)] {
@@ -181,11 +149,7 @@ struct CaseReports: Sendable {
         return best.mapValues { (caseID: $0.caseID, rule: $0.rule) }
     }
 
-    /// Records that case `caseID` saw `keys` at `seenAt` (a later sighting moves the window on).
-    func touch(_ keys: [CorrelationRules.Key], caseID: UUID, seenAt: Date, on connection: PostgresConnection) throws {
-        try touch(keys.map { (key: $0, caseID: caseID, seenAt: seenAt) }, on: connection)
-    }
-
+    /// Records that each case saw each key at its time (a later sighting moves the window on).
     func touch(_ rows: [(key: CorrelationRules.Key, caseID: UUID, seenAt: Date)], on connection: PostgresConnection) throws {
         guard !rows.isEmpty else { return }
         // One row per (key, case) in a statement: ON CONFLICT cannot touch a row twice.

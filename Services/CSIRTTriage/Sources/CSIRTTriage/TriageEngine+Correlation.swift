@@ -24,30 +24,11 @@ public enum CaseReception: Sendable, Hashable {
 /// Correlation (issue #16; Art. 27): a related report joins an open case instead of opening
 /// one; CSIRT merges cases and splits a report out by hand. Every change is a history row.
 extension TriageEngine {
-    /// Puts `new` into a case: the open case a correlation rule finds, or a new one.
+    /// Puts `new` into a case: the open case a correlation rule finds, or a new one. The batch
+    /// path with a batch of one, so the two cannot decide differently.
     @discardableResult
     public func receive(_ new: NewCase, causedBy cause: Causation?, context: inout TransactionContext) throws -> CaseReception {
-        let connection = context.connection
-        if let existing = try store.caseID(source: new.source, on: connection), let record = try store.find(id: existing, on: connection) {
-            return .duplicate(record)
-        }
-        let keys = new.correlation.map(correlationRules.keys(for:)) ?? []
-        // Held to commit: a second triage process with a related report waits here, then finds
-        // the case this one opens.
-        try reports.lock(keys.map(\.text), on: connection)
-        if let match = try reports.findOpenCase(keys, seenAt: new.recordedAt, on: connection),
-           let record = try attach(new, caseID: match.caseID, rule: match.rule, keys: keys, causedBy: cause, context: &context)
-        {
-            return .attached(record, rule: match.rule)
-        }
-        return .opened(try openCase(new, keys: keys, recordReport: true, causedBy: cause, context: &context))
-    }
-
-    /// Adds `new` to the open case `caseID` under `rule`; nil when the case is final by now.
-    func attach(
-        _ new: NewCase, caseID: UUID, rule: String, keys: [CorrelationRules.Key], causedBy cause: Causation?, context: inout TransactionContext
-    ) throws -> CaseRecord? {
-        try attach([Joining(new: new, rule: rule, keys: keys, cause: cause)], caseID: caseID, context: &context)
+        try receive([(new, cause)], context: &context)[0]
     }
 
     /// A report on its way into an open case, with the rule that found the case.
