@@ -38,7 +38,9 @@ public enum AuditSchedulerService {
                 return [DutyNoticeTimer(store: store), MaterialiseTimer(store: store)]
             },
             routes: { router, environment in
-                AuditSchedulerRoutes(store: try store(), database: environment.database, clock: clock).add(to: router)
+                let store = try store()
+                AuditSchedulerRoutes(store: store, database: environment.database, clock: clock).add(to: router)
+                AssetRoutes(register: AssetRegister(directory: store.directory), database: environment.database).add(to: router)
             },
             prepare: { environment in
                 // Fails the start, listing every problem of the file, before anything consumes.
