@@ -57,4 +57,34 @@ import Testing
             #expect(stored?.facts.assets == registered.facts.assets)
         }
     }
+
+    @Test func aRestrictionNamesARegisteredAssetOrIsRefused() async throws {
+        try await TriageFixture.with { fixture in
+            let register = AssetRegister(directory: fixture.directory)
+            let classification = AssetClassification(confidentiality: .level3A, integrity: .level2, availability: .level1)
+            _ = try await fixture.pool.withTransaction {
+                try register.save(
+                    [
+                        RegisteredAsset(id: "kj-casefiles", name: "戸籍届書", sectionCode: "koseki-jumin", classification: classification),
+                        RegisteredAsset(id: "kj-old", name: "旧台帳", sectionCode: "koseki-jumin", classification: classification, retired: true),
+                    ], by: "test", on: $0)
+            }
+            let record = try await receive(fixture, report([AffectedAsset(id: "kj-casefiles")]))
+            let csirt = TriageActor(id: "person:p-csirt-1", role: .csirt)
+            func order(_ targets: [UseRestriction.Target]) async throws -> UseRestriction {
+                try await fixture.transaction(now: now) { engine, context in
+                    try engine.orderRestriction(UseRestrictionOrder(targets: targets, reason: "調査中"), caseNumber: record.caseNumber, actor: csirt, context: &context)
+                }
+            }
+            let ordered = try await order([.init(kind: .asset, name: "戸籍届書", assetID: "kj-casefiles")])
+            #expect(ordered.targets.first?.assetID == "kj-casefiles")
+            for targets: [UseRestriction.Target] in [
+                [.init(kind: .asset, name: "不明", assetID: "not-registered")], [.init(kind: .asset, name: "旧台帳", assetID: "kj-old")],
+                [.init(kind: .system, name: "戸籍システム", assetID: "kj-casefiles")],
+            ] {
+                let refused = await #expect(throws: TriageError.self) { try await order(targets) }
+                #expect(refused?.code == .invalidRequest, "\(targets)")
+            }
+        }
+    }
 }
