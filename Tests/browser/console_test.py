@@ -410,7 +410,7 @@ def storm(csirt, staff):
     assert one(csirt, "#report-count").get_attribute("data-count") == "2", "a refused merge changed the case"
 
 
-def asset_register(csirt, ciso):
+def asset_register(csirt, ciso, staff):
     """Issue 18 item 0: the register's pages, its form, and a case classified by the register."""
     step("k. the CISO reads /assets: the six assets of deploy/config/assets.yaml, no form to change them")
     open_page(ciso, "/assets")
@@ -437,6 +437,12 @@ def asset_register(csirt, ciso):
     assert "3A/2/1" in one(chief, "#asset-classification").text, "the saved classification is not shown"
     open_page(chief, "/assets/personnel-records")
     assert present(chief, "#not-found"), "another section's asset is not the not-found page"
+
+    step("k. the report form suggests the section's registered assets for the asset id")
+    open_page(staff, "/reports/new")
+    offered = {option.get_attribute("value") for option in staff.find_elements(By.CSS_SELECTOR, "#registered-assets option")}
+    assert {"family-registry-system", "resident-notices"} <= offered, f"#registered-assets offers {offered}"
+    assert "personnel-records" not in offered, "the form suggests another section's asset"
 
     step("k. a report naming the registered asset with a guessed 1/1/1: the case shows the register's 3A/2/2 and the difference")
     marker = "asset-" + uuid.uuid4().hex[:8]
@@ -708,7 +714,7 @@ def scenario():
     storm(csirt, staff)
 
     # Issue 18: the asset register.
-    asset_register(csirt, ciso)
+    asset_register(csirt, ciso, staff)
 
     # Operations, for the general system administrator.
     step("operations: system-administrator signs in; #queues and #services")

@@ -350,6 +350,10 @@ public enum Labels {
         "assetReported": ("報告者の格付け", "Reporter's classification"),
         "assetNotRegistered": ("台帳に未登録", "not in the register"),
         "assetDiffers": ("台帳と異なる", "differs from the register"),
+        "assetIdFromRegister": (
+            "資産番号に情報資産台帳の資産IDを入れると、重要度は台帳の格付けで判定されます。",
+            "Give a registered asset's id and its severity uses the register's classification."
+        ),
         "save": ("保存する", "Save"),
         "notice_saved": ("保存しました。", "Saved."),
     ]
