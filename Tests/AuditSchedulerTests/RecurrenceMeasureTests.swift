@@ -88,7 +88,7 @@ struct RecurrenceMeasureTests {
             #expect(report.measures.allSatisfy { $0.caseNumber == "INC-2026-000007" })
             #expect(report.measures[1].completedAt != nil && report.measures[1].onTime == true)
             let summary = report.summary
-            #expect([summary.total, summary.done, summary.doneOnTime, summary.open, summary.overdue] == [3, 1, 1, 1, 1])
+            #expect([summary.total, summary.done, summary.doneOnTime, summary.open, summary.overdue] == [3, 1, 1, 1, 1] as [Int])
             // A period, and a unit token's view.
             let september = try await pool.withConnection { connection in
                 try store.recurrenceMeasures(from: d("2026-09-01"), to: d("2026-09-30"), visibleTo: nil, today: d("2026-09-18"), on: connection)

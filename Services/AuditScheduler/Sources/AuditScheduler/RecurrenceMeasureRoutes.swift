@@ -1,5 +1,7 @@
+import Directory
 import Foundation
 import Hummingbird
+import Postgres
 import ServiceRuntime
 import WardCalendar
 

@@ -1,6 +1,8 @@
 import Contracts
+import Directory
 import Foundation
 import Hummingbird
+import Postgres
 import ServiceRuntime
 import WardCalendar
 

@@ -1,6 +1,7 @@
 import Directory
 import Foundation
 import Hummingbird
+import Postgres
 import ServiceClient
 
 /// The lessons of a case as triage's detail gives them (issue #18; Art. 27(1), 27(2)).
