@@ -195,7 +195,7 @@ let package = Package(
                 name: "isms-bench",
                 dependencies: [
                     "IncidentIntake", "CSIRTTriage", "Notifier", "ServiceRuntime", "ServiceClient", "Contracts", "Directory", "AMQP", "Postgres", "ClientSupport",
-                    "PostgresMigrations", logging, .product(name: "Configuration", package: "swift-configuration"),
+                    "PostgresMigrations", "WardCalendar", logging, .product(name: "Configuration", package: "swift-configuration"),
                     .product(name: "Prometheus", package: "swift-prometheus"),
                     // The console part: invitations as `isms user invite` makes them, TOTP codes as an authenticator app.
                     "WebConsole", .product(name: "HummingbirdOTP", package: "hummingbird-auth"),

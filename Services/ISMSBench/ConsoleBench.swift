@@ -9,6 +9,7 @@ import Postgres
 import PostgresMigrations
 import ServiceClient
 import ServiceRuntime
+import WardCalendar
 import WebConsole
 
 /// The web console's pages with 10,000 cases in triage (issue #15: "every page answers in
@@ -58,6 +59,16 @@ struct ConsoleBench: Sendable {
         case 8: [.acknowledge, .confirm, .investigate, .contain, .recover]
         default: [.acknowledge, .confirm, .investigate, .contain, .recover, .close]
         }
+    }
+
+    /// The lessons a closed case of the bench gives: a cause and one measure of its section.
+    static func lessons(section: String, at: Date) -> LessonsDraft {
+        LessonsDraft(
+            cause: "isms-bench: 手順が守られなかった",
+            measures: [.init(
+                description: "isms-bench: 手順を再周知する", ownerRole: "sectionSecurityOfficer", ownerUnit: section,
+                dueDate: CivilDate.inTokyo(at).adding(days: 30).iso)],
+            erpChange: .init(needed: false))
     }
 
     /// The report of case `index`: sections in turn, categories in turn, and answers that give
@@ -138,8 +149,10 @@ struct ConsoleBench: Sendable {
                     for action in actions {
                         at = at.addingTimeInterval(3600)
                         let reason: String? = action == .discard ? "isms-bench: not an incident" : nil
+                        // Closing needs its lessons (Art. 27(1), issue #18): one measure, due a month on.
+                        let lessons: LessonsDraft? = action == .close ? Self.lessons(section: report.sectionCode, at: at) : nil
                         _ = try connection.emitting(as: .csirtTriage, schema: schema, logger: quiet, now: at) { context in
-                            try engine.perform(action, caseNumber: opened.caseNumber, actor: Self.csirt, reason: reason, context: &context)
+                            try engine.perform(action, caseNumber: opened.caseNumber, actor: Self.csirt, reason: reason, lessons: lessons, context: &context)
                         }
                     }
                     if restrict {

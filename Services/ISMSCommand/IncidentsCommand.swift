@@ -9,7 +9,7 @@ import ServiceClient
 struct IncidentsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "incidents",
-        abstract: "CSIRT cases: list, show, qualify, acknowledge, move, comment, assign, restrict use, merge, split, obligations, original, digest, verify.",
+        abstract: "CSIRT cases: list, show, qualify, acknowledge, move, close with lessons, comment, assign, restrict use, merge, split, obligations, original, digest, verify, lessons.",
         discussion: """
             Calls csirt-triage's HTTP API (ISMS_CSIRT_TRIAGE_URL, default http://127.0.0.1:8082) \
             with your token (ISMS_TOKEN, or the one `isms login` saved): the service decides by \
@@ -18,7 +18,7 @@ struct IncidentsCommand: AsyncParsableCommand {
             """,
         subcommands: [
             List.self, Show.self, Qualify.self, Ack.self, Transition.self, Comment.self, Assign.self, Restrict.self, Merge.self, Split.self,
-            Obligations.self, Original.self, Digest.self, Verify.self,
+            Obligations.self, Original.self, Digest.self, Verify.self, Close.self, Lessons.self,
         ]
     )
 
@@ -115,6 +115,8 @@ struct IncidentsCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard CaseAction(rawValue: action) != nil else { throw ValidationError("unknown action '\(action)'") }
+            // Issue #18: closing needs its lessons, which only `close` asks for.
+            if action == CaseAction.close.rawValue { throw ValidationError("closing needs its lessons: use `isms incidents close \(caseNumber) --cause ... --measure ...`") }
             let record = try await IncidentsCommand.change(caseNumber, "/transitions", ["action": action, "reason": reason])
             print("\(CLIOutput.text(record["caseNumber"])): \(CLIOutput.text(record["state"]))")
         }

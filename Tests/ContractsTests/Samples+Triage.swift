@@ -137,6 +137,28 @@ extension Samples {
         mergedAt: date("2025-04-01T02:15:00.000Z")
     )
 
+    static let lessonsRecorded = IncidentLessonsRecorded(
+        caseNumber: "INC-2025-000042",
+        caseId: caseID,
+        lessonsId: uuid("a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"),
+        severity: 1,
+        sectionCode: "koseki-jumin",
+        departmentCode: "kumin",
+        cause: "USBメモリの持ち出し手順が守られず、暗号化されていない媒体が使われた。",
+        measures: [
+            .init(
+                id: uuid("b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e"), description: "持ち出し用USBメモリを暗号化機能付きのものに限る",
+                ownerRole: "sectionSecurityOfficer", ownerUnit: "koseki-jumin", dueDate: "2025-06-30"),
+            .init(
+                id: uuid("c3d4e5f6-a7b8-4c9d-8e0f-2a3b4c5d6e7f"), description: "部内の職員に媒体の取扱いを再教育する",
+                ownerRole: "departmentSecurityOfficer", ownerUnit: "kumin", dueDate: "2025-07-31"),
+        ],
+        erpChange: .init(needed: true, note: "紛失時の連絡先に警察への届出を加える"),
+        actor: "person:csirt-lead",
+        myNumberDetected: true,
+        closedAt: date("2025-05-20T06:00:00.000Z")
+    )
+
     static func triageEnvelope<Payload: MessagePayload>(_ id: String, _ payload: Payload, time: String) -> Envelope<Payload> {
         Envelope(
             id: id,
@@ -161,6 +183,7 @@ extension Samples {
             (MessageTypes.incidentDigest, try triageEnvelope("7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f", digest, time: "2025-04-07T00:00:00.000Z").raw()),
             (MessageTypes.incidentReportAttached, try triageEnvelope("8d9e0f1a-2b3c-4d4e-9f5a-6b7c8d9e0f1a", reportAttached, time: "2025-04-01T01:42:11.000Z").raw()),
             (MessageTypes.incidentCaseMerged, try triageEnvelope("9e0f1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2c", caseMerged, time: "2025-04-01T02:15:00.000Z").raw()),
+            (MessageTypes.incidentLessonsRecorded, try triageEnvelope("d4e5f6a7-b8c9-4d0e-9f1a-3b4c5d6e7f80", lessonsRecorded, time: "2025-05-20T06:00:00.000Z").raw()),
         ]
     }
 }

@@ -44,6 +44,8 @@ import Testing
             ("pw_", ["tooShort", "tooLong", "mismatch", "sameAsID"]),
             // Intake's violation codes a report form can meet (Shared/Contracts/ViolationCode.swift).
             ("err_", ["required", "type", "enum", "format", "maxLength", "minimum", "pattern", "anyOf", "oneOf", "future", "order", "unknownSection", "forbidden", "conflict", "tooLarge"]),
+            // Triage's codes for a close without its lessons (issue #18, CaseLessons.swift).
+            ("lessonsErr_", ["required", "too-long", "too-many", "unknown-role", "unknown-unit", "role-unit-mismatch", "invalid-date", "date-in-past"]),
         ]
         for (prefix, values) in prefixed {
             for value in values { #expect(Labels.table[prefix + value] != nil, "no label \(prefix)\(value)") }

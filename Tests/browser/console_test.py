@@ -710,6 +710,54 @@ def scenario():
     expect_notice(csirt, "commenting")
     assert marker in one(csirt, "#comments").text, "the comment posted with csrf is not shown"
 
+    # Issue 18: a case closes only with its lessons (Art. 27(1), 27(2)).
+    step("g2. investigate, contain, recover; closing without lessons shows the errors at the inputs")
+    for action in ("investigate", "contain", "recover"):
+        submit(csirt, f'form.transition-form button[value="{action}"]')
+        expect_notice(csirt, action)
+    assert case_state(csirt) == "recovered", f"state after recovering is {case_state(csirt)!r}"
+    assert present(csirt, "#close-form"), "a recovered case offers no #close-form"
+    assert not present(csirt, 'form.transition-form button[value="close"]'), "close is offered without the lessons form"
+    submit(csirt, "#close-case-button")
+    assert present(csirt, "#form-error"), "closing without lessons shows no #form-error"
+    for field in ("cause", "measures", "erp"):
+        assert present(csirt, f'#close-form .field-error[data-field="{field}"]'), f"closing without lessons: no .field-error at {field}"
+    assert case_state(csirt) == "recovered", "a close without lessons changed the case"
+    shot(csirt, "08b-close-refused")
+
+    step("g2. a measure due yesterday: its error at the row's date, the typed values kept")
+    due = (datetime.datetime.now(TOKYO).date() + datetime.timedelta(days=30)).isoformat()
+    yesterday = (datetime.datetime.now(TOKYO).date() - datetime.timedelta(days=1)).isoformat()
+    cause = f"持ち出し手順が守られず暗号化されていない媒体が使われた ({marker})"
+    form = one(csirt, "#close-form")
+    fill(csirt, "cause", cause, scope=form)
+    fill(csirt, "m1Description", "持ち出し用媒体を暗号化機能付きに限る", scope=form)
+    fill(csirt, "m1Role", "sectionSecurityOfficer", scope=form)
+    fill(csirt, "m1Unit", "family-registry", scope=form)
+    fill(csirt, "m1Due", yesterday, scope=form)
+    one(csirt, "#erp-none").click()
+    submit(csirt, "#close-case-button")
+    assert present(csirt, '#close-form .field-error[data-field="m1Due"]'), "a past due date shows no .field-error at m1Due"
+    assert one(csirt, "#cause").get_attribute("value") == cause, "the cause typed was not kept after the refusal"
+    assert case_state(csirt) == "recovered", "a refused close changed the case"
+
+    step("g2. closed with the cause, one measure (the other rows empty) and no plan change: #lessons")
+    form = one(csirt, "#close-form")
+    fill(csirt, "m1Due", due, scope=form)
+    submit(csirt, "#close-case-button")
+    expect_notice(csirt, "closing with lessons")
+    assert case_state(csirt) == "closed", f"state after closing is {case_state(csirt)!r}"
+    lessons = one(csirt, "#lessons")
+    assert marker in one(csirt, "#lessons-cause").text, "#lessons does not show the cause"
+    measures = lessons.find_elements(By.CSS_SELECTOR, "tr.lessons-measure")
+    assert len(measures) == 1 and due in measures[0].text, f"#lessons shows {len(measures)} measures, not the one due {due}"
+    assert one(csirt, "#lessons-erp").get_attribute("data-needed") == "false", "#lessons-erp does not say no change"
+    assert not present(csirt, "#close-form"), "a closed case still offers #close-form"
+    actions = [e.get_attribute("data-action") for e in history(csirt)]
+    if any(actions):
+        assert "lessons" in actions, f"no li.history-entry[data-action=lessons] in {actions}"
+    shot(csirt, "08c-case-lessons")
+
     # Issue 16: an alert storm is one case.
     storm(csirt, staff)
 

@@ -53,6 +53,7 @@ extension MessageTypes {
 extension BusLayout {
     static let auditSchedulerQueues: [WorkQueue] = [
         // directory.changed: new sections get their duties at once, not at the next daily sweep.
-        WorkQueue(name: "audit-scheduler.events", consumer: .auditScheduler, messageTypes: [MessageTypes.directoryChanged]),
+        // incident.lessons-recorded: one duty per recurrence-prevention measure (issue #18, Art. 27(1)).
+        WorkQueue(name: "audit-scheduler.events", consumer: .auditScheduler, messageTypes: [MessageTypes.directoryChanged, MessageTypes.incidentLessonsRecorded]),
     ]
 }

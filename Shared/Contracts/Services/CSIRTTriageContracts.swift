@@ -83,10 +83,20 @@ extension MessageTypes {
         summary: "A case was merged into a surviving case, which now holds its reports; the merged case keeps its number."
     )
 
+    /// CSIRT closed a case with its cause, recurrence-prevention measures and whether the
+    /// emergency response plan needs a change (issue #18; Art. 27(1), 27(2)). Event.
+    public static let incidentLessonsRecorded = MessageType(
+        wireName: "jp.ward.isms.incident.lessons-recorded.v1",
+        kind: .event,
+        schemaFile: "incident.lessons-recorded.v1.schema.json",
+        defaultClassification: .confidential,
+        summary: "A case was closed with its lessons: cause, recurrence-prevention measures (owner, unit, due date) and whether the emergency response plan needs a change."
+    )
+
     /// The types CSIRT triage originates.
     public static let csirtTriage: [MessageType] = [
         incidentCaseOpened, incidentEscalated, incidentAcknowledged, incidentObligationReminder, incidentAssigned, incidentRestrictionChanged,
-        incidentDigest, incidentReportAttached, incidentCaseMerged,
+        incidentDigest, incidentReportAttached, incidentCaseMerged, incidentLessonsRecorded,
     ]
 }
 

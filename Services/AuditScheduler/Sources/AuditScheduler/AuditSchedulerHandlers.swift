@@ -44,7 +44,8 @@ public struct MaterialiseTimer: TimerHandler {
     }
 }
 
-/// `directory.changed`: new sections and departments get their duties at once.
+/// `directory.changed`: new sections and departments get their duties at once;
+/// `incident.lessons-recorded`: a closed case's measures become duties (issue #18).
 public struct DirectoryChangedHandler: MessageHandler {
     public let store: AuditSchedulerStore
 
@@ -53,8 +54,12 @@ public struct DirectoryChangedHandler: MessageHandler {
     }
 
     public func handle(_ message: IncomingMessage, context: inout TransactionContext) throws {
+        if message.envelope.type == MessageTypes.incidentLessonsRecorded.wireName {
+            return try LessonsRecordedHandler(store: store).handle(message.envelope, context: &context)
+        }
         guard message.envelope.type == MessageTypes.directoryChanged.wireName else {
-            throw PermanentFailure(code: "unexpected-type", reason: "audit-scheduler.events takes directory.changed, not \(message.envelope.type)")
+            throw PermanentFailure(
+                code: "unexpected-type", reason: "audit-scheduler.events takes directory.changed and incident.lessons-recorded, not \(message.envelope.type)")
         }
         let result = try store.materialise(today: CivilDate.inTokyo(context.now), now: context.now, on: context.connection)
         context.logger.info("duties materialised after a directory change", metadata: ["duties.created": "\(result.created)"])

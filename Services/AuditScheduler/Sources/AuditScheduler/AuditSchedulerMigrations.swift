@@ -139,6 +139,21 @@ public enum AuditSchedulerMigrations {
             Migration(version: 12, name: "findings name registered assets", sql: """
                 ALTER TABLE \(s).findings ADD COLUMN asset_id text;
                 """),
+            Migration(
+                version: 13,
+                name: "recurrence-prevention measure duties",
+                sql: """
+                    -- Issue #18, Art. 27(1): a duty per recurrence-prevention measure of a closed case,
+                    -- keyed by the measure's id so a redelivered event makes none again; the case
+                    -- number it follows up. Two measures of one case may be owed by the same unit on
+                    -- the same day, so the occurrence key takes the measure too.
+                    ALTER TABLE \(s).duties ADD COLUMN measure_id uuid, ADD COLUMN case_number text;
+                    ALTER TABLE \(s).duties DROP CONSTRAINT duties_template_id_unit_code_occurrence_date_finding_id_key;
+                    ALTER TABLE \(s).duties ADD CONSTRAINT duties_occurrence_key
+                        UNIQUE NULLS NOT DISTINCT (template_id, unit_code, occurrence_date, finding_id, measure_id);
+                    CREATE UNIQUE INDEX duties_by_measure ON \(s).duties (measure_id) WHERE measure_id IS NOT NULL;
+                    """
+            ),
         ]
     }
 }

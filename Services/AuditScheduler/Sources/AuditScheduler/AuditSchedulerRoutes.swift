@@ -20,6 +20,7 @@ import WardCalendar
 /// - `POST /v1/findings/{id}/review` `{approve, comment}` (department security officer, Art. 17(6)(6))
 /// - `GET  /v1/reports/effectiveness?fiscalYear=`
 /// - `GET  /v1/audit-plan?fiscalYear=`
+/// - `GET  /v1/recurrence-measures?from=&to=` — the duties of the measures of closed cases (issue #18)
 struct AuditSchedulerRoutes: Sendable {
     let store: AuditSchedulerStore
     let database: PostgresPool
@@ -147,6 +148,7 @@ struct AuditSchedulerRoutes: Sendable {
                 return try APIResponse.json(report)
             }
         }
+        addRecurrenceMeasures(to: routes)
         routes.get("/v1/audit-plan") { request, context in
             try await handle(context) { _, now in
                 let store = store

@@ -60,7 +60,11 @@ public struct AuditSchedulerStore: Sendable {
     }
 
     /// Inserts one occurrence unless it exists; returns its id when this call created it.
-    func insert(_ duty: PlannedDuty, findingID: UUID?, today: CivilDate, now: Date, on connection: PostgresConnection) throws -> UUID? {
+    /// `measure` names the recurrence-prevention measure (and its case) a duty follows up (issue #18).
+    func insert(
+        _ duty: PlannedDuty, findingID: UUID?, measure: (id: UUID, caseNumber: String)? = nil, today: CivilDate, now: Date,
+        on connection: PostgresConnection
+    ) throws -> UUID? {
         let recipients = DutyRecipient.escalation(owner: duty.owner, sectionCode: duty.sectionCode, departmentCode: duty.departmentCode)
         let timeline = DutyTimeline(
             dueDate: duty.dueDate, reminderDays: duty.reminderDays, escalateAfterDays: duty.escalateAfterDays, escalationLevels: recipients.count,
@@ -72,12 +76,12 @@ public struct AuditSchedulerStore: Sendable {
             """
             INSERT INTO \(unescaped: table("duties")) (
                 id, template_id, kind, title, article, unit_kind, unit_code, department_code, occurrence_date, finding_id, fiscal_year,
-                owner_role, due_date, original_due_date, reminder_days, escalate_after_days, last_stage, escalation_level)
+                owner_role, due_date, original_due_date, reminder_days, escalate_after_days, last_stage, escalation_level, measure_id, case_number)
             VALUES (
                 \(id), \(duty.templateID), \(duty.kind.rawValue), \(duty.title), \(duty.article), \(duty.unitKind.rawValue), \(duty.unitCode ?? ""),
                 \(duty.departmentCode), \(duty.occurrenceDate.iso)::date, \(findingID), \(duty.fiscalYear), \(duty.owner.rawValue),
                 \(duty.dueDate.iso)::date, \(duty.dueDate.iso)::date, \(duty.reminderDays), \(duty.escalateAfterDays), \(lastStage),
-                \(Self.escalationLevel(timeline: timeline, lastStage: lastStage)))
+                \(Self.escalationLevel(timeline: timeline, lastStage: lastStage)), \(measure?.id), \(measure?.caseNumber))
             ON CONFLICT DO NOTHING
             RETURNING id
             """

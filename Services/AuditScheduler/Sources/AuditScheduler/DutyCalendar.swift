@@ -86,6 +86,9 @@ public enum DutyKind: String, Sendable, Hashable, Codable, CaseIterable {
     case managementReview = "management-review"
     /// Art. 29: review of the policy and the management plan.
     case policyReview = "policy-review"
+    /// Art. 27(1): a recurrence-prevention measure of a closed case; created per measure from
+    /// `incident.lessons-recorded`, never by recurrence (issue #18).
+    case recurrenceMeasure = "recurrence-measure"
     /// Anything else the ward adds.
     case other
 }

@@ -262,11 +262,13 @@ public struct TriageEngine: Sendable {
     // MARK: Life cycle
 
     /// Takes `action` on a case as `actor`; acknowledging stops the escalation and emits
-    /// `incident.acknowledged`. `visibility` hides other units' cases.
+    /// `incident.acknowledged`. `visibility` hides other units' cases. Closing needs `lessons`
+    /// (Art. 27(1), 27(2); issue #18), which are stored, recorded in the history and emitted as
+    /// `incident.lessons-recorded`; every other action ignores them.
     @discardableResult
     public func perform(
-        _ action: CaseAction, caseNumber: String, actor: TriageActor, reason: String?, visibility: CaseVisibility = .all,
-        context: inout TransactionContext
+        _ action: CaseAction, caseNumber: String, actor: TriageActor, reason: String?, lessons draft: LessonsDraft? = nil,
+        visibility: CaseVisibility = .all, context: inout TransactionContext
     ) throws -> CaseRecord {
         var record = try lockedCase(caseNumber, visibility: visibility, context: context)
         guard let role = actor.role else { throw TriageError(code: .forbidden, detail: "an actor without a role cannot act on a case") }
@@ -275,6 +277,8 @@ public struct TriageEngine: Sendable {
         case .success(let value): outcome = value
         case .failure(let error): throw TriageError(error)
         }
+        // Art. 27(1): no closing without the cause and the measures; "not an incident" needs none.
+        let lessons = try action == .close ? validatedLessons(draft, actor: actor, context: context) : nil
         let before = HistorySnapshot(record)
         let now = context.now
         record.state = outcome.state
@@ -303,6 +307,7 @@ public struct TriageEngine: Sendable {
         try store.history.append(
             caseID: record.id, caseNumber: record.caseNumber, action: action.rawValue, actor: actor.id, role: role.rawValue, at: now,
             reason: reason, before: before, after: HistorySnapshot(record), on: context.connection)
+        if let lessons { try recordLessons(lessons, of: record, actor: actor, context: &context) }
         if action == .acknowledge || action == .discard {
             try DurableTimers.cancel(kind: Self.escalationTimer, key: record.id.lowercasedString, on: context.connection, schema: schema)
         }

@@ -15,12 +15,23 @@ public struct TriageError: Error, Sendable, Hashable, CustomStringConvertible {
         public var description: String { rawValue }
     }
 
+    /// One wrong member of a request, by its JSON pointer (closing without lessons, issue #18).
+    public struct FieldProblem: Hashable, Sendable {
+        public var field: String
+        public var code: String
+        public var message: String
+    }
+
     public var code: Code
     public var detail: String
+    /// The members at fault, when the refusal is about the request's fields; the API lists them
+    /// as the problem's `errors`, as intake does for a report.
+    public var fieldProblems: [FieldProblem]
 
-    public init(code: Code, detail: String) {
+    public init(code: Code, detail: String, fieldProblems: [FieldProblem] = []) {
         self.code = code
         self.detail = detail
+        self.fieldProblems = fieldProblems
     }
 
     init(_ error: CaseLifecycleError) {

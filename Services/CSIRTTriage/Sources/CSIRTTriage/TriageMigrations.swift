@@ -209,6 +209,39 @@ enum TriageMigrations {
                     CREATE INDEX case_correlation_keys_by_case ON \(s).case_correlation_keys (case_id);
                     """
             ),
+            Migration(
+                version: 14,
+                name: "the lessons of a closed case",
+                sql: """
+                    -- Issue #18 item 2: a case is closed with its lessons. Art. 27(1): the cause and the
+                    -- recurrence-prevention measures (each with owner role, unit and due date);
+                    -- Art. 27(2): whether the emergency response plan needs a change. A case reopened
+                    -- and closed again has a row per closing; the latest is the one shown. Append-only,
+                    -- like the history that also records them.
+                    CREATE TABLE \(s).case_lessons (
+                        id uuid PRIMARY KEY,
+                        case_id uuid NOT NULL REFERENCES \(s).cases (id),
+                        case_number text NOT NULL,
+                        recorded_at timestamptz NOT NULL,
+                        recorded_by text NOT NULL,
+                        cause text NOT NULL CHECK (length(btrim(cause)) > 0),
+                        -- [{id, description, ownerRole, ownerUnit, dueDate}], at least one.
+                        measures jsonb NOT NULL CHECK (jsonb_typeof(measures) = 'array' AND jsonb_array_length(measures) >= 1),
+                        erp_change_needed boolean NOT NULL,
+                        erp_change_note text,
+                        CHECK (NOT erp_change_needed OR length(btrim(coalesce(erp_change_note, ''))) > 0)
+                    );
+                    CREATE INDEX case_lessons_by_case ON \(s).case_lessons (case_id, recorded_at);
+                    CREATE INDEX case_lessons_by_time ON \(s).case_lessons (recorded_at);
+                    CREATE FUNCTION \(s).case_lessons_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                        RAISE EXCEPTION 'case_lessons is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+                    END
+                    $$;
+                    CREATE TRIGGER case_lessons_append_only BEFORE UPDATE OR DELETE ON \(s).case_lessons
+                        FOR EACH ROW EXECUTE FUNCTION \(s).case_lessons_append_only();
+                    """
+            ),
         ]
     }
 }

@@ -17,7 +17,9 @@ public import ServiceRuntime
 /// - `POST /v1/cases/{caseNumber}/merge` `{"into", "reason"}`; `POST .../split` `{"sourceKind", "sourceId", "reason"}` (issue #16)
 /// - `POST /v1/cases/{caseNumber}/qualification` `{"decision": "incident"|"not-incident", "reason"}`
 /// - `POST /v1/cases/{caseNumber}/acknowledgement` `{"reason"?}`
-/// - `POST /v1/cases/{caseNumber}/transitions` `{"action": "investigate"|..., "reason"?}`
+/// - `POST /v1/cases/{caseNumber}/transitions` `{"action": "investigate"|..., "reason"?}`; `close` also needs
+///   `"lessons": {"cause", "measures": [{"description", "ownerRole", "ownerUnit", "dueDate"}], "erpChange": {"needed", "note"?}}` (issue #18)
+/// - `GET  /v1/reports/lessons?from=&to=` — cases closed in the period with their lessons (ward-wide roles)
 /// - `POST /v1/cases/{caseNumber}/comments` `{"text"}`
 /// - `PUT  /v1/cases/{caseNumber}/verdicts` `{"verdicts": {...}, "reason"}`
 /// - `GET  /v1/cases/{caseNumber}/obligations`
@@ -49,7 +51,7 @@ struct TriageRoutes: Sendable {
         routes.post("/v1/cases/:number/transitions") { request, context in
             let body = try await request.decodeJSON(as: ActBody.self, context: context)
             guard let action = body.action else { throw APIProblem.badRequest("/action is required.") }
-            return try await perform(context.requireGrant(), number: context.text("number"), action: action, reason: body.reason)
+            return try await perform(context.requireGrant(), number: context.text("number"), action: action, reason: body.reason, lessons: body.lessons)
         }
         routes.post("/v1/cases/:number/comments") { request, context in
             let body = try await request.decodeJSON(as: CommentBody.self, context: context)
@@ -131,6 +133,7 @@ struct TriageRoutes: Sendable {
         // the GET only shows a page whose button POSTs, so nothing is acknowledged by a preview.
         routes.get("/v1/acknowledgements/:token", access: .open) { _, context in Self.acknowledgementPage(token: context.text("token")) }
         addDigest(to: routes)
+        addLessons(to: routes)
     }
 
     static func acknowledgementPage(token: String) -> Response {
@@ -192,6 +195,10 @@ struct TriageRoutes: Sendable {
         /// The case's reports, oldest first: at most ``reportsShown``; `case.reportCount` is
         /// the total (a storm's case may hold 100,000, issue #16).
         var reports: [CaseReport]
+        /// The lessons of the latest closing (issue #18; Art. 27(1), 27(2)); nil when never closed.
+        var lessons: CaseLessons?
+        /// Those of earlier closings of a case reopened since, newest first.
+        var earlierLessons: [CaseLessons]
     }
 
     /// How many of a case's reports its detail lists (the store's own bound of one read).
@@ -201,6 +208,7 @@ struct TriageRoutes: Sendable {
         let engine = engine
         let detail = try await database.withConnection { connection -> CaseDetail in
             let record = try Self.visibleCase(number, grant, engine, connection)
+            let lessons = try engine.lessons(caseID: record.id, on: connection)
             return CaseDetail(
                 case: record, assignees: try engine.assignees(caseID: record.id, on: connection),
                 restrictions: try engine.restrictions(caseID: record.id, on: connection),
@@ -208,7 +216,8 @@ struct TriageRoutes: Sendable {
                 history: try engine.store.history(caseID: record.id, on: connection),
                 allowedActions: CaseLifecycle.allowedActions(state: record.state, qualification: record.qualification, role: grant.role),
                 historyVerified: try engine.store.verifyHistory(caseID: record.id, on: connection),
-                reports: Array(try engine.caseReports(caseID: record.id, on: connection).prefix(Self.reportsShown)))
+                reports: Array(try engine.caseReports(caseID: record.id, on: connection).prefix(Self.reportsShown)),
+                lessons: lessons.first, earlierLessons: Array(lessons.dropFirst()))
         }
         return try APIResponse.json(detail)
     }
@@ -248,11 +257,14 @@ struct TriageRoutes: Sendable {
     struct ActBody: Decodable {
         var action: CaseAction?
         var reason: String?
+        /// Closing only (issue #18).
+        var lessons: LessonsDraft?
     }
 
-    private func perform(_ grant: TokenGrant, number: String, action: CaseAction, reason: String?) async throws -> Response {
+    private func perform(_ grant: TokenGrant, number: String, action: CaseAction, reason: String?, lessons: LessonsDraft? = nil) async throws -> Response {
         let record = try await transaction { engine, context in
-            try engine.perform(action, caseNumber: number, actor: Self.actor(grant), reason: reason, visibility: Self.visibility(grant), context: &context)
+            try engine.perform(
+                action, caseNumber: number, actor: Self.actor(grant), reason: reason, lessons: lessons, visibility: Self.visibility(grant), context: &context)
         }
         return try APIResponse.json(record)
     }
@@ -346,6 +358,10 @@ extension TriageError: APIProblemConvertible {
         case .forbidden: .forbidden(detail)
         case .conflict: .conflict(detail)
         case .invalidTransition: APIProblem(.conflict, title: "Not allowed in the case's current state", detail: detail)
+        case .invalidRequest where !fieldProblems.isEmpty:
+            APIProblem(
+                .unprocessableContent, title: "Refused by a rule", detail: detail,
+                extensions: ["errors": .array(fieldProblems.map { ["field": .string($0.field), "code": .string($0.code), "message": .string($0.message)] })])
         default: .unprocessable(detail)
         }
     }

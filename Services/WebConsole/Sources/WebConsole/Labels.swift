@@ -356,6 +356,36 @@ public enum Labels {
         ),
         "save": ("保存する", "Save"),
         "notice_saved": ("保存しました。", "Saved."),
+
+        // MARK: Lessons of a closed case (issue #18)
+        "lessonsClose": ("事案の終結と再発防止 (第27条第1項)", "Close the case with its lessons (Art. 27(1))"),
+        "lessonsCloseHint": (
+            "原因、再発防止策 (担当と期限) と緊急時対応計画の見直しの要否を記録して終結します。インシデントでない場合は「判定」から対象外としてください。",
+            "Record the cause, the recurrence-prevention measures (owner and due date) and whether the emergency response plan needs a change. A case that is not an incident is discarded under Qualification instead."
+        ),
+        "lessonsCause": ("原因", "Cause"),
+        "lessonsMeasures": ("再発防止策", "Recurrence-prevention measures"),
+        "lessonsMeasuresHint": ("1件以上。空欄の行は無視されます。期限は今日以降。", "At least one; empty rows are ignored. The due date is today or later."),
+        "lessonsMeasure": ("対策", "Measure"),
+        "lessonsOwnerRole": ("担当の役割", "Owner role"),
+        "lessonsOwnerUnit": ("担当の課・部", "Owner unit"),
+        "lessonsDueDate": ("期限", "Due date"),
+        "lessonsErp": ("緊急時対応計画の見直し (第27条第2項)", "Emergency response plan change (Art. 27(2))"),
+        "lessonsErpNeeded": ("見直しが必要", "needs a change"),
+        "lessonsErpNone": ("見直し不要", "no change needed"),
+        "lessonsErpNote": ("見直す内容", "What to change"),
+        "lessonsTitle": ("原因と再発防止策", "Cause and recurrence prevention"),
+        "lessonsRecordedAt": ("終結日時", "Closed at"),
+        "lessonsEarlier": ("以前の終結時の記録", "Lessons of earlier closings"),
+        "lessonsProblems": ("終結できません。入力内容を確認してください。", "The case was not closed; check the fields."),
+        "lessonsErr_required": ("入力してください。", "Required."),
+        "lessonsErr_too-long": ("長すぎます。", "Too long."),
+        "lessonsErr_too-many": ("対策が多すぎます (20件まで)。", "Too many measures (at most 20)."),
+        "lessonsErr_unknown-role": ("役割が正しくありません。", "Not a role of the directory."),
+        "lessonsErr_unknown-unit": ("組織にない課・部です。", "Not a section or department of the directory."),
+        "lessonsErr_role-unit-mismatch": ("この役割はこの課・部にありません。", "This role is not held in that kind of unit."),
+        "lessonsErr_invalid-date": ("日付が正しくありません。", "Not a date."),
+        "lessonsErr_date-in-past": ("期限が今日より前です。", "The due date is before today."),
     ]
 }
 

@@ -185,6 +185,9 @@ struct CaseDetailView: Decodable {
     var historyVerified: Bool
     /// The first 1000 reports, oldest first; `case.reportCount` is the total.
     var reports: [CaseReportView]?
+    /// The latest closing's lessons and the earlier ones (issue #18).
+    var lessons: LessonsView?
+    var earlierLessons: [LessonsView]?
 }
 
 struct NotificationView: Decodable {

@@ -191,7 +191,10 @@ extension WebConsole {
 
     // MARK: Case page
 
-    func casePage(_ request: Request, _ context: ConsoleRequestContext, number: String, actionError: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+    func casePage(
+        _ request: Request, _ context: ConsoleRequestContext, number: String, actionError: String? = nil, status: HTTPResponse.Status = .ok,
+        closeForm: (form: FormData, errors: [String: String])? = nil
+    ) async throws -> Response {
         let session = try context.requireSession(request)
         let api = api(session)
         let detail: CaseDetailView = try await api.get(.triage, "/v1/cases/\(ConsoleAPI.segment(number))")
@@ -249,7 +252,8 @@ extension WebConsole {
                 "reason": entry.reason.flatMap { $0.isEmpty ? nil : $0 } as Any, "hash": String(entry.hash.prefix(12)),
             ]
         }
-        let transitions = allowed.filter { !["acknowledge", "confirm", "discard"].contains($0) }.map { action in
+        // Closing has a form of its own: it asks for the lessons (issue #18).
+        let transitions = allowed.filter { !["acknowledge", "confirm", "discard", "close"].contains($0) }.map { action in
             ["action": action, "label": Labels.text("action_" + action, language)]
         }
         let verdicts: [[String: Any]] = Self.verdictNames.map { name in
@@ -272,7 +276,7 @@ extension WebConsole {
             ]
         }
         let t = record.timestamps
-        let data: [String: Any] = [
+        var data: [String: Any] = [
             "case": [
                 "number": record.caseNumber, "title": record.title, "description": record.description, "state": record.state,
                 "stateLabel": Labels.text("state_" + record.state, language), "severity": record.severity.severity,
@@ -324,6 +328,7 @@ extension WebConsole {
             "canSeeOriginal": role == .designatedHandler && record.myNumberDetected && record.source.kind == "incident-report",
             "actionError": actionError as Any,
         ]
+        data.merge(try await lessonsPageData(detail, canClose: allowed.contains("close"), closeForm: closeForm, language: language)) { $1 }
         return page("case", title: "caseTitle", request, context, data: data, status: status)
     }
 
@@ -364,6 +369,7 @@ extension WebConsole {
     func caseAction(_ request: Request, _ context: ConsoleRequestContext, number: String, action: String) async throws -> Response {
         let session = try context.requireSession(request)
         if action == "merge" || action == "split" { return try await correlationAction(request, context, session: session, number: number, action: action) }
+        if action == "close" { return try await closeAction(request, context, session: session, number: number) }
         let form = context.form
         let path = "/v1/cases/\(ConsoleAPI.segment(number))"
         let reason: Any = form["reason"] ?? NSNull()
