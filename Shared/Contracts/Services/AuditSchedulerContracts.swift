@@ -53,6 +53,9 @@ extension MessageTypes {
 extension BusLayout {
     static let auditSchedulerQueues: [WorkQueue] = [
         // directory.changed: new sections get their duties at once, not at the next daily sweep.
-        WorkQueue(name: "audit-scheduler.events", consumer: .auditScheduler, messageTypes: [MessageTypes.directoryChanged]),
+        // contractor.contract-changed (issue #18): contractor staff education follows the contracts in force.
+        WorkQueue(
+            name: "audit-scheduler.events", consumer: .auditScheduler,
+            messageTypes: [MessageTypes.directoryChanged, MessageTypes.contractorContractChanged]),
     ]
 }
