@@ -41,7 +41,7 @@ struct OnDemandDutyTests {
                 try await pool.withTransaction { connection in try store.order(request, by: actor, now: clock.now, on: connection) }
             }
             let audit = DutyOrderRequest(
-                kind: .audit, unitCode: "general-affairs", dueDate: "2026-12-03", reason: "事案後の臨時監査（職員番号 123456789018 の誤送付）",
+                kind: .audit, unitCode: "general-affairs", dueDate: "2026-12-03", reason: "事案後の臨時監査（個人番号 123456789018 を含む書類の誤送付）",
                 caseNumber: "INC-2026-000042", auditorPersonID: "chief-info-policy")
 
             // Refusals: no reason, an unknown unit, a department for an audit, a partial auditor

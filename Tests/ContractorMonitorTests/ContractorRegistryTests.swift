@@ -88,7 +88,11 @@ import Testing
             let timers = try await pool.query("SELECT kind, count(*) AS n FROM \(unescaped: registry.table("timers")) GROUP BY kind ORDER BY kind").rows.map {
                 (try $0.decode("kind", as: String.self), try $0.decode("n", as: Int.self))
             }
-            #expect(timers.map(\.0) == [ContractorTimerKind.attestationDue, ContractorTimerKind.attestationOverdue, ContractorTimerKind.returnCertificateDue].sorted())
+            // Issue #18: and the announcement of the contract's end.
+            #expect(timers.map(\.0) == [
+                ContractorTimerKind.attestationDue, ContractorTimerKind.attestationOverdue, ContractorTimerKind.returnCertificateDue,
+                ContractorRegistry.contractEndedTimerKind,
+            ].sorted())
             #expect(timers.first { $0.0 == ContractorTimerKind.attestationOverdue }?.1 == 4)
         }
     }
