@@ -72,11 +72,13 @@ import Testing
 
     @Test func navigationFollowsTheRole() {
         let csirt = ConsoleRenderer.navigation(for: RoleChoice(role: .csirt, unitCode: nil), language: .ja).map(\.href)
-        #expect(csirt == ["/queue", "/cases"])
+        // Issue #18: CSIRT orders education and self-inspection after an incident.
+        #expect(csirt == ["/queue", "/cases", "/duties"])
         let ciso = ConsoleRenderer.navigation(for: RoleChoice(role: .ciso, unitCode: nil), language: .ja).map(\.href)
         #expect(ciso.contains("/decisions") && !ciso.contains("/reports/new"))
         let staff = ConsoleRenderer.navigation(for: RoleChoice(role: .sectionSecurityStaff, unitCode: "a"), language: .ja).map(\.href)
         #expect(staff == ["/reports/new", "/reports"])
+        #expect(ConsoleRenderer.navigation(for: RoleChoice(role: .auditChief, unitCode: nil), language: .ja).map(\.href) == ["/duties"])
         #expect(ConsoleRenderer.navigation(for: RoleChoice(role: .generalSecurityOfficer, unitCode: nil), language: .ja).map(\.href).contains("/security/sign-ins"))
     }
 }
