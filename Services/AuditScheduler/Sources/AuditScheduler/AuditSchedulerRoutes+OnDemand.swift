@@ -47,7 +47,10 @@ extension AuditSchedulerRoutes {
         let year = store.calendar.fiscalYear(of: today)
         func day(_ name: String, default value: CivilDate) throws -> CivilDate {
             guard let text = try query.string(name) else { return value }
-            guard let day = CivilDate(iso: text) else { throw AuditSchedulerError(.invalid, "\(name) must be YYYY-MM-DD") }
+            // The years the calendar's arithmetic and PostgreSQL's dates share (no year 0).
+            guard let day = CivilDate(iso: text), (2000...2200).contains(day.year) else {
+                throw AuditSchedulerError(.invalid, "\(name) must be YYYY-MM-DD in 2000-2200")
+            }
             return day
         }
         let from = try day("from", default: store.calendar.fiscalYearStart(year))
