@@ -38,7 +38,7 @@ func service(_ name: String, executable: String, dependencies: [Target.Dependenc
 let services: [(library: String, executable: String, dependencies: [Target.Dependency])] = [
     ("IncidentIntake", "incident-intake", ["Directory", "MyNumber", hummingbird]),
     ("CSIRTTriage", "csirt-triage", ["Acknowledgement", "Directory", "MyNumber", "WardCalendar", hummingbird, yams]),
-    ("AuditScheduler", "audit-scheduler", ["ConfigFiles", "Directory", "WardCalendar", hummingbird, yams]),
+    ("AuditScheduler", "audit-scheduler", ["ConfigFiles", "Directory", "MyNumber", "WardCalendar", hummingbird, yams]),
     ("ContractorMonitor", "contractor-monitor", ["Directory", hummingbird, yams]),
     (
         "Notifier", "notifier",

@@ -36,9 +36,9 @@ enum DutyCLI {
 struct DutiesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "duties",
-        abstract: "Recurring duties: list, show, complete with evidence, reschedule with a reason, and the management-review measures.",
+        abstract: "Duties: list, show, complete with evidence, reschedule with a reason, order one on demand, and the management-review measures.",
         discussion: DutyCLI.discussion,
-        subcommands: [List.self, Show.self, Complete.self, Reschedule.self, Report.self]
+        subcommands: [List.self, Show.self, Complete.self, Reschedule.self, Order.self, Report.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -46,26 +46,37 @@ struct DutiesCommand: AsyncParsableCommand {
         @Option(help: "Fiscal year (April to March), e.g. 2026.") var year: Int?
         @Option(help: "Only this unit (a department includes its sections).") var unit: String?
         @Flag(help: "Only overdue duties.") var overdue = false
+        @Option(help: "Only duties of this origin: calendar, finding, on-demand, contract or improvement.") var origin: String?
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             let data = try await ServiceAccess.allPages(
-                try DutyCLI.client(), "/v1/duties", query: [("fiscalYear", year.map(String.init)), ("unit", unit), ("overdue", overdue ? "true" : nil)],
+                try DutyCLI.client(), "/v1/duties",
+                query: [("fiscalYear", year.map(String.init)), ("unit", unit), ("overdue", overdue ? "true" : nil), ("origin", origin)],
                 key: "duties")
             if json { return try CLIOutput.json(answer: data, key: "duties") }
             let duties = CLIOutput.objects(data, key: "duties")
             CLIOutput.table(
-                ["DUE", "STATUS", "UNIT", "OWED BY", "ARTICLE", "TITLE", "ID"],
+                ["DUE", "STATUS", "UNIT", "OWED BY", "ARTICLE", "ORIGIN", "TITLE", "ID"],
                 duties.map { duty in
                     [
                         CLIOutput.text(duty["dueDate"]), duty["overdue"] as? Bool == true ? "OVERDUE" : CLIOutput.text(duty["status"]),
                         duty["unitCode"] as? String ?? "ward", CLIOutput.text(duty["owningRole"]), CLIOutput.text(duty["article"]),
-                        CLIOutput.text(duty["title"]), CLIOutput.text(duty["id"]).lowercased(),
+                        Self.origin(duty), CLIOutput.text(duty["title"]), CLIOutput.text(duty["id"]).lowercased(),
                     ]
                 }
             )
             let fiscalYear = year.map(String.init) ?? duties.first.map { CLIOutput.text($0["fiscalYear"]) } ?? "this fiscal year"
             print("\(duties.count) duties in fiscal year \(fiscalYear)")
+        }
+
+        /// Where a duty comes from; an on-demand duty shows its case, or its reason (issue #18).
+        static func origin(_ duty: [String: Any]) -> String {
+            let origin = duty["origin"] as? String ?? "calendar"
+            guard origin == "on-demand" else { return origin }
+            if let number = duty["caseNumber"] as? String { return "on-demand \(number)" }
+            let reason = duty["reason"] as? String ?? ""
+            return "on-demand: " + (reason.count > 30 ? String(reason.prefix(29)) + "…" : reason)
         }
     }
 

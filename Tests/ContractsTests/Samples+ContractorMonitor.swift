@@ -55,6 +55,28 @@ extension Samples {
         data: ContractorAttestationOverdue(attestation: attestationReminder)
     )
 
+    static let contractChanged = ContractorContractChanged(
+        contractID: contractID,
+        contractReference: "R7-KJ-0012",
+        contractorID: contractorID,
+        contractorName: "株式会社ねりまデータサービス",
+        sectionCode: "family-registry",
+        departmentCode: "residents-dept",
+        change: .registered,
+        startDate: "2025-04-01",
+        endDate: "2026-03-31",
+        handlesMyNumber: true,
+        changedAt: date("2025-03-10T01:00:00.000Z")
+    )
+
+    static let contractChangedEnvelope = Envelope(
+        id: "4d5e6f70-8192-4dae-9fc0-3b4c5d6e7f80",
+        source: ServiceName.contractorMonitor.source,
+        time: date("2025-03-10T01:00:00.000Z"),
+        traceParent: trace,
+        data: contractChanged
+    )
+
     /// One sample envelope per message type this service originates; each must equal its
     /// golden fixture in Fixtures/<routing key>.json (regenerate with ISMS_UPDATE_GOLDEN=1).
     static func contractorMonitorSamples() throws -> [(type: MessageType, envelope: RawEnvelope)] {
@@ -62,6 +84,7 @@ extension Samples {
             (MessageTypes.contractorViolationDetected, try contractorViolationEnvelope.raw()),
             (MessageTypes.contractorAttestationDue, try attestationDueEnvelope.raw()),
             (MessageTypes.contractorAttestationOverdue, try attestationOverdueEnvelope.raw()),
+            (MessageTypes.contractorContractChanged, try contractChangedEnvelope.raw()),
         ]
     }
 }

@@ -52,6 +52,7 @@ import Testing
                 AMQPBinding(queue: "notifier.events", exchange: "isms.events", routingKey: "#"),
                 AMQPBinding(queue: "audit-scheduler.events", exchange: "isms.events", routingKey: "directory.changed.v1"),
                 AMQPBinding(queue: "audit-scheduler.events", exchange: "isms.events", routingKey: "incident.lessons-recorded.v1"),
+                AMQPBinding(queue: "audit-scheduler.events", exchange: "isms.events", routingKey: "contractor.contract-changed.v1"),
                 AMQPBinding(queue: "contractor-monitor.events", exchange: "isms.events", routingKey: "directory.changed.v1"),
             ]
         )

@@ -91,7 +91,8 @@ import Testing
 
     @Test func navigationFollowsTheRole() {
         let csirt = ConsoleRenderer.navigation(for: RoleChoice(role: .csirt, unitCode: nil), language: .ja).map(\.href)
-        #expect(csirt == ["/queue", "/cases", "/assets"])
+        // Issue #18: CSIRT reads the asset register and orders education and self-inspection after an incident.
+        #expect(csirt == ["/queue", "/cases", "/assets", "/duties"])
         let ciso = ConsoleRenderer.navigation(for: RoleChoice(role: .ciso, unitCode: nil), language: .ja).map(\.href)
         #expect(ciso.contains("/decisions") && !ciso.contains("/reports/new"))
         let staff = ConsoleRenderer.navigation(for: RoleChoice(role: .sectionSecurityStaff, unitCode: "a"), language: .ja).map(\.href)
@@ -99,6 +100,7 @@ import Testing
         // The register is for officers: a section's officer keeps its assets, its staff does not see them.
         let officer = ConsoleRenderer.navigation(for: RoleChoice(role: .sectionSecurityOfficer, unitCode: "a"), language: .ja).map(\.href)
         #expect(officer.contains("/assets"))
+        #expect(ConsoleRenderer.navigation(for: RoleChoice(role: .auditChief, unitCode: nil), language: .ja).map(\.href) == ["/assets", "/duties"])
         #expect(ConsoleRenderer.navigation(for: RoleChoice(role: .generalSecurityOfficer, unitCode: nil), language: .ja).map(\.href).contains("/security/sign-ins"))
     }
 }

@@ -135,6 +135,11 @@ def main():
     call("audit", "POST", f"/v1/duties/{duty['id']}/complete", owner,
          {"notes": text("notes", 1), "evidence": [{"fileName": text("evidence", 2) + ".pdf", "sha256": "a" * 64}]}, expect=(201, 403))
 
+    # Issue 18: the reason of a duty ordered on demand (Arts. 23-25 "as needed").
+    due = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 14 * 86400))
+    call("audit", "POST", "/v1/duties/on-demand", ciso,
+         {"kind": "education", "unitCode": "family-registry", "dueDate": due, "reason": text("order", 3)}, expect=(201,))
+
     # The contractor monitor: a contractor's name, a contract's title, an unapproved
     # sub-contractor (which opens a violation) and the violation's resolution.
     section_officer = token("sectionSecurityOfficer", "family-registry")

@@ -22,7 +22,7 @@ public struct DutyReference: Sendable, Hashable, Codable {
     /// The calendar template's id, e.g. `self-inspection`.
     public var templateID: String
     /// `education`, `self-inspection`, `audit-plan`, `audit`, `risk-treatment`,
-    /// `emergency-plan-review`, `management-review`, `policy-review` or `other`.
+    /// `emergency-plan-review`, `management-review`, `policy-review`, `improvement` or `other`.
     public var kind: String
     public var title: String
     /// The guideline article the duty comes from, e.g. `Art. 24`.

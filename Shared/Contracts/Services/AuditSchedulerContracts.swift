@@ -53,7 +53,10 @@ extension MessageTypes {
 extension BusLayout {
     static let auditSchedulerQueues: [WorkQueue] = [
         // directory.changed: new sections get their duties at once, not at the next daily sweep.
-        // incident.lessons-recorded: one duty per recurrence-prevention measure (issue #18, Art. 27(1)).
-        WorkQueue(name: "audit-scheduler.events", consumer: .auditScheduler, messageTypes: [MessageTypes.directoryChanged, MessageTypes.incidentLessonsRecorded]),
+        // incident.lessons-recorded: one duty per recurrence-prevention measure (issue #18, Art. 27(1));
+        // contractor.contract-changed (issue #18): contractor staff education follows the contracts in force.
+        WorkQueue(
+            name: "audit-scheduler.events", consumer: .auditScheduler,
+            messageTypes: [MessageTypes.directoryChanged, MessageTypes.incidentLessonsRecorded, MessageTypes.contractorContractChanged]),
     ]
 }

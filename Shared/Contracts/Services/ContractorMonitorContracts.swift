@@ -29,9 +29,19 @@ extension MessageTypes {
         summary: "A contract's periodic special-provision attestation (Art. 28) was not received by the end of its grace period; a violation follows."
     )
 
+    /// A contract was registered, changed or ended (issue #18 item 3). Event; the audit
+    /// scheduler keeps the contracts in force for contractor staff education (Art. 23).
+    public static let contractorContractChanged = MessageType(
+        wireName: "jp.ward.isms.contractor.contract-changed.v1",
+        kind: .event,
+        schemaFile: "contractor.contract-changed.v1.schema.json",
+        defaultClassification: .internal,
+        summary: "A contract was registered, changed or ended: its section, contractor, dates and whether it handles My Number data; the audit scheduler plans contractor staff education (Art. 23) for the contracts in force."
+    )
+
     /// The types the contractor monitor originates.
     public static let contractorMonitor: [MessageType] = [
-        contractorViolationDetected, contractorAttestationDue, contractorAttestationOverdue,
+        contractorViolationDetected, contractorAttestationDue, contractorAttestationOverdue, contractorContractChanged,
     ]
 }
 

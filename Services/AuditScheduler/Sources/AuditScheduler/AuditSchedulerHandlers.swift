@@ -45,7 +45,9 @@ public struct MaterialiseTimer: TimerHandler {
 }
 
 /// `directory.changed`: new sections and departments get their duties at once;
-/// `incident.lessons-recorded`: a closed case's measures become duties (issue #18).
+/// `incident.lessons-recorded`: a closed case's measures become duties (issue #18);
+/// `contractor.contract-changed` (issue #18): the contract is kept, and a contract in force gets
+/// its staff's education (Art. 23) at once.
 public struct DirectoryChangedHandler: MessageHandler {
     public let store: AuditSchedulerStore
 
@@ -54,14 +56,31 @@ public struct DirectoryChangedHandler: MessageHandler {
     }
 
     public func handle(_ message: IncomingMessage, context: inout TransactionContext) throws {
-        if message.envelope.type == MessageTypes.incidentLessonsRecorded.wireName {
+        switch message.envelope.type {
+        case MessageTypes.incidentLessonsRecorded.wireName:
             return try LessonsRecordedHandler(store: store).handle(message.envelope, context: &context)
-        }
-        guard message.envelope.type == MessageTypes.directoryChanged.wireName else {
+        case MessageTypes.directoryChanged.wireName:
+            let result = try store.materialise(today: CivilDate.inTokyo(context.now), now: context.now, on: context.connection)
+            context.logger.info("duties materialised after a directory change", metadata: ["duties.created": "\(result.created)"])
+        case MessageTypes.contractorContractChanged.wireName:
+            // Only the registry speaks for contracts.
+            guard message.envelope.source == ServiceName.contractorMonitor.source else {
+                throw PermanentFailure(code: "unexpected-source", reason: "contract-changed from \(message.envelope.source), not the contractor monitor")
+            }
+            let event: ContractorContractChanged
+            do {
+                event = try message.envelope.decode(as: ContractorContractChanged.self).data
+            } catch {
+                throw PermanentFailure(code: "invalid-data", reason: "contract-changed data does not decode: \(error)")
+            }
+            guard try store.record(event, on: context.connection) else { return }
+            let result = try store.materialise(today: CivilDate.inTokyo(context.now), now: context.now, on: context.connection)
+            context.logger.info(
+                "duties materialised after a contract change",
+                metadata: ["contract.id": "\(event.contractID)", "contract.change": "\(event.change.rawValue)", "duties.created": "\(result.created)"])
+        default:
             throw PermanentFailure(
-                code: "unexpected-type", reason: "audit-scheduler.events takes directory.changed and incident.lessons-recorded, not \(message.envelope.type)")
+                code: "unexpected-type", reason: "audit-scheduler.events takes directory.changed, incident.lessons-recorded and contractor.contract-changed, not \(message.envelope.type)")
         }
-        let result = try store.materialise(today: CivilDate.inTokyo(context.now), now: context.now, on: context.connection)
-        context.logger.info("duties materialised after a directory change", metadata: ["duties.created": "\(result.created)"])
     }
 }

@@ -154,6 +154,8 @@ public enum AuditSchedulerMigrations {
                     CREATE UNIQUE INDEX duties_by_measure ON \(s).duties (measure_id) WHERE measure_id IS NOT NULL;
                     """
             ),
+            // Issue #18 item 3: duties on demand, contracts in force, improvement actions.
+            onDemand(schema: schema, version: 14),
         ]
     }
 }

@@ -22,10 +22,25 @@ public struct AuditSchedulerError: Error, Sendable, Hashable, CustomStringConver
 
     public var code: Code
     public var detail: String
+    /// The request's fields at fault, as JSON pointers (`/reason`) with their message, so a form
+    /// shows each at its input (issue #18).
+    public var fields: [FieldProblem] = []
+
+    /// One field at fault.
+    public struct FieldProblem: Sendable, Hashable {
+        public var field: String
+        public var message: String
+    }
 
     public init(_ code: Code, _ detail: String) {
         self.code = code
         self.detail = detail
+    }
+
+    /// An invalid request with each field's problem; the detail lists them all.
+    public init(invalidFields fields: [FieldProblem]) {
+        self.init(.invalid, fields.map { "\($0.field.dropFirst()): \($0.message)" }.joined(separator: "; "))
+        self.fields = fields
     }
 
     /// Never: every failure here is about the request or the state, and retrying changes nothing.
@@ -91,15 +106,41 @@ public struct DutyRecord: Sendable, Hashable, Codable {
     var lastStage: Int
     var reminderDays: [Int]
     var escalateAfterDays: Int
+    /// Where the duty comes from (issue #18): the calendar, a finding, an order, a contract, a self-inspection.
+    public var origin: DutyOrigin = .calendar
+    /// An on-demand duty's reason (Arts. 23-25 "as needed"), My Numbers masked.
+    public var reason: String?
+    /// The case an on-demand duty was ordered from, e.g. `INC-2026-000042`.
+    public var caseNumber: String?
+    /// A contractor education's contract (Art. 23).
+    public var contractID: UUID?
+    /// An improvement action's self-inspection (Art. 24).
+    public var selfInspectionDutyID: UUID?
 
     enum CodingKeys: String, CodingKey {
         case id, templateID = "templateId", kind, title, article, unitKind, unitCode, departmentCode, occurrenceDate, dueDate, originalDueDate,
             fiscalYear, owningRole, status, overdue, escalationLevel, findingID = "findingId", auditorPersonID = "auditorPersonId", completedAt,
-            lastStage, reminderDays, escalateAfterDays
+            lastStage, reminderDays, escalateAfterDays, origin, reason, caseNumber, contractID = "contractId",
+            selfInspectionDutyID = "selfInspectionDutyId"
     }
 
-    /// The section code when the duty is owed for a section.
-    public var sectionCode: String? { unitKind == .section ? unitCode : nil }
+    /// The section code when the duty is owed at a section (a contractor's duty is owed at the
+    /// contract's section, Art. 18(6)(2)).
+    public var sectionCode: String? { unitKind == .section || unitKind == .contractor ? unitCode : nil }
+}
+
+/// Where a duty comes from (issue #18).
+public enum DutyOrigin: String, Sendable, Hashable, Codable, CaseIterable {
+    /// A template's recurrence (deploy/config/duty-calendar.yaml).
+    case calendar
+    /// An audit finding's treatment (Art. 26).
+    case finding
+    /// Ordered as needed (Arts. 23-25 必要に応じて), with a reason.
+    case onDemand = "on-demand"
+    /// A contract in force: its staff's education (Art. 23).
+    case contract
+    /// A self-inspection scored below the mark (Art. 24).
+    case improvement
 }
 
 /// A file recorded as evidence of a completed duty: its name and SHA-256 (the file itself stays
@@ -195,6 +236,8 @@ public struct DutyFilter: Sendable, Hashable {
     public var unitCode: String?
     public var templateID: String?
     public var kind: DutyKind?
+    /// Only duties of this origin (issue #18).
+    public var origin: DutyOrigin?
     public var limit: Int
     /// The sort key of the last duty of the page before (keyset pagination).
     public var after: DutySortKey?

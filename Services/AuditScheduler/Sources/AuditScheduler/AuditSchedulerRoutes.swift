@@ -9,7 +9,8 @@ import WardCalendar
 /// The scheduler's HTTP API (issue #6 item 7; docs/openapi.yaml). Every request carries a bearer
 /// token bound to a role and a unit; a unit sees and acts on its own duties only.
 ///
-/// - `GET  /v1/duties?fiscalYear=&status=&overdue=&unit=&template=&kind=&limit=`
+/// - `GET  /v1/duties?fiscalYear=&status=&overdue=&unit=&template=&kind=&origin=&limit=`
+/// - `POST /v1/duties/on-demand`, `GET /v1/on-demand-duties`, `GET /v1/improvement-actions` (issue #18; `+OnDemand`)
 /// - `GET  /v1/duties/{id}`
 /// - `POST /v1/duties/{id}/complete` `{evidence:[{fileName,sha256}], notes, participants?, eligible?, checklistScore?, checklistMax?}`
 /// - `POST /v1/duties/{id}/reschedule` `{dueDate, reason}`
@@ -27,6 +28,7 @@ struct AuditSchedulerRoutes: Sendable {
     let clock: @Sendable () -> Date
 
     func add(to routes: APIRoutes) {
+        addOnDemand(to: routes)
         routes.get("/v1/duties") { request, context in try await handle(context) { actor, now in try await listDuties(request, actor: actor, now: now) } }
         routes.get("/v1/duties/:id") { request, context in
             let id = context.parameters.get("id", as: UUID.self)
@@ -167,6 +169,7 @@ struct AuditSchedulerRoutes: Sendable {
             fiscalYear: try query.int("fiscalYear", in: 2000...2200) ?? store.calendar.fiscalYear(of: today), status: try query.value("status", as: DutyStatus.self),
             overdueOnly: try query.bool("overdue") ?? false, unitCode: try query.string("unit"), templateID: try query.string("template"),
             kind: try query.value("kind", as: DutyKind.self), limit: page.limit + 1)
+        filter.origin = try query.value("origin", as: DutyOrigin.self)
         if let cursor = page.after {
             guard let due = cursor[0].flatMap(CivilDate.init(iso:)), let template = cursor[1], let unit = cursor[2], let id = cursor[3].flatMap(UUID.init(uuidString:)) else {
                 throw APIProblem.badRequest("cursor is not one this API gave out.")
@@ -192,6 +195,11 @@ extension AuditSchedulerError: APIProblemConvertible {
         case .forbidden: .forbidden(detail)
         case .conflict: .conflict(detail)
         case .auditorNotIndependent: APIProblem(.conflict, title: "The auditor is not independent of the audited unit", detail: detail)
+        case .invalid where !fields.isEmpty:
+            // The fields at fault, as intake names them: `{field, code, message}`.
+            APIProblem(
+                .unprocessableContent, title: "The request is invalid", detail: detail,
+                extensions: ["errors": .array(fields.map { .object(["field": .string($0.field), "code": .string("invalid"), "message": .string($0.message)]) })])
         default: .unprocessable(detail)
         }
     }

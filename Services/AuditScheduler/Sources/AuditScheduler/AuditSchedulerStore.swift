@@ -49,7 +49,8 @@ public struct AuditSchedulerStore: Sendable {
         let departments = try directory.departments(on: connection).map(\.code)
         let from = calendar.fiscalYearStart(calendar.fiscalYear(of: today))
         let through = today.adding(days: calendar.horizonDays)
-        let planned = try planner.plan(from: from, through: through, sections: sections, departments: departments) { year in
+        let contracts = try self.contracts(on: connection)
+        let planned = try planner.plan(from: from, through: through, sections: sections, departments: departments, contracts: contracts) { year in
             try auditPlan(fiscalYear: year, sections: sections.map(\.code), on: connection)
         }
         var created = 0
@@ -76,12 +77,12 @@ public struct AuditSchedulerStore: Sendable {
             """
             INSERT INTO \(unescaped: table("duties")) (
                 id, template_id, kind, title, article, unit_kind, unit_code, department_code, occurrence_date, finding_id, fiscal_year,
-                owner_role, due_date, original_due_date, reminder_days, escalate_after_days, last_stage, escalation_level, measure_id, case_number)
+                owner_role, due_date, original_due_date, reminder_days, escalate_after_days, last_stage, escalation_level, measure_id, case_number, source_id)
             VALUES (
                 \(id), \(duty.templateID), \(duty.kind.rawValue), \(duty.title), \(duty.article), \(duty.unitKind.rawValue), \(duty.unitCode ?? ""),
                 \(duty.departmentCode), \(duty.occurrenceDate.iso)::date, \(findingID), \(duty.fiscalYear), \(duty.owner.rawValue),
                 \(duty.dueDate.iso)::date, \(duty.dueDate.iso)::date, \(duty.reminderDays), \(duty.escalateAfterDays), \(lastStage),
-                \(Self.escalationLevel(timeline: timeline, lastStage: lastStage)), \(measure?.id), \(measure?.caseNumber))
+                \(Self.escalationLevel(timeline: timeline, lastStage: lastStage)), \(measure?.id), \(measure?.caseNumber), \(duty.sourceID))
             ON CONFLICT DO NOTHING
             RETURNING id
             """
@@ -205,6 +206,7 @@ public struct AuditSchedulerStore: Sendable {
         if filter.overdueOnly { query.append(unescaped: " AND d.status = 'open' AND d.due_date < "); query.append(bind: today.iso); query.append(unescaped: "::date") }
         if let template = filter.templateID { query.append(unescaped: " AND d.template_id = "); query.append(bind: template) }
         if let kind = filter.kind { query.append(unescaped: " AND d.kind = "); query.append(bind: kind.rawValue) }
+        if let origin = filter.origin { query.append(unescaped: " AND " + Self.condition(origin)) }
         for unit in [filter.unitCode, actor?.unitCode].compactMap({ $0 }) {
             query.append(unescaped: " AND (d.unit_code = "); query.append(bind: unit)
             query.append(unescaped: " OR d.department_code = "); query.append(bind: unit); query.append(unescaped: ")")
@@ -265,18 +267,28 @@ public struct AuditSchedulerStore: Sendable {
             SELECT d.id, d.template_id, d.kind, d.title, d.article, d.unit_kind, d.unit_code, d.department_code,
                    d.occurrence_date::text AS occurrence_date, d.due_date::text AS due_date, d.original_due_date::text AS original_due_date,
                    d.fiscal_year, d.owner_role, d.status, d.escalation_level, d.finding_id, d.auditor_person_id, d.completed_at,
-                   d.last_stage, d.reminder_days, d.escalate_after_days
-            FROM \(unescaped: table("duties")) d WHERE
+                   d.last_stage, d.reminder_days, d.escalate_after_days, d.source_id,
+                   o.reason AS order_reason, o.case_number AS order_case_number, i.self_inspection_duty_id
+            FROM \(unescaped: table("duties")) d
+            LEFT JOIN \(unescaped: table("duty_orders")) o ON o.duty_id = d.id
+            LEFT JOIN \(unescaped: table("improvement_actions")) i ON i.duty_id = d.id
+            WHERE
             """
         query.append(unescaped: " ")
         query.sql += Self.rebase(condition, after: query.binds.count).sql
         query.binds += condition.binds
-        if forUpdate { query.append(unescaped: " FOR UPDATE") }
+        if forUpdate { query.append(unescaped: " FOR UPDATE OF d") }
         return try connection.query(query).rows.map { row in
             let unit: String = try row.decode("unit_code")
             let due = try Self.date(row.decode("due_date"))
             let status = DutyStatus(rawValue: try row.decode("status")) ?? .open
-            return DutyRecord(
+            let findingID: UUID? = try row.decode("finding_id")
+            let sourceID: UUID? = try row.decode("source_id")
+            let reason: String? = try row.decode("order_reason")
+            let improves: UUID? = try row.decode("self_inspection_duty_id")
+            let origin: DutyOrigin =
+                reason != nil ? .onDemand : improves != nil ? .improvement : findingID != nil ? .finding : sourceID != nil ? .contract : .calendar
+            var record = DutyRecord(
                 id: try row.decode("id"), templateID: try row.decode("template_id"), kind: DutyKind(rawValue: try row.decode("kind")) ?? .other,
                 title: try row.decode("title"), article: try row.decode("article"),
                 unitKind: DutyUnitKind(rawValue: try row.decode("unit_kind")) ?? .ward, unitCode: unit.isEmpty ? nil : unit,
@@ -286,6 +298,12 @@ public struct AuditSchedulerStore: Sendable {
                 escalationLevel: try row.decode("escalation_level"), findingID: try row.decode("finding_id"),
                 auditorPersonID: try row.decode("auditor_person_id"), completedAt: try row.decode("completed_at"), lastStage: try row.decode("last_stage"),
                 reminderDays: try row.decode("reminder_days"), escalateAfterDays: try row.decode("escalate_after_days"))
+            record.origin = origin
+            record.reason = reason
+            record.caseNumber = try row.decode("order_case_number")
+            record.contractID = origin == .contract ? sourceID : nil
+            record.selfInspectionDutyID = improves
+            return record
         }
     }
 
@@ -366,6 +384,8 @@ public struct AuditSchedulerStore: Sendable {
         }
         try Self.validate(request, kind: duty.kind)
         try record(completion: request, of: duty, by: actor, context: &context)
+        // Art. 24: a score below the mark opens an improvement action (issue #18).
+        try openImprovementIfNeeded(after: duty, completion: request, by: actor, now: now, on: connection)
         return try duties(where: "d.id = \(dutyID)", today: today, forUpdate: false, on: connection)[0]
     }
 

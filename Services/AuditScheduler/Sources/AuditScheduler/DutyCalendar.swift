@@ -21,14 +21,16 @@ public struct DutyCalendar: Sendable, Hashable {
     public var auditCycleYears: Int
     /// Art. 26: days from recording a finding to the due date of its treatment, by severity.
     public var findingDueDays: [FindingSeverity: Int]
-    /// Contractors (委託事業者等) that `every-contractor` duties cover, by code.
-    public var contractors: [String]
+    /// Art. 24: when a self-inspection opens an improvement action (issue #18). `every-contractor`
+    /// duties no longer come from a list here but from the contracts in force (``ContractInForce``).
+    public var selfInspection: SelfInspectionRules
     public var templates: [DutyTemplate]
 
     public init(
         fiscalYearStartMonth: Int = 4, horizonDays: Int = 400, start: CivilDate, reminderDays: [Int] = [30, 7, 1],
         escalateAfterDays: Int = 7, noticeHour: Int = 9, auditCycleYears: Int = 3,
-        findingDueDays: [FindingSeverity: Int] = FindingSeverity.defaultDueDays, contractors: [String] = [], templates: [DutyTemplate]
+        findingDueDays: [FindingSeverity: Int] = FindingSeverity.defaultDueDays, selfInspection: SelfInspectionRules = SelfInspectionRules(),
+        templates: [DutyTemplate]
     ) {
         self.fiscalYearStartMonth = fiscalYearStartMonth
         self.horizonDays = horizonDays
@@ -38,7 +40,7 @@ public struct DutyCalendar: Sendable, Hashable {
         self.noticeHour = noticeHour
         self.auditCycleYears = auditCycleYears
         self.findingDueDays = findingDueDays
-        self.contractors = contractors
+        self.selfInspection = selfInspection
         self.templates = templates
     }
 
@@ -89,8 +91,29 @@ public enum DutyKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// Art. 27(1): a recurrence-prevention measure of a closed case; created per measure from
     /// `incident.lessons-recorded`, never by recurrence (issue #18).
     case recurrenceMeasure = "recurrence-measure"
+    /// Art. 24 (自己改善), 18(7): the improvement a self-inspection scored below the mark calls
+    /// for; created per self-inspection, never by recurrence (issue #18).
+    case improvement
     /// Anything else the ward adds.
     case other
+
+    /// Kinds that are created by an event, never by a template's recurrence.
+    public var isCreatedOnDemand: Bool { self == .riskTreatment || self == .improvement }
+}
+
+/// Art. 24: a self-inspection measures education's effect and drives self-improvement; a score
+/// below ``improvementBelow`` per cent of the checklist's maximum opens an improvement action
+/// for the same unit, due ``improvementDueDays`` later.
+public struct SelfInspectionRules: Sendable, Hashable {
+    /// The mark in per cent (0-100); nil: no improvement actions.
+    public var improvementBelow: Double?
+    /// Days from the completion to the improvement action's due date (rolled to an opening day).
+    public var improvementDueDays: Int
+
+    public init(improvementBelow: Double? = nil, improvementDueDays: Int = 30) {
+        self.improvementBelow = improvementBelow
+        self.improvementDueDays = improvementDueDays
+    }
 }
 
 /// The units a template's duties are owed for.
@@ -105,7 +128,8 @@ public enum DutyScope: Sendable, Hashable, Codable, CustomStringConvertible {
     case department(String)
     /// One duty for this section.
     case section(String)
-    /// One duty per contractor (``DutyCalendar/contractors``).
+    /// One duty per contract in force in the contractor registry (issue #18; ``ContractInForce``),
+    /// owed at the contract's section (Art. 18(6)(2)).
     case everyContractor
 
     public var description: String {
@@ -157,6 +181,8 @@ public enum DutyUnitKind: String, Sendable, Hashable, Codable, CaseIterable {
     case ward
     case department
     case section
+    /// A contract's staff (委託事業者等, Art. 23); the unit code is the contract's responsible
+    /// section, which owes the duty (Art. 18(6)(2)), and the duty names its contract.
     case contractor
 }
 
@@ -168,7 +194,7 @@ public struct DutyTemplate: Sendable, Hashable {
     public var kind: DutyKind
     /// The guideline article the duty comes from, e.g. `Art. 24`.
     public var article: String
-    /// When it recurs; nil for duties created on demand (risk treatment).
+    /// When it recurs; nil for duties created on demand (risk treatment, improvement).
     public var recurrence: RecurrenceRule?
     /// The recurrence's DTSTART; defaults to the calendar's start.
     public var start: CivilDate?

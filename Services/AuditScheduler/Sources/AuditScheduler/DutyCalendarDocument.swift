@@ -71,7 +71,7 @@ private struct CalendarReader {
             root, what: "the file",
             allowed: [
                 "fiscalYearStartMonth", "horizonDays", "start", "noticeHour", "reminderDays", "escalateAfterDays", "auditCycleYears",
-                "findingDueDays", "contractors", "duties",
+                "findingDueDays", "selfInspection", "contractors", "duties",
             ],
             required: ["start", "duties"])
         else { return nil }
@@ -92,8 +92,24 @@ private struct CalendarReader {
             }
         }
         if let node = top["contractors"] {
-            calendar.contractors = sequence(node, what: "contractors").compactMap { string($0, what: "contractor code") }
-            checkUnique(calendar.contractors, in: node, what: "contractor")
+            // Issue #18: a static list drifted from the registry and named no section to owe the
+            // duty; refusing it (rather than ignoring it) tells the operator their list is not used.
+            problem(
+                "contractors is no longer read: every-contractor duties (Art. 23) follow the contracts in force in the contractor registry "
+                    + "(register them with the contractor monitor, `isms contractors`); remove this key",
+                at: node.mark)
+        }
+        if let node = top["selfInspection"], let map = fields(node, what: "selfInspection", allowed: ["improvementBelow", "improvementDueDays"], required: []) {
+            if let mark = map["improvementBelow"] {
+                if let text = mark.scalar?.string, let value = Double(text), value.isFinite, (0...100).contains(value) {
+                    calendar.selfInspection.improvementBelow = value
+                } else {
+                    problem("selfInspection.improvementBelow must be a number in 0…100 (per cent of the checklist's maximum)", at: mark.mark)
+                }
+            }
+            if let days = integer(map["improvementDueDays"], what: "selfInspection.improvementDueDays", in: 1...365) {
+                calendar.selfInspection.improvementDueDays = days
+            }
         }
         var ids: [String: Mark?] = [:]
         for item in sequence(top["duties"], what: "duties") {
@@ -106,6 +122,9 @@ private struct CalendarReader {
         }
         if calendar.templates.filter({ $0.kind == .riskTreatment }).count > 1 {
             problem("at most one duty may have kind risk-treatment (Art. 26): findings use it", at: top["duties"]?.mark)
+        }
+        if calendar.templates.filter({ $0.kind == .improvement }).count > 1 {
+            problem("at most one duty may have kind improvement (Art. 24): low self-inspection scores use it", at: top["duties"]?.mark)
         }
         return start == nil ? nil : calendar
     }
@@ -151,8 +170,10 @@ private struct CalendarReader {
         if let kind {
             if kind == .riskTreatment, fields["rrule"] != nil {
                 problem("\(what) has kind risk-treatment: it is created per finding (Art. 26) and takes no rrule", at: fields["rrule"]?.mark)
-            } else if kind != .riskTreatment, fields["rrule"] == nil {
-                problem("\(what) needs an rrule (only risk-treatment duties are created on demand)", at: node.mark)
+            } else if kind == .improvement, fields["rrule"] != nil {
+                problem("\(what) has kind improvement: it is created per low self-inspection score (Art. 24) and takes no rrule", at: fields["rrule"]?.mark)
+            } else if !kind.isCreatedOnDemand, fields["rrule"] == nil {
+                problem("\(what) needs an rrule (only risk-treatment and improvement duties are created on demand)", at: node.mark)
             }
         }
         if let scope, let owner, !Self.owner(owner, suits: scope) {
@@ -173,13 +194,14 @@ private struct CalendarReader {
     }
 
     /// Whether `role` can owe a duty of `scope`: a ward-wide duty needs a ward-wide role, a
-    /// department's a department or ward role, a contractor's a ward role (the ward supervises
-    /// contractors, Art. 6(4), 28).
+    /// department's a department or ward role. A contractor's duty is owed at the contract's
+    /// section (Art. 18(6)(2): the section security officer secures contractors' staff the
+    /// chance of general education), so any role suits it (issue #18).
     static func owner(_ role: DirectoryRole, suits scope: DutyScope) -> Bool {
         switch scope {
-        case .ward, .everyContractor: role.isWardWide
+        case .ward: role.isWardWide
         case .department, .everyDepartment: role.unitKind != .section
-        case .section, .everySection: true
+        case .section, .everySection, .everyContractor: true
         }
     }
 
@@ -251,12 +273,5 @@ private struct CalendarReader {
         let values = sequence(node, what: what).compactMap { integer($0, what: "each of \(what)", in: 0...3650) }
         if Set(values).count != values.count { problem("\(what) lists a day twice", at: node.mark) }
         return values.sorted(by: >)
-    }
-
-    mutating func checkUnique(_ values: [String], in node: Node, what: String) {
-        var seen = Set<String>()
-        for value in values where !seen.insert(value).inserted {
-            problem("\(what) '\(value)' is listed twice", at: node.mark)
-        }
     }
 }

@@ -129,6 +129,8 @@ extension ContractorRegistry {
             throw ContractorMonitorError(.conflict, "contract reference '\(reference)' is registered already")
         }
         try scheduleTimers(for: contract, on: connection)
+        // Issue #18: the audit scheduler plans contractor staff education (Art. 23) from it.
+        try announceRegistration(contract, now: now, on: connection)
         return contract
     }
 

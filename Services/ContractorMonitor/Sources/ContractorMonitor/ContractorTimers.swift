@@ -32,6 +32,9 @@ extension ContractorRegistry {
             ContractorTimerHandler(kind: ContractorTimerKind.certificationExpiry, registry: self) { registry, payload, context in
                 try registry.fireCertificationExpiry(payload, context: &context)
             },
+            ContractorTimerHandler(kind: Self.contractEndedTimerKind, registry: self) { registry, payload, context in
+                try registry.fireContractEnded(payload, context: &context)
+            },
         ]
     }
 

@@ -132,6 +132,7 @@ public struct ConsoleRenderer: Sendable {
         if ConsoleAccess.reporters.contains(role) { items.append(("/reports/new", Labels.text("navNewReport", language))) }
         if ConsoleAccess.unitReaders.contains(role) { items.append(("/reports", Labels.text("navReports", language))) }
         if ConsoleAccess.assetReaders.contains(role) { items.append(("/assets", Labels.text("navAssets", language))) }
+        if WebConsole.dutyOrderers.contains(role) { items.append(("/duties", Labels.text("navDuties", language))) }
         if role == .generalSecurityOfficer { items.append(("/security/sign-ins", Labels.text("navSignIns", language))) }
         if role == .generalSystemAdministrator { items.append(("/operations", Labels.text("navOperations", language))) }
         return items

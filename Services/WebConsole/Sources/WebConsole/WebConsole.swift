@@ -32,6 +32,7 @@ public struct WebConsole: Sendable {
         addReportRoutes(to: router)
         addOfficerRoutes(to: router)
         addAssetRoutes(to: router)
+        addDutyRoutes(to: router)
         router.get("/") { request, context in
             guard let session = context.sessions.session else { return ConsolePageMiddleware.redirect("/sign-in") }
             _ = request
