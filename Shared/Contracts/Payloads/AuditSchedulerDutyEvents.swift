@@ -21,7 +21,7 @@ public struct DutyReference: Sendable, Hashable, Codable {
     public var dutyID: UUID
     /// The calendar template's id, e.g. `self-inspection`.
     public var templateID: String
-    /// `education`, `self-inspection`, `audit-plan`, `audit`, `risk-treatment`,
+    /// `education`, `self-inspection`, `audit-plan`, `audit`, `risk-treatment`, `risk-review`,
     /// `emergency-plan-review`, `management-review`, `policy-review` or `other`.
     public var kind: String
     public var title: String

@@ -22,10 +22,14 @@ public struct AuditSchedulerError: Error, Sendable, Hashable, CustomStringConver
 
     public var code: Code
     public var detail: String
+    /// The request member at fault, as a JSON pointer (`/likelihood`), when there is one: the
+    /// problem lists it under `errors` so a form shows the message at its input.
+    public var field: String?
 
-    public init(_ code: Code, _ detail: String) {
+    public init(_ code: Code, _ detail: String, field: String? = nil) {
         self.code = code
         self.detail = detail
+        self.field = field
     }
 
     /// Never: every failure here is about the request or the state, and retrying changes nothing.
@@ -86,6 +90,8 @@ public struct DutyRecord: Sendable, Hashable, Codable {
     public var overdue: Bool
     public var escalationLevel: Int
     public var findingID: UUID?
+    /// The risk a review or treatment duty belongs to (issue #18 item 1).
+    public var riskID: UUID?
     public var auditorPersonID: String?
     public var completedAt: Date?
     var lastStage: Int
@@ -94,7 +100,7 @@ public struct DutyRecord: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case id, templateID = "templateId", kind, title, article, unitKind, unitCode, departmentCode, occurrenceDate, dueDate, originalDueDate,
-            fiscalYear, owningRole, status, overdue, escalationLevel, findingID = "findingId", auditorPersonID = "auditorPersonId", completedAt,
+            fiscalYear, owningRole, status, overdue, escalationLevel, findingID = "findingId", riskID = "riskId", auditorPersonID = "auditorPersonId", completedAt,
             lastStage, reminderDays, escalateAfterDays
     }
 

@@ -190,7 +190,15 @@ extension AuditSchedulerError: APIProblemConvertible {
         case .forbidden: .forbidden(detail)
         case .conflict: .conflict(detail)
         case .auditorNotIndependent: APIProblem(.conflict, title: "The auditor is not independent of the audited unit", detail: detail)
-        default: .unprocessable(detail)
+        case .needsCISO: APIProblem(.forbidden, title: "Accepting this residual risk is the CISO's decision", detail: detail, extensions: ["code": .string("needs-ciso")])
+        default:
+            if let field {
+                APIProblem(
+                    .unprocessableContent, title: "Refused by a rule", detail: detail,
+                    extensions: ["errors": .array([.object(["field": .string(field), "code": .string(code.description), "message": .string(detail)])])])
+            } else {
+                .unprocessable(detail)
+            }
         }
     }
 }
