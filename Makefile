@@ -58,6 +58,7 @@ run:
 	export ISMS_DATABASE_URL="$$ISMS_DATABASE_ADMIN_URL" ISMS_LOG_FORMAT=text
 	"$(ISMS)" migrate
 	"$(ISMS)" directory import "$(WARD)"
+	"$(ISMS)" assets import "$(ROOT)/deploy/config/assets.yaml"
 	"$(ISMS)" producer grant --amqp-user isms --ward --note "local operator (make run)"
 	$(SERVICES) start
 	cat "$(ROOT)/deploy/local/welcome.txt"

@@ -168,7 +168,7 @@ let package = Package(
         ),
         .target(
             name: "Directory",
-            dependencies: ["ConfigFiles", "Postgres", "PostgresMigrations", yams, crypto],
+            dependencies: ["ConfigFiles", "Contracts", "Postgres", "PostgresMigrations", yams, crypto],
             path: "Shared/Directory",
             swiftSettings: swiftSettings
         ),
@@ -185,7 +185,7 @@ let package = Package(
             .executableTarget(
                 name: "isms",
                 dependencies: services.map { .target(name: $0.library) } + [
-                    "WebConsole", "ServiceRuntime", "ServiceClient", "Contracts", "Directory", "AMQP", "Postgres", argumentParser, logging,
+                    "WebConsole", "ServiceRuntime", "ServiceClient", "ConfigFiles", "Contracts", "Directory", "AMQP", "Postgres", argumentParser, logging,
                 ],
                 path: "Services/ISMSCommand",
                 swiftSettings: swiftSettings

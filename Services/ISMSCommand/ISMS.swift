@@ -33,6 +33,7 @@ struct ISMS: AsyncParsableCommand {
             MigrateCommand.self,
             TopologyCommand.self,
             DirectoryCommand.self,
+            AssetsCommand.self,
             TokenCommand.self,
             UserCommand.self,
             ProducerCommand.self,

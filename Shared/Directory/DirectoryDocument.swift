@@ -328,20 +328,27 @@ struct DocumentReader {
     }
 
     private mutating func report(_ error: YamlError) {
+        problems.append(Self.problem(for: error, file: file))
+    }
+
+    /// A YAML reading error as a problem with its position (shared by the directory's files).
+    static func problem(for error: YamlError, file: String) -> DirectoryImportError.Problem {
+        func at(_ mark: Mark?, _ message: String) -> DirectoryImportError.Problem {
+            .init(file: file, line: mark?.line ?? 0, column: mark?.column ?? 0, message: message)
+        }
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
             let context = context.map { "\($0.text) at line \($0.mark.line), column \($0.mark.column): " } ?? ""
-            self.problem("YAML syntax: \(context)\(problem)", at: mark)
+            return at(mark, "YAML syntax: \(context)\(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
-            problem("key \(keys) appears more than once in the same mapping", at: context.mark)
+            return at(context.mark, "key \(keys) appears more than once in the same mapping")
         case .reader(let problem, let offset, _, let yaml):
             let position = offset.map { Self.position(ofUTF8Offset: $0, in: yaml) }
-            problems.append(
-                .init(file: file, line: position?.line ?? 0, column: position?.column ?? 0, message: "YAML encoding: \(problem)"))
+            return .init(file: file, line: position?.line ?? 0, column: position?.column ?? 0, message: "YAML encoding: \(problem)")
         default:
-            problem("cannot read YAML: \(error)", at: nil)
+            return at(nil, "cannot read YAML: \(error)")
         }
     }
 

@@ -167,6 +167,41 @@ public struct DirectoryStore: Sendable {
                 END
                 $grant$;
                 """),
+            // The information asset register (issue #18 item 0; Arts. 4, 9, 18). It sits beside the
+            // organisation so that every service reads it with the grant it has; the audit
+            // scheduler keeps it through its API, so it alone may write it (no DELETE: risks and
+            // cases name assets, which leave by being retired).
+            Migration(version: 12, name: "information asset register", sql: """
+                CREATE TABLE \(s).assets (
+                    id text PRIMARY KEY CHECK (id ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'),
+                    name text NOT NULL CHECK (name <> ''),
+                    name_en text,
+                    -- Not a foreign key: an organisation import replaces the sections, and an asset
+                    -- of a section that left stays until it is moved (the API shows it).
+                    section_code text NOT NULL,
+                    confidentiality text NOT NULL CHECK (confidentiality IN ('3A', '3B', '3C', '2', '1')),
+                    integrity text NOT NULL CHECK (integrity IN ('2', '1')),
+                    availability text NOT NULL CHECK (availability IN ('2', '1')),
+                    -- Both or neither: My Number data has designated handlers and a handling area (Art. 18(8)).
+                    my_number_handlers text[],
+                    my_number_area text,
+                    systems text[] NOT NULL DEFAULT '{}',
+                    contractors text[] NOT NULL DEFAULT '{}',
+                    retired boolean NOT NULL DEFAULT false,
+                    updated_at timestamptz NOT NULL DEFAULT now(),
+                    updated_by text NOT NULL,
+                    CHECK ((my_number_handlers IS NULL) = (my_number_area IS NULL)),
+                    CHECK (my_number_handlers IS NULL OR cardinality(my_number_handlers) > 0)
+                );
+                CREATE INDEX assets_section_code_idx ON \(s).assets (section_code);
+                DO $grant$
+                BEGIN
+                    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'audit') THEN
+                        GRANT INSERT, UPDATE ON \(s).assets TO audit;
+                    END IF;
+                END
+                $grant$;
+                """),
         ])
     }
 

@@ -301,9 +301,28 @@ struct AuditSchedulerDatabaseTests {
             }
             #expect(assigned.auditorPersonID == outsider)
 
-            let finding = try await pool.withTransaction { connection in
-                try store.recordFinding(FindingRequest(auditDutyID: audit.id, severity: .high, title: "USB media not inventoried"), by: chief, now: now, on: connection)
+            // A finding names a registered asset of the audited section, or none (issue #18 item 0).
+            let register = AssetRegister(directory: store.directory)
+            let classification = AssetClassification(confidentiality: .level2, integrity: .level1, availability: .level1)
+            _ = try await pool.withTransaction {
+                try register.save(
+                    [
+                        RegisteredAsset(id: "usb-media-\(section)", name: "USB媒体", sectionCode: section, classification: classification),
+                        RegisteredAsset(id: "elsewhere-\(section)", name: "他課の台帳", sectionCode: "x-\(section)", classification: classification),
+                    ], by: "test", on: $0)
             }
+            await #expect(throws: AuditSchedulerError.self) {
+                try await pool.withTransaction { connection in
+                    try store.recordFinding(
+                        FindingRequest(auditDutyID: audit.id, severity: .high, title: "other", assetID: "elsewhere-\(section)"), by: chief, now: now, on: connection)
+                }
+            }
+            let finding = try await pool.withTransaction { connection in
+                try store.recordFinding(
+                    FindingRequest(auditDutyID: audit.id, severity: .high, title: "USB media not inventoried", assetID: "usb-media-\(section)"), by: chief,
+                    now: now, on: connection)
+            }
+            #expect(finding.assetID == "usb-media-\(section)")
             // High: 30 days from 26 Nov 2026 = 26 Dec (Sat) → Monday 28 Dec, the last opening day before the year-end closure.
             #expect(finding.dueDate == d("2026-12-28"))
             #expect(finding.treatmentDutyID != nil)

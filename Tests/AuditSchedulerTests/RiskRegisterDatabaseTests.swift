@@ -14,12 +14,28 @@ private func d(_ text: String) -> CivilDate { CivilDate(iso: text)! }
 /// 10:00 JST on `day`.
 private func morning(_ day: String) -> Date { d(day).startInTokyo().addingTimeInterval(10 * 3600) }
 
-/// A fresh audit schema with the test organisation and the shipped risk scale.
+/// A fresh audit schema with the test organisation, three registered assets (one retired) and
+/// the shipped risk scale.
 private func withRiskRegister<T: Sendable>(_ body: (AuditSchedulerStore, PostgresPool) async throws -> T) async throws -> T {
     let calendar = DutyCalendar(start: d("2026-04-01"), templates: [])
     let scale = try defaultRiskScale()
     return try await withAuditSchema(calendar: calendar) { plain, pool in
-        try await body(AuditSchedulerStore(schema: plain.schema, directory: plain.directory, calendar: calendar, riskScale: scale), pool)
+        let directory = plain.directory
+        _ = try await pool.withTransaction { connection in
+            try AssetRegister(directory: directory).save(
+                [
+                    RegisteredAsset(
+                        id: "juki-system", name: "住民記録システム", sectionCode: "general-affairs",
+                        classification: AssetClassification(confidentiality: .level3A, integrity: .level2, availability: .level2)),
+                    RegisteredAsset(
+                        id: "notices", name: "通知文書", sectionCode: "general-affairs",
+                        classification: AssetClassification(confidentiality: .level2, integrity: .level1, availability: .level1)),
+                    RegisteredAsset(
+                        id: "old-system", name: "旧システム", sectionCode: "general-affairs",
+                        classification: AssetClassification(confidentiality: .level1, integrity: .level1, availability: .level1), retired: true),
+                ], by: "test", on: connection)
+        }
+        return try await body(AuditSchedulerStore(schema: plain.schema, directory: directory, calendar: calendar, riskScale: scale), pool)
     }
 }
 
@@ -112,11 +128,13 @@ struct RiskRegisterDatabaseTests {
     func whoRegisters() async throws {
         try await withRiskRegister { store, pool in
             let now = morning("2026-11-26")
-            func attempt(_ actor: DutyActor, likelihood: Int = 2) async -> AuditSchedulerError.Code? {
+            func attempt(
+                _ actor: DutyActor, likelihood: Int = 2, asset: String = "notices", section: String? = "general-affairs"
+            ) async -> AuditSchedulerError.Code? {
                 do {
                     _ = try await pool.withTransaction { connection in
                         try store.registerRisk(
-                            RiskRequest(assetID: "a", sectionCode: "general-affairs", title: "t", threat: "t", vulnerability: "v", likelihood: likelihood, impact: 2),
+                            RiskRequest(assetID: asset, sectionCode: section, title: "t", threat: "t", vulnerability: "v", likelihood: likelihood, impact: 2),
                             by: actor, now: now, on: connection)
                     }
                     return nil
@@ -133,6 +151,19 @@ struct RiskRegisterDatabaseTests {
             #expect(await attempt(DutyActor(role: .sectionSecurityStaff, unitCode: "general-affairs")) == .forbidden)
             #expect(await attempt(DutyActor(role: .csirt, unitCode: nil)) == .forbidden)
             #expect(await attempt(officer, likelihood: 5) == .invalid)
+            // The asset must be registered and in use, and the section given must be the asset's.
+            #expect(await attempt(officer, asset: "no-such-asset") == .invalid)
+            #expect(await attempt(officer, asset: "old-system") == .invalid)
+            #expect(await attempt(generalOfficer, section: "personnel") == .invalid)
+            #expect(await attempt(generalOfficer, section: nil) == nil)
+
+            // Without an impact, the asset's classification suggests it: 3A → 4 (severe).
+            let suggested = try await pool.withTransaction { connection in
+                try store.registerRisk(
+                    RiskRequest(assetID: "juki-system", title: "t", threat: "t", vulnerability: "v", likelihood: 1, impact: nil), by: officer, now: now,
+                    on: connection)
+            }
+            #expect(suggested.risk.inherentImpact == 4 && suggested.risk.inherentLevel == "high" && suggested.risk.sectionCode == "general-affairs")
         }
     }
 

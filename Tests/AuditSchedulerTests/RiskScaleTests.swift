@@ -79,7 +79,8 @@ struct RiskScaleTests {
             _ = try RiskScaleDocument.parse(yaml: yaml, fileName: "risk-scale.yaml")
             Issue.record("a bad file was accepted")
         } catch {
-            let lines = Set(error.problems.map(\.line))
+            // "file:line:column: message", one per problem.
+            let lines = Set(error.description.split(separator: "\n").compactMap { $0.split(separator: ":").dropFirst().first.flatMap { Int($0) } })
             #expect(lines.contains(3), "\(error)")  // en missing
             #expect(lines.contains(9), "\(error)")  // reviewIntervalDays 0
             #expect(lines.contains(10), "\(error)")  // id used twice

@@ -25,6 +25,8 @@ import WardCalendar
                 logger: TestServers.logger("migrations"))
             let ward = try DirectoryDocument.load(path: ISMSExecutable.repositoryRoot.appendingPathComponent("deploy/config/ward.yaml").path)
             _ = try await pool.withTransaction { try directory.replace(with: ward, on: $0) }
+            let assets = try AssetDocument.load(path: ISMSExecutable.repositoryRoot.appendingPathComponent("deploy/config/assets.yaml").path).assets
+            _ = try await pool.withTransaction { try AssetRegister(directory: directory).save(assets, by: "test", on: $0) }
             let store = AuditSchedulerStore(schema: schema, directory: directory, calendar: try defaultCalendar(), riskScale: try defaultRiskScale())
             let router = APIRoutes.router(database: pool) { routes in
                 AuditSchedulerRoutes(store: store, database: pool, clock: { Date() }).add(to: routes)
@@ -45,7 +47,7 @@ import WardCalendar
 
             let added = try await ISMSExecutable.run(
                 [
-                    "risks", "add", "--asset", "koseki-system", "--section", Self.section, "--title", "戸籍データの誤送信", "--threat", "メールの誤送信",
+                    "risks", "add", "--asset", "resident-notices", "--section", Self.section, "--title", "戸籍データの誤送信", "--threat", "メールの誤送信",
                     "--vulnerability", "宛先の確認手順がない", "--likelihood", "3", "--impact", "4", "--source", "incident:2026-0007",
                 ], environment: environment(officer))
             #expect(added.status == 0, "\(added.output)")

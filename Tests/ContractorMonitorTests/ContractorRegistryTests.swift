@@ -87,6 +87,35 @@ import Testing
         }
     }
 
+    @Test func aContractNamesOnlyRegisteredAssetsInUse() async throws {
+        try await Self.withRegistry { registry, pool in
+            let now = Fixture.day("2025-03-01")
+            let register = AssetRegister(directory: registry.directory)
+            let classification = AssetClassification(confidentiality: .level3A, integrity: .level2, availability: .level2)
+            _ = try await pool.withTransaction {
+                try register.save(
+                    [
+                        RegisteredAsset(id: "juki", name: "住民記録", sectionCode: Self.section, classification: classification),
+                        RegisteredAsset(id: "old-ledger", name: "旧台帳", sectionCode: Self.section, classification: classification, retired: true),
+                    ], by: "test", on: $0)
+            }
+            let vendor = try await pool.withTransaction { try registry.registerContractor(Self.contractorInput("株式会社資産"), now: now, on: $0) }
+            var unknown = Self.myNumberContract(contractorID: vendor.id)
+            unknown.assetIDs = ["juki", "old-ledger", "nowhere"]
+            let refused = unknown
+            let error = await #expect(throws: ContractorMonitorError.self) {
+                try await pool.withTransaction { try registry.registerContract(refused, createdBy: "t", now: now, on: $0) }
+            }
+            #expect(error?.problems.filter { $0.hasPrefix("assetIds") }.count == 2, "\(error?.problems ?? [])")
+            var known = Self.myNumberContract(contractorID: vendor.id)
+            known.assetIDs = ["juki"]
+            let accepted = known
+            let contract = try await pool.withTransaction { try registry.registerContract(accepted, createdBy: "t", now: now, on: $0) }
+            #expect(contract.assetIDs == ["juki"])
+            #expect(try await pool.withConnection { try registry.contract(id: contract.id, on: $0) }?.assetIDs == ["juki"])
+        }
+    }
+
     // MARK: Chain gate
 
     @Test func aDepthThreeChainIsApprovedAndAWeakerLinkRefusedWithTheShortfall() async throws {

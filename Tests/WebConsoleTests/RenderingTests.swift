@@ -29,7 +29,8 @@ import Testing
         let html = try await Self.render("case", [
             "case": ["number": h, "title": h, "description": h, "state": h, "stateLabel": h, "severity": 1, "severityRule": h, "severityReason": h,
                      "category": h, "section": h, "department": h, "qualification": h, "qualificationReason": h, "classifications": h, "affectedPersons": h,
-                     "source": h, "escalationLevel": 1] as [String: Any],
+                     "source": h, "escalationLevel": 1, "hasNamedAssets": true,
+                     "namedAssets": [["id": h, "name": h, "registered": h, "reported": h, "differs": true] as [String: Any]]] as [String: Any],
             "timestamps": [["label": h, "value": h]],
             "obligations": [["id": h, "kind": h, "recipient": h, "status": h, "law": h, "due": h, "left": h, "urgent": true, "canFile": true] as [String: Any]],
             "restrictions": [["id": h, "status": h, "statusLabel": h, "targets": [["kind": h, "name": h]], "reason": h, "orderedBy": h, "orderedAt": h, "canDecide": true] as [String: Any]],
@@ -43,6 +44,24 @@ import Testing
         assertEscaped(html)
         #expect(html.contains(#"id="history-verified""#))
         #expect(html.components(separatedBy: "&lt;script&gt;").count > 30)
+    }
+
+    @Test func assetPagesEscapeEverythingTheyShow() async throws {
+        let h = Self.hostile
+        let field: [String: Any] = ["value": h, "error": h]
+        let list = try await Self.render("assets", [
+            "assets": [["id": h, "name": h, "section": h, "c": h, "i": h, "a": h, "myNumber": true, "retired": true] as [String: Any]], "canCreate": true,
+        ])
+        assertEscaped(list)
+        let asset = try await Self.render("asset", [
+            "asset": ["id": h, "name": h, "section": h, "classification": h, "myNumber": ["handlers": h, "area": h], "systems": h, "contractors": h,
+                      "retired": true, "updatedBy": h, "updatedAt": h] as [String: Any],
+            "editable": true, "isNew": true, "formError": h, "action": "/assets", "id": field, "name": field, "nameEn": field, "sectionCode": field,
+            "confidentiality": [["value": h, "label": h, "selected": true] as [String: Any]], "classificationError": h,
+            "handlers": field, "area": field, "systems": field, "contractors": field,
+        ])
+        assertEscaped(asset)
+        #expect(asset.components(separatedBy: "&lt;script&gt;").count > 15)
     }
 
     @Test func reportFormKeepsWhatWasTypedEscaped() async throws {
@@ -72,11 +91,14 @@ import Testing
 
     @Test func navigationFollowsTheRole() {
         let csirt = ConsoleRenderer.navigation(for: RoleChoice(role: .csirt, unitCode: nil), language: .ja).map(\.href)
-        #expect(csirt == ["/queue", "/cases"])
+        #expect(csirt == ["/queue", "/cases", "/assets"])
         let ciso = ConsoleRenderer.navigation(for: RoleChoice(role: .ciso, unitCode: nil), language: .ja).map(\.href)
         #expect(ciso.contains("/decisions") && !ciso.contains("/reports/new"))
         let staff = ConsoleRenderer.navigation(for: RoleChoice(role: .sectionSecurityStaff, unitCode: "a"), language: .ja).map(\.href)
         #expect(staff == ["/reports/new", "/reports"])
+        // The register is for officers: a section's officer keeps its assets, its staff does not see them.
+        let officer = ConsoleRenderer.navigation(for: RoleChoice(role: .sectionSecurityOfficer, unitCode: "a"), language: .ja).map(\.href)
+        #expect(officer.contains("/assets"))
         #expect(ConsoleRenderer.navigation(for: RoleChoice(role: .generalSecurityOfficer, unitCode: nil), language: .ja).map(\.href).contains("/security/sign-ins"))
     }
 }

@@ -139,7 +139,7 @@ def main():
     # The risk register (issue #18): a risk's threat, vulnerability and title, a treatment's
     # measures, an acceptance reason and review notes.
     risk = call("audit", "POST", "/v1/risks", section, {
-        "assetId": "koseki-system", "sectionCode": "family-registry", "title": text("risk"), "threat": text("threat", 1),
+        "assetId": "resident-notices", "sectionCode": "family-registry", "title": text("risk"), "threat": text("threat", 1),
         "vulnerability": text("vulnerability", 2), "likelihood": 2, "impact": 2})
     if risk:
         risk_id = risk["risk"]["id"]

@@ -28,6 +28,7 @@ export ISMS_SERVICES_DATABASE=isms_api
 export ISMS_DATABASE_URL="${ISMS_DATABASE_ADMIN_URL%/*}/isms_api" ISMS_LOG_FORMAT=text
 "$isms" migrate >/dev/null
 "$isms" directory import deploy/config/ward.yaml >/dev/null
+"$isms" assets import deploy/config/assets.yaml >/dev/null
 "$isms" producer grant --amqp-user isms --ward --note "API suite" >/dev/null
 
 trap '"$services" --profile test stop >/dev/null 2>&1 || true' EXIT

@@ -66,6 +66,7 @@ PEOPLE = {
     "csirt-lead": {"name": "CSIRT責任者", "totp": True, "home": "/queue"},
     "deputy-mayor": {"name": "企画部担任副区長", "totp": True, "home": "/decisions"},
     "family-registry-staff": {"name": "戸籍住民課庶務担当係長", "totp": False, "home": "/reports"},
+    "family-registry-chief": {"name": "戸籍住民課長", "totp": False, "home": "/reports"},
     "general-affairs-staff": {"name": "総務課庶務担当係長", "totp": False, "home": "/reports"},
     "system-administrator": {"name": "統括情報システム管理者", "totp": True, "home": "/operations"},
 }
@@ -290,7 +291,7 @@ def issue_token(role, unit=None):
     return subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def file_report(token, title, correlation_key):
+def file_report(token, title, correlation_key, assets=None):
     """A producer's report through intake's API (what a department's monitoring system sends)."""
     with open(os.path.join(ROOT, "deploy", "config", "examples", "report.json")) as file:
         report = json.load(file)
@@ -302,6 +303,8 @@ def file_report(token, title, correlation_key):
         "knownAt": (now - datetime.timedelta(minutes=30)).isoformat(),
     })
     report["answers"].update({"myNumber": "no", "personalData": "no"})
+    if assets is not None:
+        report["affectedAssets"] = assets
     request = urllib.request.Request(INTAKE + "/v1/incident-reports", data=json.dumps(report).encode(), method="POST")
     request.add_header("Authorization", f"Bearer {token}")
     request.add_header("Content-Type", "application/json")
@@ -407,6 +410,59 @@ def storm(csirt, staff):
     assert one(csirt, "#report-count").get_attribute("data-count") == "2", "a refused merge changed the case"
 
 
+def asset_register(csirt, ciso, staff):
+    """Issue 18 item 0: the register's pages, its form, and a case classified by the register."""
+    step("k. the CISO reads /assets: the six assets of deploy/config/assets.yaml, no form to change them")
+    open_page(ciso, "/assets")
+    rows = {row.get_attribute("data-asset-id"): row for row in ciso.find_elements(By.CSS_SELECTOR, "#assets tr.asset")}
+    assert len(rows) == 6, f"/assets shows {len(rows)} assets, not the 6 of assets.yaml"
+    assert rows["family-registry-system"].get_attribute("data-confidentiality") == "3A", "the family registry system is not 3A"
+    open_page(ciso, "/assets/family-registry-system")
+    assert "3A/2/2" in one(ciso, "#asset-classification").text, "the asset page does not show 3A/2/2"
+    assert not present(ciso, "#asset-form"), "the CISO is offered a form the scheduler would refuse"
+    shot(ciso, "12-asset")
+
+    step("k. the family registry's officer keeps the section's asset: a blank name is refused at its input, then saved")
+    chief = browser("family-registry-chief")
+    sign_in(chief, "family-registry-chief")
+    open_page(chief, "/assets/resident-notices")
+    form = one(chief, "#asset-form")
+    fill(chief, "name", " ", scope=form)
+    submit(chief, "#save-asset")
+    assert present(chief, '.field-error[data-field="name"]'), "a blank name shows no .field-error at the name"
+    fill(chief, "name", "区民向け通知文書 (ブラウザ試験)", scope=one(chief, "#asset-form"))
+    fill(chief, "confidentiality", "3A", scope=one(chief, "#asset-form"))
+    submit(chief, "#save-asset")
+    expect_notice(chief, "saving the asset")
+    assert "3A/2/1" in one(chief, "#asset-classification").text, "the saved classification is not shown"
+    open_page(chief, "/assets/personnel-records")
+    assert present(chief, "#not-found"), "another section's asset is not the not-found page"
+
+    step("k. the report form suggests the section's registered assets for the asset id")
+    open_page(staff, "/reports/new")
+    offered = {option.get_attribute("value") for option in staff.find_elements(By.CSS_SELECTOR, "#registered-assets option")}
+    assert {"family-registry-system", "resident-notices"} <= offered, f"#registered-assets offers {offered}"
+    assert "personnel-records" not in offered, "the form suggests another section's asset"
+
+    step("k. a report naming the registered asset with a guessed 1/1/1: the case shows the register's 3A/2/2 and the difference")
+    marker = "asset-" + uuid.uuid4().hex[:8]
+    token = issue_token("sectionSecurityOfficer", "family-registry")
+    guess = {"confidentiality": "1", "integrity": "1", "availability": "1"}
+    file_report(token, f"戸籍システムの不審な通信 {marker}", f"browser-asset-{marker}",
+                assets=[{"id": "family-registry-system", "name": "戸籍システム", "classification": guess}])
+    deadline = time.time() + 60
+    while (row := storm_row(csirt, marker)) is None:
+        assert time.time() < deadline, "the report naming a registered asset opened no case within 60 s"
+        time.sleep(2)
+    row.find_element(By.CSS_SELECTOR, "a").click()
+    named = one(csirt, "#named-assets tr.named-asset")
+    assert named.get_attribute("data-asset-id") == "family-registry-system", "the case does not list the named asset"
+    assert named.get_attribute("data-registered") == "3A/2/2", f"registered {named.get_attribute('data-registered')!r}, not 3A/2/2"
+    assert named.get_attribute("data-reported") == "1/1/1", f"reported {named.get_attribute('data-reported')!r}, not 1/1/1"
+    assert "differs" in named.get_attribute("class"), "a differing guess is not marked"
+    shot(csirt, "13-case-named-asset")
+
+
 def history(driver):
     return driver.find_elements(By.CSS_SELECTOR, "#history li.history-entry")
 
@@ -431,7 +487,7 @@ def risks(admin, ciso):
 
     step("risks: registering without a title shows .field-error at the title, values kept")
     marker = uuid.uuid4().hex[:8]
-    fill(admin, "assetId", f"koseki-{marker}")
+    fill(admin, "assetId", "resident-notices")
     fill(admin, "sectionCode", "family-registry")
     fill(admin, "threat", "メールの誤送信による戸籍情報の漏えい")
     fill(admin, "vulnerability", "送信前の宛先確認の手順がない")
@@ -730,6 +786,9 @@ def scenario():
 
     # Issue 16: an alert storm is one case.
     storm(csirt, staff)
+
+    # Issue 18: the asset register.
+    asset_register(csirt, ciso, staff)
 
     # Operations, for the general system administrator.
     step("operations: system-administrator signs in; #queues and #services")

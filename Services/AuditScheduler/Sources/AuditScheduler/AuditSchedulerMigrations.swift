@@ -135,8 +135,12 @@ public enum AuditSchedulerMigrations {
             ),
             // Issue #14 item 4: the ledger is chained by the shared HashChainLedger.
             AuditSchedulerStore.ledger(schema: schema).hashVersionMigration(version: 11),
+            // Issue #18 item 0: a finding may name the registered asset it is about.
+            Migration(version: 12, name: "findings name registered assets", sql: """
+                ALTER TABLE \(s).findings ADD COLUMN asset_id text;
+                """),
             // Issue #18 item 1: the risk register (AuditSchedulerMigrations+Risks.swift).
-            riskRegister(schema: schema, version: 12),
+            riskRegister(schema: schema, version: 13),
         ]
     }
 }

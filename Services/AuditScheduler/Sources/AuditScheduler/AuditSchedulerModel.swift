@@ -247,10 +247,12 @@ public struct FindingRecord: Sendable, Hashable, Codable {
     public var closedAt: Date?
     /// Open or treated and past its due date.
     public var overdue: Bool
+    /// The registered information asset the finding is about, if any (issue #18 item 0).
+    public var assetID: String?
 
     enum CodingKeys: String, CodingKey {
         case id, auditDutyID = "auditDutyId", sectionCode, departmentCode, severity, title, treatmentPlan, dueDate, status,
-            treatmentDutyID = "treatmentDutyId", resultNotes, recordedAt, treatedAt, closedAt, overdue
+            treatmentDutyID = "treatmentDutyId", resultNotes, recordedAt, treatedAt, closedAt, overdue, assetID = "assetId"
     }
 }
 
@@ -260,16 +262,19 @@ public struct FindingRequest: Sendable, Hashable, Codable {
     public var severity: FindingSeverity
     public var title: String
     public var treatmentPlan: String
+    /// A registered asset of the audited section the finding is about (issue #18 item 0).
+    public var assetID: String?
 
-    public init(auditDutyID: UUID, severity: FindingSeverity, title: String, treatmentPlan: String = "") {
+    public init(auditDutyID: UUID, severity: FindingSeverity, title: String, treatmentPlan: String = "", assetID: String? = nil) {
         self.auditDutyID = auditDutyID
         self.severity = severity
         self.title = title
         self.treatmentPlan = treatmentPlan
+        self.assetID = assetID
     }
 
     enum CodingKeys: String, CodingKey {
-        case auditDutyID = "auditDutyId", severity, title, treatmentPlan
+        case auditDutyID = "auditDutyId", severity, title, treatmentPlan, assetID = "assetId"
     }
 }
 

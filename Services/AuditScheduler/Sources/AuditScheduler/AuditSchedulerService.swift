@@ -49,6 +49,7 @@ public enum AuditSchedulerService {
             routes: { router, environment in
                 let store = try store()
                 AuditSchedulerRoutes(store: store, database: environment.database, clock: clock).add(to: router)
+                AssetRoutes(register: AssetRegister(directory: store.directory), database: environment.database).add(to: router)
                 RiskRoutes(store: store, database: environment.database, clock: clock).add(to: router)
             },
             prepare: { environment in

@@ -27,6 +27,13 @@ extension AuditSchedulerStore {
         guard audit.kind == .audit, let section = audit.sectionCode, let department = audit.departmentCode else {
             throw AuditSchedulerError(.invalid, "findings are recorded against a section's audit")
         }
+        if let assetID = request.assetID {
+            // The finding is about an asset of the audited section that is in use (Arts. 4, 25).
+            let asset = try AssetRegister(directory: directory).asset(id: assetID, on: connection)
+            guard let asset, !asset.retired, asset.sectionCode == section else {
+                throw AuditSchedulerError(.invalid, "assetId: '\(assetID)' is not a registered asset in use of section \(section)")
+            }
+        }
         let days = calendar.findingDueDays[request.severity] ?? FindingSeverity.defaultDueDays[request.severity]!
         let due = planner.dueDate(from: today, offsetDays: days)
         let id = UUID()
@@ -39,14 +46,19 @@ extension AuditSchedulerStore {
             reminderDays: template?.reminderDays ?? calendar.reminderDays, escalateAfterDays: template?.escalateAfterDays ?? calendar.escalateAfterDays)
         _ = try connection.query(
             """
-            INSERT INTO \(unescaped: table("findings")) (id, audit_duty_id, section_code, department_code, severity, title, treatment_plan, due_date, recorded_at)
-            VALUES (\(id), \(audit.id), \(section), \(department), \(request.severity.rawValue), \(title), \(request.treatmentPlan), \(due.iso)::date, \(at))
+            INSERT INTO \(unescaped: table("findings")) (
+                id, audit_duty_id, section_code, department_code, severity, title, treatment_plan, due_date, recorded_at, asset_id)
+            VALUES (
+                \(id), \(audit.id), \(section), \(department), \(request.severity.rawValue), \(title), \(request.treatmentPlan), \(due.iso)::date, \(at),
+                \(request.assetID))
             """)
         let treatmentID = try insert(treatment, findingID: id, today: today, now: now, on: connection)
         _ = try connection.query("UPDATE \(unescaped: table("findings")) SET treatment_duty_id = \(treatmentID) WHERE id = \(id)")
         _ = try appendLedger(
             type: "finding.recorded", subject: id, actor: actor,
-            body: LedgerFinding(findingID: id, auditDutyID: audit.id, severity: request.severity.rawValue, title: title, treatmentPlan: request.treatmentPlan, dueDate: due.iso),
+            body: LedgerFinding(
+                findingID: id, auditDutyID: audit.id, severity: request.severity.rawValue, title: title, treatmentPlan: request.treatmentPlan, dueDate: due.iso,
+                assetID: request.assetID),
             at: at, on: connection)
         return try self.finding(id: id, visibleTo: nil, today: today, on: connection)!
     }
@@ -155,7 +167,7 @@ extension AuditSchedulerStore {
     func findings(where condition: PostgresQuery, today: CivilDate, on connection: PostgresConnection) throws -> [FindingRecord] {
         var query: PostgresQuery = """
             SELECT f.id, f.audit_duty_id, f.section_code, f.department_code, f.severity, f.title, f.treatment_plan, f.due_date::text AS due_date,
-                   f.status, f.treatment_duty_id, f.result_notes, f.recorded_at, f.treated_at, f.closed_at
+                   f.status, f.treatment_duty_id, f.result_notes, f.recorded_at, f.treated_at, f.closed_at, f.asset_id
             FROM \(unescaped: table("findings")) f WHERE
             """
         query.append(unescaped: " ")
@@ -169,7 +181,8 @@ extension AuditSchedulerStore {
                 departmentCode: try row.decode("department_code"), severity: FindingSeverity(rawValue: try row.decode("severity")) ?? .medium,
                 title: try row.decode("title"), treatmentPlan: try row.decode("treatment_plan"), dueDate: due, status: status,
                 treatmentDutyID: try row.decode("treatment_duty_id"), resultNotes: try row.decode("result_notes"), recordedAt: try row.decode("recorded_at"),
-                treatedAt: try row.decode("treated_at"), closedAt: try row.decode("closed_at"), overdue: status != .closed && due < today)
+                treatedAt: try row.decode("treated_at"), closedAt: try row.decode("closed_at"), overdue: status != .closed && due < today,
+                assetID: try row.decode("asset_id"))
         }
     }
 }
@@ -181,6 +194,8 @@ struct LedgerFinding: Encodable {
     var title: String
     var treatmentPlan: String
     var dueDate: String
+    /// Omitted when nil, so entries written before issue #18 hash as they did.
+    var assetID: String?
 }
 
 struct LedgerFindingStep: Encodable {

@@ -522,12 +522,18 @@ extension AuditSchedulerStore {
 
     // MARK: Assets
 
-    /// The section that owns the asset, and the impact its classification suggests. Until the
-    /// asset register is read here, the asset id is stored as given and the request names the
-    /// section.
+    /// The section that owns the asset (its information security officer owns the risk,
+    /// Art. 18(4)) and the impact its classification suggests (Art. 9(2)). A risk names a
+    /// registered asset in use (`directory.assets`, issue #18 item 0): an unknown or retired one
+    /// is refused (422), and a `sectionCode` given must be the asset's.
     func assetOwner(assetID: String, sectionCode: String?, scale: RiskScale, on connection: PostgresConnection) throws -> (section: String, suggestedImpact: Int?) {
-        guard let sectionCode, !sectionCode.isEmpty else { throw AuditSchedulerError(.invalid, "sectionCode is required", field: "/sectionCode") }
-        return (sectionCode, nil)
+        guard let asset = try AssetRegister(directory: directory).asset(id: assetID, on: connection), !asset.retired else {
+            throw AuditSchedulerError(.invalid, "assetId: '\(assetID)' is not a registered asset in use (isms assets, /v1/assets)", field: "/assetId")
+        }
+        if let sectionCode, !sectionCode.isEmpty, sectionCode != asset.sectionCode {
+            throw AuditSchedulerError(.invalid, "sectionCode: asset '\(assetID)' belongs to section \(asset.sectionCode), not \(sectionCode)", field: "/sectionCode")
+        }
+        return (asset.sectionCode, scale.suggestedImpact(for: asset.classification))
     }
 
     // MARK: Checks

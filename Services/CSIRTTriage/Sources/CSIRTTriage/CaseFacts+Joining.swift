@@ -32,7 +32,7 @@ extension Verdict {
 
 extension SeverityInput {
     /// The facts of a case after a related report joined it: its category stays, the
-    /// classifications are the union, a "yes" from either side stands, the persons add up.
+    /// classifications and named assets are the union, a "yes" from either side stands, the persons add up.
     public func joining(_ other: SeverityInput) -> SeverityInput {
         var joined = self
         for classification in other.classifications where !joined.classifications.contains(classification) {
@@ -43,6 +43,12 @@ extension SeverityInput {
         joined.sensitivePersonalData = sensitivePersonalData.joining(other.sensitivePersonalData)
         joined.wrongfulIntent = wrongfulIntent.joining(other.wrongfulIntent)
         joined.affectedPersons = affectedPersons.adding(other.affectedPersons)
+        if let named = other.assets {
+            // Each asset once, however many reports of a storm name it.
+            var assets = joined.assets ?? []
+            for check in named where !assets.contains(check) { assets.append(check) }
+            joined.assets = assets
+        }
         return joined
     }
 }

@@ -139,7 +139,8 @@ public struct NewCase: Sendable, Hashable, Codable {
                 myNumber: myNumber,
                 sensitivePersonalData: report.answers.sensitivePersonalData,
                 wrongfulIntent: report.answers.wrongfulIntent,
-                affectedPersons: report.affectedPersons
+                affectedPersons: report.affectedPersons,
+                assets: report.affectedAssets.map { AssetCheck(id: $0.id, name: $0.name, reported: $0.classification) }
             ),
             verdicts: StatutoryVerdicts(
                 personalData: myNumber == .yes ? .yes : report.answers.personalData,

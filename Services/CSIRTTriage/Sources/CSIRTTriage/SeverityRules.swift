@@ -12,10 +12,13 @@ public struct SeverityInput: Sendable, Hashable, Codable {
     public var sensitivePersonalData: Verdict
     public var wrongfulIntent: Verdict
     public var affectedPersons: AffectedPersons
+    /// The assets the reports named, with what the reporter and the asset register said about
+    /// each (issue #18 item 0); nil for sources that name none and for cases opened before.
+    public var assets: [AssetCheck]?
 
     public init(
         category: IncidentCategory, classifications: [AssetClassification], personalData: Verdict, myNumber: Verdict,
-        sensitivePersonalData: Verdict, wrongfulIntent: Verdict, affectedPersons: AffectedPersons
+        sensitivePersonalData: Verdict, wrongfulIntent: Verdict, affectedPersons: AffectedPersons, assets: [AssetCheck]? = nil
     ) {
         self.category = category
         self.classifications = classifications
@@ -24,6 +27,48 @@ public struct SeverityInput: Sendable, Hashable, Codable {
         self.sensitivePersonalData = sensitivePersonalData
         self.wrongfulIntent = wrongfulIntent
         self.affectedPersons = affectedPersons
+        self.assets = assets
+    }
+}
+
+/// One asset a report named: the reporter's classification and, when the id is in the asset
+/// register, the register's, which decides (Art. 9(2); issue #18 item 0).
+public struct AssetCheck: Sendable, Hashable, Codable {
+    public var id: String?
+    public var name: String?
+    /// What the reporter said, if anything.
+    public var reported: AssetClassification?
+    /// What the register says; nil when the id is not registered (or none was given).
+    public var registered: AssetClassification?
+    /// Whether both are known and disagree: the case shows it, so a wrong guess is seen.
+    public var differs: Bool
+
+    public init(id: String?, name: String?, reported: AssetClassification?, registered: AssetClassification? = nil) {
+        self.id = id
+        self.name = name
+        self.reported = reported
+        self.registered = registered
+        self.differs = registered != nil && reported != nil && registered != reported
+    }
+
+    /// The classification severity uses: the register's, else the reporter's.
+    public var effective: AssetClassification? { registered ?? reported }
+}
+
+extension SeverityInput {
+    /// The facts with the register's classification for every named asset it holds; the
+    /// reporter's stays for the others, so unregistered assets work as before.
+    public func applying(register: [String: AssetClassification]) -> SeverityInput {
+        guard let assets else { return self }
+        var applied = self
+        applied.assets = assets.map { check in
+            AssetCheck(id: check.id, name: check.name, reported: check.reported, registered: check.id.flatMap { register[$0] })
+        }
+        applied.classifications = []
+        for classification in applied.assets?.compactMap(\.effective) ?? [] where !applied.classifications.contains(classification) {
+            applied.classifications.append(classification)
+        }
+        return applied
     }
 }
 

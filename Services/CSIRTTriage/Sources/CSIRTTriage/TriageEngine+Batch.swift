@@ -1,4 +1,5 @@
 public import Contracts
+import Directory
 import Foundation
 import Logging
 import Postgres
@@ -17,6 +18,7 @@ extension TriageEngine {
     @discardableResult
     public func receive(_ batch: [(new: NewCase, cause: Causation?)], context: inout TransactionContext) throws -> [CaseReception] {
         let connection = context.connection
+        var batch = batch
         let deferred = CaseHistory.Deferred()
         var engine = self
         engine.store.deferredHistory = deferred
@@ -25,6 +27,14 @@ extension TriageEngine {
         let inCases = try store.sourcesInCases(batch.map(\.new.source), on: connection)
         var seen = Set<CaseSource>()
         let fresh = batch.indices.filter { !inCases.contains(batch[$0].new.source) && seen.insert(batch[$0].new.source).inserted }
+        // A named asset the register holds is classified by the register, not by the reporter's
+        // guess (Arts. 4, 9(2); issue #18 item 0): one lookup for the batch.
+        let named = Set(fresh.flatMap { batch[$0].new.facts.assets?.compactMap(\.id) ?? [] })
+        if !named.isEmpty {
+            let registered = try AssetRegister(directory: directory).assets(ids: Array(named), on: connection)
+            let classifications = Dictionary(uniqueKeysWithValues: registered.map { ($0.id, $0.classification) })
+            for index in fresh { batch[index].new.facts = batch[index].new.facts.applying(register: classifications) }
+        }
         let keys = Dictionary(uniqueKeysWithValues: fresh.map { ($0, batch[$0].new.correlation.map(correlationRules.keys(for:)) ?? []) })
         try reports.lock(keys.values.flatMap { $0.map(\.text) }, on: connection)
         let found = try reports.findOpenCases(fresh.map { (index: $0, keys: keys[$0] ?? [], seenAt: batch[$0].new.recordedAt) }, on: connection)

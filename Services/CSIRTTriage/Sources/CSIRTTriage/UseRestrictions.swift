@@ -24,10 +24,19 @@ public struct UseRestriction: Sendable, Hashable, Codable {
     public struct Target: Sendable, Hashable, Codable {
         public var kind: TargetKind
         public var name: String
+        /// For an asset, its id in the information asset register (issue #18 item 0), so the
+        /// restriction names the asset the register classifies rather than a free-text name.
+        public var assetID: String?
 
-        public init(kind: TargetKind, name: String) {
+        public init(kind: TargetKind, name: String, assetID: String? = nil) {
             self.kind = kind
             self.name = name
+            self.assetID = assetID
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case kind, name
+            case assetID = "assetId"
         }
     }
 
@@ -83,7 +92,10 @@ public struct UseRestrictionOrder: Sendable, Hashable, Codable {
     public func validated(now: Date) throws(TriageError) -> UseRestrictionOrder {
         var problems: [String] = []
         let screener = MyNumberScreener()
-        let targets = targets.map { UseRestriction.Target(kind: $0.kind, name: screener.screen($0.name.trimmingCharacters(in: .whitespacesAndNewlines)).masked) }
+        let targets = targets.map {
+            UseRestriction.Target(kind: $0.kind, name: screener.screen($0.name.trimmingCharacters(in: .whitespacesAndNewlines)).masked, assetID: $0.assetID)
+        }
+        if targets.contains(where: { $0.assetID != nil && $0.kind != .asset }) { problems.append("only an asset target names a registered asset (assetId)") }
         if targets.isEmpty || targets.count > 50 { problems.append("name 1 to 50 assets, systems or accounts") }
         if targets.contains(where: { $0.name.isEmpty || $0.name.unicodeScalars.count > 200 }) { problems.append("each target's name is 1 to 200 characters") }
         if Set(targets).count != targets.count { problems.append("a target is named twice") }
@@ -209,6 +221,15 @@ extension TriageEngine {
             throw TriageError(code: .forbidden, detail: "only incident handlers order use restrictions")
         }
         let order = try order.validated(now: context.now)
+        // A named asset must be in the register and in use (issue #18 item 0).
+        let named = order.targets.compactMap(\.assetID)
+        if !named.isEmpty {
+            let registered = Set(try AssetRegister(directory: directory).assets(ids: named, on: context.connection).filter { !$0.retired }.map(\.id))
+            let unknown = named.filter { !registered.contains($0) }
+            guard unknown.isEmpty else {
+                throw TriageError(code: .invalidRequest, detail: "no asset \(unknown.joined(separator: ", ")) in the asset register (or it is retired)")
+            }
+        }
         let record = try lockedCase(caseNumber, visibility: .all, context: context)
         guard !record.state.isFinal else { throw TriageError(code: .invalidTransition, detail: "case \(caseNumber) is \(record.state.rawValue)") }
         let restriction = UseRestriction(

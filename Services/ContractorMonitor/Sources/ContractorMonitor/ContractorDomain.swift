@@ -207,11 +207,14 @@ public struct Contract: Sendable, Hashable, Codable {
     /// Who registered it (token label).
     public var createdBy: String
     public var createdAt: Date
+    /// The registered information assets the contractor handles (issue #18 item 0).
+    public var assetIDs: [String]
 
     public init(
         id: UUID, reference: String, title: String, sectionCode: String, departmentCode: String, kind: ContractKind, contractorID: UUID,
         startsAt: Date, endsAt: Date, handlesMyNumber: Bool, handlingArea: String?, designatedHandlers: [DesignatedHandler],
-        attestationIntervalMonths: Int, graceDays: Int, returnCertificateDays: Int, returnCertificateAt: Date?, createdBy: String, createdAt: Date
+        attestationIntervalMonths: Int, graceDays: Int, returnCertificateDays: Int, returnCertificateAt: Date?, createdBy: String, createdAt: Date,
+        assetIDs: [String] = []
     ) {
         self.id = id
         self.reference = reference
@@ -231,6 +234,7 @@ public struct Contract: Sendable, Hashable, Codable {
         self.returnCertificateAt = returnCertificateAt
         self.createdBy = createdBy
         self.createdAt = createdAt
+        self.assetIDs = assetIDs
     }
 
     enum CodingKeys: String, CodingKey {
@@ -238,6 +242,7 @@ public struct Contract: Sendable, Hashable, Codable {
         case contractorID = "contractorId"
         case startsAt, endsAt, handlesMyNumber, handlingArea, designatedHandlers, attestationIntervalMonths, graceDays, returnCertificateDays,
             returnCertificateAt, createdBy, createdAt
+        case assetIDs = "assetIds"
     }
 
     /// The special-provision sets the contract is bound by (Art. 3(15)).

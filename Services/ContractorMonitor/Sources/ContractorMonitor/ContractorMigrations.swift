@@ -143,6 +143,10 @@ public enum ContractorMigrations {
             ),
             // Issue #14 item 4: the decisions are chained by the shared HashChainLedger.
             ContractorRegistry.decisionLedger(schema: schema).hashVersionMigration(version: 11),
+            // Issue #18 item 0: a contract names the registered assets its contractor handles.
+            Migration(version: 12, name: "contracts name registered assets", sql: """
+                ALTER TABLE \(s).contracts ADD COLUMN asset_ids text[] NOT NULL DEFAULT '{}';
+                """),
         ]
     }
 }

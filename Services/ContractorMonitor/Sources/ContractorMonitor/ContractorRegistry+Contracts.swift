@@ -9,7 +9,7 @@ extension ContractorRegistry {
     static let contractColumns = """
         id, reference, title, section_code, department_code, kind, contractor_id, starts_at, ends_at, handles_my_number, handling_area,
         designated_handlers::text AS designated_handlers, attestation_interval_months, grace_days, return_certificate_days, return_certificate_at,
-        created_by, created_at
+        created_by, created_at, asset_ids
         """
 
 
@@ -31,11 +31,13 @@ extension ContractorRegistry {
         public var attestationIntervalMonths: Int?
         public var graceDays: Int?
         public var returnCertificateDays: Int?
+        /// The registered information assets the contractor handles (issue #18 item 0).
+        public var assetIDs: [String]?
 
         public init(
             reference: String, title: String, sectionCode: String, kind: ContractKind, contractorID: UUID, startDate: String, endDate: String,
             handlesMyNumber: Bool, handlingArea: String? = nil, designatedHandlers: [DesignatedHandler]? = nil,
-            attestationIntervalMonths: Int? = nil, graceDays: Int? = nil, returnCertificateDays: Int? = nil
+            attestationIntervalMonths: Int? = nil, graceDays: Int? = nil, returnCertificateDays: Int? = nil, assetIDs: [String]? = nil
         ) {
             self.reference = reference
             self.title = title
@@ -50,12 +52,14 @@ extension ContractorRegistry {
             self.attestationIntervalMonths = attestationIntervalMonths
             self.graceDays = graceDays
             self.returnCertificateDays = returnCertificateDays
+            self.assetIDs = assetIDs
         }
 
         enum CodingKeys: String, CodingKey {
             case reference, title, sectionCode, kind
             case contractorID = "contractorId"
             case startDate, endDate, handlesMyNumber, handlingArea, designatedHandlers, attestationIntervalMonths, graceDays, returnCertificateDays
+            case assetIDs = "assetIds"
         }
     }
 
@@ -98,6 +102,11 @@ extension ContractorRegistry {
         if !(0...365).contains(grace) { problems.append("graceDays: 0 to 365") }
         let returnDays = input.returnCertificateDays ?? settings.returnCertificateDays
         if !(0...365).contains(returnDays) { problems.append("returnCertificateDays: 0 to 365") }
+        // The assets it handles are registered ones in use (issue #18 item 0; Arts. 4, 6).
+        let assetIDs = Array(Set(input.assetIDs ?? [])).sorted()
+        if assetIDs.count > 50 { problems.append("assetIds: at most 50") }
+        let registered = Set(try AssetRegister(directory: directory).assets(ids: assetIDs, on: connection).filter { !$0.retired }.map(\.id))
+        for id in assetIDs where !registered.contains(id) { problems.append("assetIds: no asset '\(id)' in the asset register (or it is retired)") }
         guard problems.isEmpty, let section, let contractor, let startsAt, let endsAt else {
             throw ContractorMonitorError(.invalidRequest, "the contract is invalid", problems: problems)
         }
@@ -106,15 +115,15 @@ extension ContractorRegistry {
             contractorID: contractor.id, startsAt: startsAt, endsAt: endsAt, handlesMyNumber: input.handlesMyNumber,
             handlingArea: input.handlesMyNumber ? area : (area?.isEmpty == false ? area : nil), designatedHandlers: handlers,
             attestationIntervalMonths: interval, graceDays: grace, returnCertificateDays: returnDays, returnCertificateAt: nil,
-            createdBy: createdBy, createdAt: now)
+            createdBy: createdBy, createdAt: now, assetIDs: assetIDs)
         do {
             _ = try connection.query("""
                 INSERT INTO \(unescaped: table("contracts")) (
                     id, reference, title, section_code, department_code, kind, contractor_id, starts_at, ends_at, handles_my_number,
-                    handling_area, designated_handlers, attestation_interval_months, grace_days, return_certificate_days, created_by, created_at)
+                    handling_area, designated_handlers, attestation_interval_months, grace_days, return_certificate_days, created_by, created_at, asset_ids)
                 VALUES (\(contract.id), \(contract.reference), \(contract.title), \(contract.sectionCode), \(contract.departmentCode),
                     \(contract.kind.rawValue), \(contract.contractorID), \(contract.startsAt), \(contract.endsAt), \(contract.handlesMyNumber),
-                    \(contract.handlingArea), \(PostgresJSON(contract.designatedHandlers)), \(interval), \(grace), \(returnDays), \(createdBy), \(now))
+                    \(contract.handlingArea), \(PostgresJSON(contract.designatedHandlers)), \(interval), \(grace), \(returnDays), \(createdBy), \(now), \(assetIDs)::text[])
                 """)
         } catch let error as PostgresError where error.isUniqueViolation {
             throw ContractorMonitorError(.conflict, "contract reference '\(reference)' is registered already")
@@ -187,6 +196,6 @@ extension ContractorRegistry {
             designatedHandlers: try row.decode("designated_handlers", as: PostgresJSON<[DesignatedHandler]>.self).value,
             attestationIntervalMonths: try row.decode("attestation_interval_months"), graceDays: try row.decode("grace_days"),
             returnCertificateDays: try row.decode("return_certificate_days"), returnCertificateAt: try row.decode("return_certificate_at"),
-            createdBy: try row.decode("created_by"), createdAt: try row.decode("created_at"))
+            createdBy: try row.decode("created_by"), createdAt: try row.decode("created_at"), assetIDs: try row.decode("asset_ids"))
     }
 }

@@ -131,6 +131,7 @@ public struct ConsoleRenderer: Sendable {
         if ConsoleAccess.deciders.contains(role) || role == .departmentSecurityOfficer { items.append(("/decisions", Labels.text("navDecisions", language))) }
         if ConsoleAccess.reporters.contains(role) { items.append(("/reports/new", Labels.text("navNewReport", language))) }
         if ConsoleAccess.unitReaders.contains(role) { items.append(("/reports", Labels.text("navReports", language))) }
+        if ConsoleAccess.assetReaders.contains(role) { items.append(("/assets", Labels.text("navAssets", language))) }
         if ConsoleAccess.riskReaders.contains(role) { items.append(("/risks", Labels.text("navRisks", language))) }
         if role == .generalSecurityOfficer { items.append(("/security/sign-ins", Labels.text("navSignIns", language))) }
         if role == .generalSystemAdministrator { items.append(("/operations", Labels.text("navOperations", language))) }

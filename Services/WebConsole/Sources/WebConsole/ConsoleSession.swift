@@ -52,6 +52,12 @@ public enum ConsoleAccess {
     public static let reporters: Set<DirectoryRole> = [.sectionSecurityStaff, .sectionSecurityOfficer, .designatedHandler]
     /// Who reads the reports of a unit.
     public static let unitReaders: Set<DirectoryRole> = reporters.union([.departmentSecurityOfficer])
+    /// Who keeps the whole asset register (Arts. 14, 16); a section's officer keeps its own (Art. 18).
+    public static let assetKeepers: Set<DirectoryRole> = [.generalSecurityOfficer, .generalSecurityManager]
+    public static let assetEditors: Set<DirectoryRole> = assetKeepers.union([.sectionSecurityOfficer])
+    /// Who reads the register: the management, CSIRT (classification decides severity), the
+    /// auditors, and the officers of a department or section (their own assets).
+    public static let assetReaders: Set<DirectoryRole> = assetEditors.union([.ciso, .csirt, .auditChief, .departmentSecurityOfficer])
 
     /// The page a role lands on after signing in.
     public static func home(for role: DirectoryRole) -> String {

@@ -322,6 +322,40 @@ public enum Labels {
         "verdictName_unspecifiedViewers": ("不特定多数の閲覧", "unspecified viewers"),
         "verdictName_moreThan100Persons": ("100人超", "more than 100 persons"),
         "verdictName_strongEncryption": ("高度な暗号化", "strong encryption"),
+        // MARK: Asset register (issue #18)
+        "navAssets": ("情報資産台帳", "Asset register"),
+        "assetsTitle": ("情報資産台帳", "Information asset register"),
+        "assetsIntro": (
+            "区の情報資産と格付け (第4条・第9条)。報告が登録済みの資産を名指すと、重要度は台帳の格付けで判定されます。",
+            "The ward's information assets and their classification (Arts. 4, 9). When a report names a registered asset, its severity uses the register's classification."
+        ),
+        "assetsEmpty": ("登録された情報資産はありません。", "No assets are registered."),
+        "assetTitle": ("情報資産", "Information asset"),
+        "assetNewTitle": ("情報資産を登録する", "Register an asset"),
+        "assetIdHint": ("英数字と . _ - 、64文字まで", "letters, digits, . _ -, up to 64"),
+        "assetIdInvalid": ("資産IDは英数字で始まり、英数字と . _ - の64文字以内です。", "An asset id is up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit."),
+        "assetNameEn": ("名称 (英語)", "Name (English)"),
+        "assetSection": ("所管課 (第18条)", "Owning section (Art. 18)"),
+        "assetMyNumber": ("特定個人情報", "My Number data"),
+        "assetMyNumberHint": ("管理特定個人情報等を扱う場合のみ。事務取扱担当者と取扱区域 (第18条第8項)", "only when it holds My Number data: designated handlers and handling area (Art. 18(8))"),
+        "assetHandlers": ("事務取扱担当者 (職員ID、カンマ区切り)", "Designated handlers (person ids, comma-separated)"),
+        "assetArea": ("取扱区域", "Handling area"),
+        "assetSystems": ("情報システム", "Information systems"),
+        "assetContractors": ("委託事業者", "Contractors"),
+        "assetListHint": ("カンマ区切り", "comma-separated"),
+        "assetRetired": ("廃止", "retired"),
+        "assetUpdated": ("最終更新", "Last changed"),
+        "assetProblems": ("入力内容を確認してください。", "Please check the highlighted fields."),
+        "assetRegistered": ("台帳の格付け (機/完/可)", "Register's classification (C/I/A)"),
+        "assetReported": ("報告者の格付け", "Reporter's classification"),
+        "assetNotRegistered": ("台帳に未登録", "not in the register"),
+        "assetDiffers": ("台帳と異なる", "differs from the register"),
+        "assetIdFromRegister": (
+            "資産番号に情報資産台帳の資産IDを入れると、重要度は台帳の格付けで判定されます。",
+            "Give a registered asset's id and its severity uses the register's classification."
+        ),
+        "save": ("保存する", "Save"),
+        "notice_saved": ("保存しました。", "Saved."),
 
         // MARK: Risk register (issue #18)
         "navRisks": ("リスク台帳", "Risk register"),
@@ -336,6 +370,7 @@ public enum Labels {
         "riskVulnerability": ("脆弱性", "Vulnerability"),
         "riskLikelihood": ("発生可能性", "Likelihood"),
         "riskImpact": ("影響度", "Impact"),
+        "riskImpactSuggested": ("資産の格付けから (省略時)", "From the asset's classification (default)"),
         "riskInherent": ("固有リスク", "Inherent risk"),
         "riskResidual": ("残留リスク", "Residual risk"),
         "riskCurrent": ("現在のレベル", "Current level"),

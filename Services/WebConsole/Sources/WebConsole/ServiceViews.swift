@@ -47,6 +47,21 @@ struct ClassificationView: Decodable {
 struct FactsView: Decodable {
     var classifications: [ClassificationView]?
     var affectedPersons: AffectedPersonsView?
+    /// The named assets with the reporter's and the register's classification (issue #18 item 0).
+    var assets: [AssetCheckView]?
+}
+
+struct AssetCheckView: Decodable {
+    var id: String?
+    var name: String?
+    var reported: ClassificationView?
+    var registered: ClassificationView?
+    var differs: Bool?
+}
+
+extension ClassificationView {
+    /// "3A/2/1": confidentiality, integrity, availability, as the guideline writes them.
+    var text: String { "\(confidentiality)/\(integrity)/\(availability)" }
 }
 
 /// An integer, or `"unknown"`.

@@ -262,7 +262,15 @@ extension WebConsole {
         let isMerged = record.state == "merged"
         let reportCount = record.reportCount ?? detail.reports?.count ?? 0
         let reports = Self.reportRows(record, detail.reports ?? [], isHandler: isHandler, language)
-        let classifications = (record.facts.classifications ?? []).map { "\($0.confidentiality)/\($0.integrity)/\($0.availability)" }
+        let classifications = (record.facts.classifications ?? []).map(\.text)
+        // Each named asset with what the register says; a reporter's differing guess is shown
+        // beside it, since the register decided the severity (issue #18 item 0).
+        let assets: [[String: Any]] = (record.facts.assets ?? []).map { check in
+            [
+                "id": check.id as Any, "name": check.name as Any, "registered": check.registered?.text as Any,
+                "reported": check.reported?.text as Any, "differs": check.differs == true,
+            ]
+        }
         let t = record.timestamps
         let data: [String: Any] = [
             "case": [
@@ -273,7 +281,7 @@ extension WebConsole {
                 "qualification": record.qualification.map { Labels.text("qual_" + $0, language) } ?? Labels.text("none", language),
                 "qualificationReason": record.qualificationReason as Any,
                 "myNumberDetected": record.myNumberDetected, "source": record.source.id,
-                "classifications": classifications.joined(separator: ", "),
+                "classifications": classifications.joined(separator: ", "), "namedAssets": assets, "hasNamedAssets": !assets.isEmpty,
                 "affectedPersons": record.facts.affectedPersons?.count.map(String.init) ?? Labels.text("unknown", language),
                 "escalationLevel": Labels.escalationLevel(record.escalationLevel, language),
                 "reportCount": reportCount, "mergedInto": record.mergedInto as Any,

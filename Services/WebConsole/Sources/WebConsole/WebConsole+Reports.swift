@@ -11,8 +11,8 @@ extension WebConsole {
 
     func addReportRoutes(to router: some RouterMethods<ConsoleRequestContext>) {
         router.get("/reports/new") { request, context in
-            _ = try session(request, context, roles: ConsoleAccess.reporters)
-            return reportForm(request, context, form: FormData(), errors: [:], formError: nil)
+            let session = try session(request, context, roles: ConsoleAccess.reporters)
+            return reportForm(request, context, form: FormData(), errors: [:], formError: nil, registered: await registeredAssets(session))
         }
         router.post("/reports") { request, context in try await submitReport(request, context) }
         router.get("/reports") { request, context in try await reportList(request, context) }
@@ -36,7 +36,19 @@ extension WebConsole {
 
     // MARK: The form
 
-    func reportForm(_ request: Request, _ context: ConsoleRequestContext, form: FormData, errors: [String: String], formError: String?, status: HTTPResponse.Status = .ok) -> Response {
+    /// The section's registered assets, offered as suggestions for the asset id (issue #18 item
+    /// 0): a report that names one is classified by the register. Without the scheduler the form
+    /// still works, with no suggestions.
+    func registeredAssets(_ session: ConsoleSession) async -> [AssetView] {
+        guard let unit = session.current.unitCode else { return [] }
+        let list = try? await api(session).get(.audit, "/v1/assets", query: [("section", unit)], as: AssetListView.self)
+        return (list?.assets ?? []).filter { !$0.retired }
+    }
+
+    func reportForm(
+        _ request: Request, _ context: ConsoleRequestContext, form: FormData, errors: [String: String], formError: String?, registered: [AssetView] = [],
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
         let language = context.language
         let now = ConsoleFormat.inputValue(Date())
         func field(_ name: String, default value: String = "") -> [String: Any] {
@@ -69,6 +81,7 @@ extension WebConsole {
             "categories": Self.options(Self.categories, selected: form["category"]) { Labels.text("cat_" + $0, language) },
             "categoryError": errors["category"] as Any,
             "answers": answers, "assets": assets, "formError": formError as Any,
+            "registered": registered.map { ["id": $0.id, "label": "\($0.displayName(language)) (\($0.classification.text))"] },
         ]
         return page("report-form", title: "newReportTitle", request, context, data: data, status: status)
     }
@@ -86,7 +99,8 @@ extension WebConsole {
             if problem.isAuthorisation { throw ConsolePageError.forbidden }
             let (errors, rest) = Self.fieldErrors(problem, assetIndexes: assetIndexes, language: context.language)
             let formError = ([Labels.text("reportProblems", context.language)] + rest).joined(separator: " ")
-            return reportForm(request, context, form: form, errors: errors, formError: formError, status: .unprocessableContent)
+            return reportForm(
+                request, context, form: form, errors: errors, formError: formError, registered: await registeredAssets(session), status: .unprocessableContent)
         }
     }
 

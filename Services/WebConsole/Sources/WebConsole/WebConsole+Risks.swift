@@ -46,7 +46,9 @@ extension WebConsole {
                 return ConsolePageMiddleware.redirect("/risks/\(detail.risk.id)?notice=notice_done")
             case .failure(let problem):
                 if problem.isAuthorisation && problem.status == 401 { throw ConsolePageError.forbidden }
-                let (errors, rest) = Self.riskFieldErrors(problem)
+                var (errors, rest) = Self.riskFieldErrors(problem)
+                // A section's officer has no section input: the asset is what belongs elsewhere.
+                if session.current.role == .sectionSecurityOfficer, let message = errors.removeValue(forKey: "sectionCode") { errors["assetId"] = message }
                 return try await riskForm(request, context, form: form, errors: errors, formError: rest, status: .init(code: problem.status))
             }
         }
