@@ -7,7 +7,7 @@ struct ISMS: AsyncParsableCommand {
         commandName: "isms",
         abstract: "Operate the ward's information-security management system.",
         discussion: """
-            incidents, duties, findings, contractors, notifications, silences and dlq act as you: \
+            incidents, duties, findings, risks, contractors, notifications, silences and dlq act as you: \
             they call the services' HTTP APIs (ISMS_<SERVICE>_URL, e.g. ISMS_CSIRT_TRIAGE_URL, \
             default http://127.0.0.1:8081 to 8085) with your bearer token (ISMS_TOKEN, or the one \
             `isms login` saved), and need no database URL. Operator commands (migrate, topology, \
@@ -21,6 +21,7 @@ struct ISMS: AsyncParsableCommand {
             IncidentsCommand.self,
             DutiesCommand.self,
             FindingsCommand.self,
+            RisksCommand.self,
             ContractorsCommand.self,
             NotificationsCommand.self,
             SilencesCommand.self,

@@ -100,7 +100,7 @@ import Testing
         // The register is for officers: a section's officer keeps its assets, its staff does not see them.
         let officer = ConsoleRenderer.navigation(for: RoleChoice(role: .sectionSecurityOfficer, unitCode: "a"), language: .ja).map(\.href)
         #expect(officer.contains("/assets"))
-        #expect(ConsoleRenderer.navigation(for: RoleChoice(role: .auditChief, unitCode: nil), language: .ja).map(\.href) == ["/assets", "/duties"])
+        #expect(ConsoleRenderer.navigation(for: RoleChoice(role: .auditChief, unitCode: nil), language: .ja).map(\.href) == ["/assets", "/duties", "/risks"])
         #expect(ConsoleRenderer.navigation(for: RoleChoice(role: .generalSecurityOfficer, unitCode: nil), language: .ja).map(\.href).contains("/security/sign-ins"))
     }
 }

@@ -11,6 +11,7 @@ log line. Exits non-zero, naming where the number was found, if it is found anyw
 
     Tests/api/mynumber_nowhere.py      (environment: ISMS_BIN, the test stack's env, ports)
 """
+import datetime
 import json
 import os
 import subprocess
@@ -139,6 +140,17 @@ def main():
     due = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 14 * 86400))
     call("audit", "POST", "/v1/duties/on-demand", ciso,
          {"kind": "education", "unitCode": "family-registry", "dueDate": due, "reason": text("order", 3)}, expect=(201,))
+    # The risk register (issue #18): a risk's threat, vulnerability and title, a treatment's
+    # measures, an acceptance reason and review notes.
+    risk = call("audit", "POST", "/v1/risks", section, {
+        "assetId": "resident-notices", "sectionCode": "family-registry", "title": text("risk"), "threat": text("threat", 1),
+        "vulnerability": text("vulnerability", 2), "likelihood": 2, "impact": 2})
+    if risk:
+        risk_id = risk["risk"]["id"]
+        call("audit", "POST", f"/v1/risks/{risk_id}/treat", section, {
+            "treatment": "reduce", "measures": text("measures", 3), "dueDate": (datetime.date.today() + datetime.timedelta(days=60)).isoformat()})
+        call("audit", "POST", f"/v1/risks/{risk_id}/accept", ciso, {"reason": text("acceptance")})
+        call("audit", "POST", f"/v1/risks/{risk_id}/review", section, {"notes": text("review", 1)})
 
     # The contractor monitor: a contractor's name, a contract's title, an unapproved
     # sub-contractor (which opens a violation) and the violation's resolution.

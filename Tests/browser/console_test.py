@@ -523,6 +523,80 @@ def case_state(driver):
 
 # --- the scenario -----------------------------------------------------------------------------
 
+def risks(admin, ciso):
+    """Issue 18 item 1: the risk register. The general system administrator (a ward-wide risk
+    manager, Art. 15(2)(2)) registers a risk and may not accept its high residual level; the
+    CISO accepts it with a reason (Art. 11, 26)."""
+    step("risks: system-administrator opens /risks: #heatmap-residual and the register link")
+    open_page(admin, "/risks")
+    assert present(admin, "#heatmap-residual") and present(admin, "#heatmap-inherent"), "/risks has no heat map tables"
+    assert present(admin, 'nav a[href="/risks"]'), "the navigation offers no /risks"
+    before = int(one(admin, '#risk-summary [data-figure="total"]').text)
+    open_page(admin, "/risks/new")
+    assert present(admin, "#risk-form"), "no #risk-form on /risks/new"
+
+    step("risks: registering without a title shows .field-error at the title, values kept")
+    marker = uuid.uuid4().hex[:8]
+    fill(admin, "assetId", "resident-notices")
+    fill(admin, "sectionCode", "family-registry")
+    fill(admin, "threat", "メールの誤送信による戸籍情報の漏えい")
+    fill(admin, "vulnerability", "送信前の宛先確認の手順がない")
+    fill(admin, "likelihood", "4")
+    fill(admin, "impact", "3")
+    submit(admin, "#submit-risk")
+    assert present(admin, '.field-error[data-field="title"]'), "a risk without a title shows no .field-error at the title"
+    assert one(admin, "#threat").get_attribute("value").startswith("メール") or "メール" in one(admin, "#threat").text, "the threat typed was lost"
+
+    step("risks: registered with a title: the risk page, inherent level critical, history verified")
+    fill(admin, "title", f"戸籍データの誤送信 (ブラウザ試験 {marker})")
+    submit(admin, "#submit-risk")
+    expect_notice(admin, "registering a risk")
+    assert re.fullmatch(r"/risks/[0-9a-f-]{36}", path_of(admin)), f"registering ended on {admin.current_url}"
+    risk_path = path_of(admin)
+    assert one(admin, "#inherent").get_attribute("data-level") == "critical", "L4 x I3 is not critical on the ward's matrix"
+    assert present(admin, "#history-verified"), "the new risk's history is not verified"
+    assert len(admin.find_elements(By.CSS_SELECTOR, "#history li.history-entry")) == 1, "registration made no history entry"
+    shot(admin, "12-risk")
+
+    step("risks: the system administrator accepts a high residual level: refused at the accept form (the CISO's decision)")
+    form = one(admin, "#accept-form")
+    fill(admin, "residualLikelihood", "3", scope=form)
+    fill(admin, "residualImpact", "3", scope=form)
+    fill(admin, "reason", "費用が大きいため", scope=form)
+    submit(admin, "#submit-accept")
+    assert present(admin, "#accept-error"), "accepting above the appetite as a non-CISO shows no #accept-error"
+    assert "CISO" in one(admin, "#accept-error").text, f"the refusal does not say it is the CISO's: {one(admin, '#accept-error').text!r}"
+    assert not present(admin, "#accepted-by"), "the refused acceptance was recorded"
+    status, _, _ = http("POST", f"{risk_path}/accept", admin, {"reason": "x"})
+    assert status == 403, f"a POST without csrf answered {status}"
+
+    step("risks: the CISO accepts it with a reason: #accepted-by, a second history entry, still verified")
+    open_page(ciso, risk_path)
+    form = one(ciso, "#accept-form")
+    fill(ciso, "residualLikelihood", "3", scope=form)
+    fill(ciso, "residualImpact", "3", scope=form)
+    fill(ciso, "reason", "", scope=form)
+    submit(ciso, "#submit-accept")
+    assert present(ciso, '.field-error[data-field="reason"]') or present(ciso, "#accept-error"), "the CISO accepted without a reason"
+    form = one(ciso, "#accept-form")
+    fill(ciso, "reason", "システム更改 (来年度) まで受容する", scope=form)
+    submit(ciso, "#submit-accept")
+    expect_notice(ciso, "the CISO accepting")
+    assert present(ciso, "#accepted-by"), "the CISO's acceptance is not shown"
+    assert one(ciso, "#residual").get_attribute("data-level") == "high", "the accepted residual level is not high"
+    assert len(ciso.find_elements(By.CSS_SELECTOR, "#history li.history-entry")) == 2, "the acceptance made no history entry"
+    assert present(ciso, "#history-verified"), "the history does not verify after the acceptance"
+    shot(ciso, "13-risk-accepted")
+
+    step("risks: /risks lists it above the appetite; the heat map counts it")
+    open_page(ciso, "/risks")
+    assert int(one(ciso, '#risk-summary [data-figure="total"]').text) == before + 1, "the register's total did not grow by one"
+    assert present(ciso, f'#risks tr.risk-row[data-level="high"]'), "the accepted risk is not listed at level high"
+    cell = one(ciso, '#heatmap-residual td[data-likelihood="3"][data-impact="3"]')
+    assert int(cell.text) >= 1, "the residual heat map's cell L3 x I3 does not count the risk"
+    shot(ciso, "14-risks")
+
+
 def scenario():
     # Setting up: the TOTP of this file against RFC 6238's own test vector (Appendix B, SHA-1,
     # T = 59 s: 94287082, whose last six digits a 6-digit code keeps).
@@ -822,6 +896,9 @@ def scenario():
     sign_in(admin, "system-administrator")
     assert present(admin, "#queues") and present(admin, "#services"), "/operations lacks #queues or #services"
     shot(admin, "09-operations")
+
+    # Issue 18: the risk register.
+    risks(admin, ciso)
 
     # h. Locking after five failures.
     step("h. six wrong passwords for family-registry-staff: the 6th shows the lock message")

@@ -21,8 +21,9 @@ public struct DutyReference: Sendable, Hashable, Codable {
     public var dutyID: UUID
     /// The calendar template's id, e.g. `self-inspection`.
     public var templateID: String
-    /// `education`, `self-inspection`, `audit-plan`, `audit`, `risk-treatment`,
-    /// `emergency-plan-review`, `management-review`, `policy-review`, `improvement` or `other`.
+    /// `education`, `self-inspection`, `audit-plan`, `audit`, `risk-treatment`, `risk-review`,
+    /// `emergency-plan-review`, `management-review`, `policy-review`, `recurrence-measure`,
+    /// `improvement` or `other`.
     public var kind: String
     public var title: String
     /// The guideline article the duty comes from, e.g. `Art. 24`.

@@ -156,6 +156,8 @@ public enum AuditSchedulerMigrations {
             ),
             // Issue #18 item 3: duties on demand, contracts in force, improvement actions.
             onDemand(schema: schema, version: 14),
+            // Issue #18 item 1: the risk register (AuditSchedulerMigrations+Risks.swift).
+            riskRegister(schema: schema, version: 15),
         ]
     }
 }

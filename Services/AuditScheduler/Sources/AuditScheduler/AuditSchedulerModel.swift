@@ -32,9 +32,11 @@ public struct AuditSchedulerError: Error, Sendable, Hashable, CustomStringConver
         public var message: String
     }
 
-    public init(_ code: Code, _ detail: String) {
+    /// `field` (a JSON pointer) names the one request member at fault, when there is one.
+    public init(_ code: Code, _ detail: String, field: String? = nil) {
         self.code = code
         self.detail = detail
+        self.fields = field.map { [FieldProblem(field: $0, message: detail)] } ?? []
     }
 
     /// An invalid request with each field's problem; the detail lists them all.
@@ -101,6 +103,8 @@ public struct DutyRecord: Sendable, Hashable, Codable {
     public var overdue: Bool
     public var escalationLevel: Int
     public var findingID: UUID?
+    /// The risk a review or treatment duty belongs to (issue #18 item 1).
+    public var riskID: UUID?
     public var auditorPersonID: String?
     public var completedAt: Date?
     var lastStage: Int
@@ -119,8 +123,8 @@ public struct DutyRecord: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case id, templateID = "templateId", kind, title, article, unitKind, unitCode, departmentCode, occurrenceDate, dueDate, originalDueDate,
-            fiscalYear, owningRole, status, overdue, escalationLevel, findingID = "findingId", auditorPersonID = "auditorPersonId", completedAt,
-            lastStage, reminderDays, escalateAfterDays, origin, reason, caseNumber, contractID = "contractId",
+            fiscalYear, owningRole, status, overdue, escalationLevel, findingID = "findingId", riskID = "riskId", auditorPersonID = "auditorPersonId",
+            completedAt, lastStage, reminderDays, escalateAfterDays, origin, reason, caseNumber, contractID = "contractId",
             selfInspectionDutyID = "selfInspectionDutyId"
     }
 

@@ -195,12 +195,18 @@ extension AuditSchedulerError: APIProblemConvertible {
         case .forbidden: .forbidden(detail)
         case .conflict: .conflict(detail)
         case .auditorNotIndependent: APIProblem(.conflict, title: "The auditor is not independent of the audited unit", detail: detail)
-        case .invalid where !fields.isEmpty:
-            // The fields at fault, as intake names them: `{field, code, message}`.
-            APIProblem(
-                .unprocessableContent, title: "The request is invalid", detail: detail,
-                extensions: ["errors": .array(fields.map { .object(["field": .string($0.field), "code": .string("invalid"), "message": .string($0.message)]) })])
-        default: .unprocessable(detail)
+        case .needsCISO: APIProblem(.forbidden, title: "Accepting this residual risk is the CISO's decision", detail: detail, extensions: ["code": .string("needs-ciso")])
+        default:
+            if fields.isEmpty {
+                .unprocessable(detail)
+            } else {
+                // The fields at fault, as intake names them: `{field, code, message}`.
+                APIProblem(
+                    .unprocessableContent, title: "The request is invalid", detail: detail,
+                    extensions: [
+                        "errors": .array(fields.map { .object(["field": .string($0.field), "code": .string(code.description), "message": .string($0.message)]) })
+                    ])
+            }
         }
     }
 }

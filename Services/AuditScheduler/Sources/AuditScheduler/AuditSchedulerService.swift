@@ -19,11 +19,20 @@ public enum AuditSchedulerService {
         ProcessInfo.processInfo.environment["ISMS_AUDIT_CALENDAR_FILE"] ?? "deploy/config/duty-calendar.yaml"
     }
 
+    /// The risk scale file: `ISMS_AUDIT_RISK_SCALE_FILE` (string), default `deploy/config/risk-scale.yaml`.
+    public static var riskScalePath: String {
+        ProcessInfo.processInfo.environment["ISMS_AUDIT_RISK_SCALE_FILE"] ?? "deploy/config/risk-scale.yaml"
+    }
+
     /// The service, reading the calendar from ``calendarPath`` (the process stops with every
     /// problem listed, by line, when the file is bad). Tests pass a calendar and a clock.
-    public static func definition(calendar: DutyCalendar? = nil, clock: @escaping @Sendable () -> Date = Date.init) -> ServiceDefinition {
+    public static func definition(
+        calendar: DutyCalendar? = nil, riskScale: RiskScale? = nil, clock: @escaping @Sendable () -> Date = Date.init
+    ) -> ServiceDefinition {
         let store: @Sendable () throws -> AuditSchedulerStore = {
-            AuditSchedulerStore(schema: schema, calendar: try calendar ?? DutyCalendarDocument.load(path: calendarPath))
+            AuditSchedulerStore(
+                schema: schema, calendar: try calendar ?? DutyCalendarDocument.load(path: calendarPath),
+                riskScale: try riskScale ?? RiskScaleDocument.load(path: riskScalePath))
         }
         return ServiceDefinition(
             name: .auditScheduler,
@@ -41,11 +50,13 @@ public enum AuditSchedulerService {
                 let store = try store()
                 AuditSchedulerRoutes(store: store, database: environment.database, clock: clock).add(to: router)
                 AssetRoutes(register: AssetRegister(directory: store.directory), database: environment.database).add(to: router)
+                RiskRoutes(store: store, database: environment.database, clock: clock).add(to: router)
             },
             prepare: { environment in
                 // Fails the start, listing every problem of the file, before anything consumes.
                 let store = try store()
                 environment.logger.info("duty calendar loaded", metadata: ["duties.templates": "\(store.calendar.templates.count)"])
+                environment.logger.info("risk scale loaded", metadata: ["risks.levels": "\(store.riskScale?.levels.count ?? 0)"])
                 // The sweep runs at once after every start (the calendar may have changed), then daily.
                 let now = clock()
                 try await environment.database.withTransaction { connection in

@@ -18,6 +18,8 @@ public struct AuditSchedulerStore: Sendable {
     public let directory: DirectoryStore
     public let calendar: DutyCalendar
     public let wardCalendar: WardCalendar
+    /// The ward's risk scale (`deploy/config/risk-scale.yaml`); the risk register needs it.
+    public let riskScale: RiskScale?
 
     /// The durable timer kind that sends a duty's notices; the key is the duty id.
     public static let noticeTimerKind = "audit.duty-notice"
@@ -25,12 +27,16 @@ public struct AuditSchedulerStore: Sendable {
     public static let materialiseTimerKind = "audit.materialise"
 
     /// - Precondition: `schema` is a plain lowercase identifier (it comes from code or configuration).
-    public init(schema: String = AuditSchedulerService.schema, directory: DirectoryStore = DirectoryStore(), calendar: DutyCalendar, wardCalendar: WardCalendar = WardCalendar()) {
+    public init(
+        schema: String = AuditSchedulerService.schema, directory: DirectoryStore = DirectoryStore(), calendar: DutyCalendar, wardCalendar: WardCalendar = WardCalendar(),
+        riskScale: RiskScale? = nil
+    ) {
         precondition(schema.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }, "schema '\(schema)' is not a plain identifier")
         self.schema = schema
         self.directory = directory
         self.calendar = calendar
         self.wardCalendar = wardCalendar
+        self.riskScale = riskScale
     }
 
     var planner: DutyPlanner { DutyPlanner(calendar: calendar, wardCalendar: wardCalendar) }
@@ -61,9 +67,10 @@ public struct AuditSchedulerStore: Sendable {
     }
 
     /// Inserts one occurrence unless it exists; returns its id when this call created it.
-    /// `measure` names the recurrence-prevention measure (and its case) a duty follows up (issue #18).
+    /// `measure` names the recurrence-prevention measure (and its case) a duty follows up, `riskID`
+    /// the risk a review or treatment duty is for (issue #18).
     func insert(
-        _ duty: PlannedDuty, findingID: UUID?, measure: (id: UUID, caseNumber: String)? = nil, today: CivilDate, now: Date,
+        _ duty: PlannedDuty, findingID: UUID?, measure: (id: UUID, caseNumber: String)? = nil, riskID: UUID? = nil, today: CivilDate, now: Date,
         on connection: PostgresConnection
     ) throws -> UUID? {
         let recipients = DutyRecipient.escalation(owner: duty.owner, sectionCode: duty.sectionCode, departmentCode: duty.departmentCode)
@@ -77,12 +84,12 @@ public struct AuditSchedulerStore: Sendable {
             """
             INSERT INTO \(unescaped: table("duties")) (
                 id, template_id, kind, title, article, unit_kind, unit_code, department_code, occurrence_date, finding_id, fiscal_year,
-                owner_role, due_date, original_due_date, reminder_days, escalate_after_days, last_stage, escalation_level, measure_id, case_number, source_id)
+                owner_role, due_date, original_due_date, reminder_days, escalate_after_days, last_stage, escalation_level, measure_id, case_number, source_id, risk_id)
             VALUES (
                 \(id), \(duty.templateID), \(duty.kind.rawValue), \(duty.title), \(duty.article), \(duty.unitKind.rawValue), \(duty.unitCode ?? ""),
                 \(duty.departmentCode), \(duty.occurrenceDate.iso)::date, \(findingID), \(duty.fiscalYear), \(duty.owner.rawValue),
                 \(duty.dueDate.iso)::date, \(duty.dueDate.iso)::date, \(duty.reminderDays), \(duty.escalateAfterDays), \(lastStage),
-                \(Self.escalationLevel(timeline: timeline, lastStage: lastStage)), \(measure?.id), \(measure?.caseNumber), \(duty.sourceID))
+                \(Self.escalationLevel(timeline: timeline, lastStage: lastStage)), \(measure?.id), \(measure?.caseNumber), \(duty.sourceID), \(riskID))
             ON CONFLICT DO NOTHING
             RETURNING id
             """
@@ -267,7 +274,7 @@ public struct AuditSchedulerStore: Sendable {
             SELECT d.id, d.template_id, d.kind, d.title, d.article, d.unit_kind, d.unit_code, d.department_code,
                    d.occurrence_date::text AS occurrence_date, d.due_date::text AS due_date, d.original_due_date::text AS original_due_date,
                    d.fiscal_year, d.owner_role, d.status, d.escalation_level, d.finding_id, d.auditor_person_id, d.completed_at,
-                   d.last_stage, d.reminder_days, d.escalate_after_days, d.source_id,
+                   d.last_stage, d.reminder_days, d.escalate_after_days, d.source_id, d.risk_id,
                    o.reason AS order_reason, o.case_number AS order_case_number, i.self_inspection_duty_id
             FROM \(unescaped: table("duties")) d
             LEFT JOIN \(unescaped: table("duty_orders")) o ON o.duty_id = d.id
@@ -296,7 +303,7 @@ public struct AuditSchedulerStore: Sendable {
                 originalDueDate: try Self.date(row.decode("original_due_date")), fiscalYear: try row.decode("fiscal_year"),
                 owningRole: try Self.role(row.decode("owner_role")), status: status, overdue: status == .open && due < today,
                 escalationLevel: try row.decode("escalation_level"), findingID: try row.decode("finding_id"),
-                auditorPersonID: try row.decode("auditor_person_id"), completedAt: try row.decode("completed_at"), lastStage: try row.decode("last_stage"),
+                riskID: try row.decode("risk_id"), auditorPersonID: try row.decode("auditor_person_id"), completedAt: try row.decode("completed_at"), lastStage: try row.decode("last_stage"),
                 reminderDays: try row.decode("reminder_days"), escalateAfterDays: try row.decode("escalate_after_days"))
             record.origin = origin
             record.reason = reason
@@ -379,8 +386,11 @@ public struct AuditSchedulerStore: Sendable {
             throw AuditSchedulerError(.forbidden, "\(actor.role.rawValue) at \(actor.unitCode ?? "the ward") may not complete a duty owed by \(duty.owningRole.rawValue)")
         }
         guard duty.status == .open else { throw AuditSchedulerError(.conflict, "the duty is \(duty.status.rawValue); a completion is recorded once") }
-        guard duty.kind != .riskTreatment else {
+        guard duty.kind != .riskTreatment || duty.findingID == nil else {
             throw AuditSchedulerError(.conflict, "risk treatment is completed when the department security officer approves the finding's result (Art. 17(6)(6))")
+        }
+        guard duty.kind != .riskReview else {
+            throw AuditSchedulerError(.conflict, "a risk review is completed by reviewing the risk (POST /v1/risks/{id}/review, isms risks review)")
         }
         try Self.validate(request, kind: duty.kind)
         try record(completion: request, of: duty, by: actor, context: &context)

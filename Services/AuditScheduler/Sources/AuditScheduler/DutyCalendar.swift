@@ -82,6 +82,9 @@ public enum DutyKind: String, Sendable, Hashable, Codable, CaseIterable {
     case audit
     /// Art. 26: treatment of the risks an audit found; created per finding, never by recurrence.
     case riskTreatment = "risk-treatment"
+    /// Art. 26: the periodic review of a registered risk, due on its review date; created per
+    /// risk, never by recurrence (issue #18 item 1).
+    case riskReview = "risk-review"
     /// Art. 11(6), 18: review of a section's emergency response plan.
     case emergencyPlanReview = "emergency-plan-review"
     /// Art. 11(5): the CISO's management review.

@@ -168,7 +168,9 @@ private struct CalendarReader {
             }
         }
         if let kind {
-            if kind == .riskTreatment, fields["rrule"] != nil {
+            if kind == .riskReview {
+                problem("\(what) has kind risk-review: risk reviews are created per risk from its review date (risk-scale.yaml), not from the calendar", at: fields["kind"]?.mark)
+            } else if kind == .riskTreatment, fields["rrule"] != nil {
                 problem("\(what) has kind risk-treatment: it is created per finding (Art. 26) and takes no rrule", at: fields["rrule"]?.mark)
             } else if kind == .improvement, fields["rrule"] != nil {
                 problem("\(what) has kind improvement: it is created per low self-inspection score (Art. 24) and takes no rrule", at: fields["rrule"]?.mark)

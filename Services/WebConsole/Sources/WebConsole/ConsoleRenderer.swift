@@ -133,6 +133,7 @@ public struct ConsoleRenderer: Sendable {
         if ConsoleAccess.unitReaders.contains(role) { items.append(("/reports", Labels.text("navReports", language))) }
         if ConsoleAccess.assetReaders.contains(role) { items.append(("/assets", Labels.text("navAssets", language))) }
         if WebConsole.dutyOrderers.contains(role) { items.append(("/duties", Labels.text("navDuties", language))) }
+        if ConsoleAccess.riskReaders.contains(role) { items.append(("/risks", Labels.text("navRisks", language))) }
         if role == .generalSecurityOfficer { items.append(("/security/sign-ins", Labels.text("navSignIns", language))) }
         if role == .generalSystemAdministrator { items.append(("/operations", Labels.text("navOperations", language))) }
         return items

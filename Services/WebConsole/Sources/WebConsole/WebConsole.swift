@@ -33,6 +33,7 @@ public struct WebConsole: Sendable {
         addOfficerRoutes(to: router)
         addAssetRoutes(to: router)
         addDutyRoutes(to: router)
+        addRiskRoutes(to: router)
         router.get("/") { request, context in
             guard let session = context.sessions.session else { return ConsolePageMiddleware.redirect("/sign-in") }
             _ = request
