@@ -131,6 +131,7 @@ struct TriageRoutes: Sendable {
         // the GET only shows a page whose button POSTs, so nothing is acknowledged by a preview.
         routes.get("/v1/acknowledgements/:token", access: .open) { _, context in Self.acknowledgementPage(token: context.text("token")) }
         addDigest(to: routes)
+        addStatistics(to: routes)
     }
 
     static func acknowledgementPage(token: String) -> Response {
