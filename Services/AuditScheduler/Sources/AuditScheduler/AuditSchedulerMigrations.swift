@@ -135,6 +135,8 @@ public enum AuditSchedulerMigrations {
             ),
             // Issue #14 item 4: the ledger is chained by the shared HashChainLedger.
             AuditSchedulerStore.ledger(schema: schema).hashVersionMigration(version: 11),
+            // Issue #18: the annual operation plan and the management review.
+            PlanAndReviewMigrations.migration(schema: schema, version: 12),
         ]
     }
 }
