@@ -134,6 +134,15 @@ def main():
     call("audit", "POST", f"/v1/duties/{duty['id']}/reschedule", owner, {"dueDate": duty["dueDate"], "reason": text("reschedule")}, expect=(200, 403))
     call("audit", "POST", f"/v1/duties/{duty['id']}/complete", owner,
          {"notes": text("notes", 1), "evidence": [{"fileName": text("evidence", 2) + ".pdf", "sha256": "a" * 64}]}, expect=(201, 403))
+    # Issue 18: the operation plan's objectives and notes, the review's pack, proposals and
+    # decisions (approved, they can never be removed).
+    call("audit", "PUT", "/v1/operation-plans/2031", officer, {
+        "objectives": [{"text": text("objective"), "ownerRole": "generalSecurityOfficer"}],
+        "lines": [{"kind": "education", "plannedCount": 1, "ownerRole": "sectionSecurityOfficer", "note": text("plan note", 1)}]})
+    call("audit", "PUT", "/v1/management-reviews/2031", officer,
+         {"from": "2031-04-01", "to": "2032-03-31", "pack": {"note": text("pack", 2)}, "proposals": text("proposals", 3)})
+    call("audit", "POST", "/v1/management-reviews/2031/decisions", ciso, {"decisions": text("decisions")})
+    call("audit", "POST", "/v1/management-reviews/2031/approval", ciso)
 
     # The contractor monitor: a contractor's name, a contract's title, an unapproved
     # sub-contractor (which opens a violation) and the violation's resolution.

@@ -31,6 +31,7 @@ public struct WebConsole: Sendable {
         addCaseRoutes(to: router)
         addReportRoutes(to: router)
         addOfficerRoutes(to: router)
+        addReviewRoutes(to: router)
         router.get("/") { request, context in
             guard let session = context.sessions.session else { return ConsolePageMiddleware.redirect("/sign-in") }
             _ = request
