@@ -770,7 +770,7 @@ def management_review(ciso):
         assert heat[0].find_elements(By.CSS_SELECTOR, ".point"), "the heat map has no cells"
     else:
         assert present(ciso, "#review-item-6 li.review-reason"), "item 6 has neither the heat map nor a reason"
-    shot(ciso, "12-management-review")
+    shot(ciso, "14-management-review")
 
     step("review: printed, the frame and the forms disappear (the A4 print sheet)")
     ciso.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
@@ -779,7 +779,7 @@ def management_review(ciso):
         assert not one(ciso, ".review-tools").is_displayed(), "the print shows the forms"
         assert one(ciso, "#review-item-7 svg.chart").is_displayed(), "the print hides the charts"
         pdf = ciso.execute_cdp_cmd("Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69, "preferCSSPageSize": True})
-        with open(os.path.join(SHOTS, "13-management-review.pdf"), "wb") as file:
+        with open(os.path.join(SHOTS, "15-management-review.pdf"), "wb") as file:
             file.write(base64.b64decode(pdf["data"]))
     finally:
         ciso.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
