@@ -115,7 +115,8 @@ struct PlanAndReviewTests {
                 let (participants, eligible) = try #require(attendance[duty.unitCode ?? ""])
                 try await Self.complete(store, pool, duty, at: morning("2026-07-01"), DutyCompletionRequest(evidence: [], notes: "held", participants: participants, eligible: eligible))
             }
-            // Two rounds: September all three (40/50, 45/50, 35/50: 80%), February two (48/50, 46/50: 94%).
+            // Two rounds, sections in code order (general-affairs, info-policy, personnel):
+            // September all three (40/50, 45/50, 35/50: 80%), February two (48/50, 46/50: 94%).
             let inspections = try await Self.duties(store, pool, kind: .selfInspection).sorted { ($0.occurrenceDate, $0.unitCode ?? "") < ($1.occurrenceDate, $1.unitCode ?? "") }
             let scores: [Double?] = [40, 45, 35, 48, 46, nil]
             for (duty, score) in zip(inspections, scores) {
@@ -138,6 +139,18 @@ struct PlanAndReviewTests {
             let averages = report.selfInspection.rounds.map { $0.averageScorePercent.map { ($0 * 10).rounded() / 10 } }
             #expect(averages == [80, 94])
             #expect(report.selfInspection.trendPercentPoints.map { ($0 * 10).rounded() / 10 } == 14)
+            // By department: general-affairs-dept (general-affairs, personnel) 80, 70 then 96 alone:
+            // 3 of 4, mean 82, round means 75 → 96 (+21); planning-dept (info-policy) 90 then 92:
+            // 2 of 2, mean 91, +2.
+            let inspectionByDepartment = Dictionary(uniqueKeysWithValues: report.selfInspection.byDepartment.map { ($0.unit, $0) })
+            let generalAffairs = try #require(inspectionByDepartment["general-affairs-dept"])
+            #expect(generalAffairs.sectionsDue == 4 && generalAffairs.sectionsCompleted == 3)
+            #expect(generalAffairs.averageScorePercent.map { ($0 * 10).rounded() / 10 } == 82)
+            #expect(generalAffairs.trendPercentPoints.map { ($0 * 10).rounded() / 10 } == 21)
+            let planning = try #require(inspectionByDepartment["planning-dept"])
+            #expect(planning.sectionsDue == 2 && planning.sectionsCompleted == 2)
+            #expect(planning.averageScorePercent.map { ($0 * 10).rounded() / 10 } == 91)
+            #expect(planning.trendPercentPoints.map { ($0 * 10).rounded() / 10 } == 2)
             #expect(report.audit.sections == 3)
             #expect(report.audit.completedThisYear == 1 && report.audit.coveredInCycle == 1)
             #expect(report.audit.cycleCoverage == 1.0 / 3.0)

@@ -134,7 +134,7 @@ import WardCalendar
                     #expect($0.status == .badRequest)
                 }
                 try await client.execute(uri: "/v1/reports/incidents?from=2027-01-01&to=2026-01-01", method: .get, headers: [.authorization: "Bearer \(ciso)"]) {
-                    #expect($0.status == .badRequest)
+                    #expect($0.status == .unprocessableContent)
                 }
             }
         }

@@ -23,7 +23,8 @@ import Testing
          "educationByDepartment":[{"unit":"kumin","dutiesDue":2,"dutiesCompleted":2,"participants":17,"eligible":20,"participationRate":0.85}],
          "educationContractors":{"unit":"contractors","dutiesDue":0,"dutiesCompleted":0,"participants":0,"eligible":0},
          "selfInspection":{"rounds":[{"occurrenceDate":"2026-06-01","sectionsDue":3,"sectionsCompleted":3,"averageScorePercent":70},
-                                     {"occurrenceDate":"2026-12-01","sectionsDue":3,"sectionsCompleted":2,"averageScorePercent":80}],"trendPercentPoints":10},
+                                     {"occurrenceDate":"2026-12-01","sectionsDue":3,"sectionsCompleted":2,"averageScorePercent":80}],"trendPercentPoints":10,
+                          "byDepartment":[{"unit":"kumin","sectionsDue":6,"sectionsCompleted":5,"averageScorePercent":75.5,"trendPercentPoints":10}]},
          "audit":{"sections":3,"plannedThisYear":1,"completedThisYear":1,"coveredInCycle":2,"cycleYears":3,"cycleCoverage":0.6666666666666666},
          "findings":{"recorded":2,"open":1,"treated":0,"closed":1,"overdue":0,"bySeverity":{"high":2},"averageDaysToClose":12.5,"maximumDaysToClose":12.5},
          "duties":[{"kind":"education","total":2,"completed":2,"completedOnTime":2,"overdue":0}]}
@@ -87,6 +88,7 @@ import Testing
         // (3) self-inspection: 5 of 6 sections, +10 points.
         #expect(figures(3)["completion"] == "83.3% (5/6)")
         #expect(figures(3)["change from the previous round"] == "+10 pt")
+        #expect(figures(3)["kumin"] == "75.5% (5/6); change from the previous round +10 pt")
         #expect(charts(3).first?.contains(#"data-date="2026-12-01" data-value="80""#) == true)
         // (4) coverage: 2 of 3 sections in the cycle; the years of the cycle.
         #expect(figures(4)["sections audited in the cycle"] == "2/3 (66.7%)")

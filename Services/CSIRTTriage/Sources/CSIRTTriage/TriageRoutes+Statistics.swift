@@ -32,14 +32,16 @@ extension TriageRoutes {
     static func period(_ query: APIQuery, today: CivilDate) throws -> (CivilDate, CivilDate) {
         func date(_ name: String) throws -> CivilDate? {
             guard let text = try query.string(name) else { return nil }
-            guard let date = CivilDate(iso: text), (2000...2200).contains(date.year) else { throw APIProblem.badRequest("\(name) must be a date YYYY-MM-DD.") }
+            guard let date = CivilDate(iso: text) else { throw APIProblem.badRequest("\(name) must be a date YYYY-MM-DD.") }
+            // Well-formed but outside what a review covers: a rule's refusal, not a malformed request.
+            guard (2000...2200).contains(date.year) else { throw APIProblem.unprocessable("\(name) must be in the years 2000 to 2200.") }
             return date
         }
         let fiscalYear = today.month >= 4 ? today.year : today.year - 1
         let from = try date("from") ?? CivilDate(year: fiscalYear, month: 4, day: 1)
         let to = try date("to") ?? CivilDate(year: fiscalYear + 1, month: 3, day: 31)
-        guard from <= to else { throw APIProblem.badRequest("from must not be after to.") }
-        guard from.days(until: to) < longestStatisticDays else { throw APIProblem.badRequest("the period is at most \(longestStatisticDays) days.") }
+        guard from <= to else { throw APIProblem.unprocessable("from must not be after to.") }
+        guard from.days(until: to) < longestStatisticDays else { throw APIProblem.unprocessable("the period is at most \(longestStatisticDays) days.") }
         return (from, to)
     }
 }

@@ -95,6 +95,12 @@ struct ReviewPackView {
             let done = rounds.compactMap { int($0["sectionsCompleted"]) }.reduce(0, +)
             figures.append(row(t("reviewCompletion"), due > 0 ? "\(SVG.percent(Double(done) / Double(due))) (\(done)/\(due))" : "—"))
             figures.append(row(t("reviewTrend"), double(report["selfInspection"]?["trendPercentPoints"]).map { self.points($0) } ?? "—"))
+            for entry in report["selfInspection"]?["byDepartment"]?.arrayValue ?? [] {
+                let unit = entry["unit"]?.stringValue ?? ""
+                let average = double(entry["averageScorePercent"]).map { SVG.number($0) + "%" } ?? "—"
+                let trend = double(entry["trendPercentPoints"]).map { "; \(t("reviewTrend")) \(self.points($0))" } ?? ""
+                figures.append(row(unit, "\(average) (\(int(entry["sectionsCompleted"]) ?? 0)/\(int(entry["sectionsDue"]) ?? 0))\(trend)", attributes: ["department": unit]))
+            }
         }
         if let actions = pack.data("improvementActions")?["summary"] {
             figures.append(row(t("reviewImprovementActions"), summaryText(actions, ["opened", "done", "open", "overdue"])))
