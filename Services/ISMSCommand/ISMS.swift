@@ -20,6 +20,7 @@ struct ISMS: AsyncParsableCommand {
             ReportCommand.self,
             IncidentsCommand.self,
             DutiesCommand.self,
+            PlanCommand.self,
             FindingsCommand.self,
             RisksCommand.self,
             ContractorsCommand.self,

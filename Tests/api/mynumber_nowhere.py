@@ -135,6 +135,15 @@ def main():
     call("audit", "POST", f"/v1/duties/{duty['id']}/reschedule", owner, {"dueDate": duty["dueDate"], "reason": text("reschedule")}, expect=(200, 403))
     call("audit", "POST", f"/v1/duties/{duty['id']}/complete", owner,
          {"notes": text("notes", 1), "evidence": [{"fileName": text("evidence", 2) + ".pdf", "sha256": "a" * 64}]}, expect=(201, 403))
+    # Issue 18: the operation plan's objectives and notes, the review's pack, proposals and
+    # decisions (approved, they can never be removed).
+    call("audit", "PUT", "/v1/operation-plans/2031", officer, {
+        "objectives": [{"text": text("objective"), "ownerRole": "generalSecurityOfficer"}],
+        "lines": [{"kind": "education", "plannedCount": 1, "ownerRole": "sectionSecurityOfficer", "note": text("plan note", 1)}]})
+    call("audit", "PUT", "/v1/management-reviews/2031", officer,
+         {"from": "2031-04-01", "to": "2032-03-31", "pack": {"note": text("pack", 2)}, "proposals": text("proposals", 3)})
+    call("audit", "POST", "/v1/management-reviews/2031/decisions", ciso, {"decisions": text("decisions")})
+    call("audit", "POST", "/v1/management-reviews/2031/approval", ciso)
 
     # Issue 18: the reason of a duty ordered on demand (Arts. 23-25 "as needed").
     due = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 14 * 86400))

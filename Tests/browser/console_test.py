@@ -899,6 +899,8 @@ def scenario():
 
     # Issue 18: the risk register.
     risks(admin, ciso)
+    # Issue 18: the management review pack, for the CISO.
+    management_review(ciso)
 
     # h. Locking after five failures.
     step("h. six wrong passwords for family-registry-staff: the 6th shows the lock message")
@@ -931,6 +933,118 @@ def scenario():
     open_page(csirt, "/queue")
     assert csirt.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en", "the language did not persist to another page"
     shot(csirt, "11-queue-en")
+
+
+AUDIT = os.environ.get("ISMS_AUDIT_SCHEDULER_URL", "http://127.0.0.1:48083").rstrip("/")
+
+
+def service(method, url, token, body=None):
+    """A call to a service's API with a bearer token; answers (status, parsed JSON or None)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            raw = response.read()
+            return response.status, (json.loads(raw) if raw else None)
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        return error.code, (json.loads(raw) if raw else None)
+
+
+def management_review(ciso):
+    """Issue 18: the CISO opens the review pack; all nine items, each chart with its data points;
+    the pack is saved, decided and approved (hash-chained, verifiable); the A4 print hides the
+    frame; the downloaded file is self-contained."""
+    today = datetime.datetime.now(TOKYO).date()
+    fiscal_year = today.year if today.month >= 4 else today.year - 1
+    step(f"review: the general security officer drafts the FY{fiscal_year} plan, the CISO approves it (API)")
+    gso, ciso_token = issue_token("generalSecurityOfficer"), issue_token("ciso")
+    plan = {"objectives": [{"text": "研修受講率 90% 以上", "ownerRole": "generalSecurityOfficer"}],
+            "lines": [{"kind": "education", "plannedCount": 40, "ownerRole": "sectionSecurityOfficer"},
+                      {"kind": "self-inspection", "plannedCount": 80, "ownerRole": "sectionSecurityOfficer"}]}
+    status, _ = service("PUT", f"{AUDIT}/v1/operation-plans/{fiscal_year}", gso, plan)
+    assert status == 200, f"saving the plan answered {status}"
+    status, _ = service("POST", f"{AUDIT}/v1/operation-plans/{fiscal_year}/approval", gso)
+    assert status == 403, f"the general security officer approving the plan answered {status}, not 403"
+    status, approved = service("POST", f"{AUDIT}/v1/operation-plans/{fiscal_year}/approval", ciso_token)
+    assert status == 200 and approved["status"] == "approved", f"the CISO's approval answered {status}"
+
+    step("review: /management-review/{fy} has nine section.review-item, each with data or a reason")
+    open_page(ciso, f"/management-review/{fiscal_year}")
+    items = ciso.find_elements(By.CSS_SELECTOR, "section.review-item[data-item]")
+    assert [i.get_attribute("data-item") for i in items] == [str(n) for n in range(1, 10)], "the pack does not hold items 1-9 in order"
+    for item in items:
+        number = item.get_attribute("data-item")
+        assert "Art. 11(5)(" + number + ")" in item.find_element(By.CSS_SELECTOR, ".article").text, f"item {number} does not cite its article"
+        has_content = item.find_elements(By.CSS_SELECTOR, "svg.chart, tr.figure")
+        reasons = [r.text for r in item.find_elements(By.CSS_SELECTOR, "li.review-reason") if r.text.strip()]
+        assert has_content or reasons, f"item {number} is empty without saying why"
+    plan_rows = ciso.find_elements(By.CSS_SELECTOR, "#review-item-1 tr.figure")
+    assert len(plan_rows) >= 3, "item 1 does not compare the approved plan's lines with the result"
+
+    step("review: each chart has its data points (data attributes)")
+    def points(kind):
+        chart = ciso.find_elements(By.CSS_SELECTOR, f'svg.chart[data-chart="{kind}"]')
+        assert chart, f"no chart {kind}"
+        return chart[0].find_elements(By.CSS_SELECTOR, ".point")
+    incidents = points("incidents-by-month")
+    assert len(incidents) == 48, f"incidents-by-month has {len(incidents)} points, not 12 months x 4 severities"
+    shown = sum(int(p.get_attribute("data-value")) for p in incidents)
+    totals = ciso.find_elements(By.CSS_SELECTOR, 'svg.chart[data-chart="incidents-by-month"] text.total')
+    assert shown == sum(int(t.get_attribute("data-value")) for t in totals) and shown >= 1, f"the months' segments ({shown}) do not add up to their totals"
+    assert all(p.get_attribute("data-department") for p in points("education-by-department")), "an education bar without its department"
+    trend = points("self-inspection-trend")
+    assert len(trend) >= 1 and all(p.get_attribute("data-date") for p in trend), "the self-inspection trend has no rounds"
+    coverage = points("audit-coverage")
+    assert coverage[-1].get_attribute("data-year") == "cycle" and coverage[-1].get_attribute("data-max"), "audit coverage lacks the cycle's column"
+    heat = ciso.find_elements(By.CSS_SELECTOR, 'svg.chart[data-chart^="risk-heat-map"]')
+    if heat:
+        assert heat[0].find_elements(By.CSS_SELECTOR, ".point"), "the heat map has no cells"
+    else:
+        assert present(ciso, "#review-item-6 li.review-reason"), "item 6 has neither the heat map nor a reason"
+    shot(ciso, "14-management-review")
+
+    step("review: printed, the frame and the forms disappear (the A4 print sheet)")
+    ciso.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert not one(ciso, "header.frame").is_displayed(), "the print shows the console's frame"
+        assert not one(ciso, ".review-tools").is_displayed(), "the print shows the forms"
+        assert one(ciso, "#review-item-7 svg.chart").is_displayed(), "the print hides the charts"
+        pdf = ciso.execute_cdp_cmd("Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69, "preferCSSPageSize": True})
+        with open(os.path.join(SHOTS, "15-management-review.pdf"), "wb") as file:
+            file.write(base64.b64decode(pdf["data"]))
+    finally:
+        ciso.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+    step("review: saved as a draft, decided and approved by the CISO; the approval verifies")
+    submit(ciso, "#review-save")
+    expect_notice(ciso, "saving the review")
+    fill(ciso, "decisions", "計画どおり。次年度は自己点検の改善措置を追う。", scope=one(ciso, "#review-decisions-form"))
+    submit(ciso, "#review-record-decisions")
+    expect_notice(ciso, "recording the decisions")
+    submit(ciso, "#review-approve")
+    expect_notice(ciso, "approving the review")
+    version = one(ciso, "#review-version")
+    assert version.get_attribute("data-approved") == "true", "after approval the version is not approved"
+    assert not present(ciso, "#review-approve"), "an approved version still offers approval"
+    status, verification = service("GET", f"{AUDIT}/v1/management-reviews/{fiscal_year}/verification", ciso_token)
+    assert status == 200 and verification["intact"] and verification["versions"], f"the review's verification answered {status}: {verification}"
+    status, _ = service("POST", f"{AUDIT}/v1/management-reviews/{fiscal_year}/decisions", ciso_token, {"decisions": "changed"})
+    assert status == 409, f"changing an approved review answered {status}, not 409"
+
+    step("review: the downloaded file is one self-contained HTML document")
+    status, headers, raw = http("GET", f"/management-review/{fiscal_year}/document.html", ciso)
+    assert status == 200, f"the download answered {status}"
+    disposition = {k.lower(): v for k, v in headers.items()}.get("content-disposition", "")
+    assert disposition.startswith("attachment"), f"the download is not an attachment: {disposition!r}"
+    for number in range(1, 10):
+        assert has_id(raw, f"review-item-{number}"), f"the file lacks item {number}"
+    assert "<svg" in raw and "@page" in raw, "the file lacks its charts or its print sheet"
+    for outside in ("<script", "<link", "src=", "href=\"/"):
+        assert outside not in raw, f"the file refers outside itself ({outside})"
 
 
 def main():

@@ -158,6 +158,8 @@ public enum AuditSchedulerMigrations {
             onDemand(schema: schema, version: 14),
             // Issue #18 item 1: the risk register (AuditSchedulerMigrations+Risks.swift).
             riskRegister(schema: schema, version: 15),
+            // Issue #18: the annual operation plan and the management review.
+            PlanAndReviewMigrations.migration(schema: schema, version: 16),
         ]
     }
 }

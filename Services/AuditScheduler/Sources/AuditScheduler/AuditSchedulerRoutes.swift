@@ -159,6 +159,7 @@ struct AuditSchedulerRoutes: Sendable {
                 return try APIResponse.json(AuditPlanBody(fiscalYear: year, sections: sections))
             }
         }
+        addPlanAndReview(to: routes)
     }
 
     private func listDuties(_ request: Request, actor: DutyActor, now: Date) async throws -> Response {

@@ -31,6 +31,19 @@ public struct EffectivenessReport: Sendable, Hashable, Codable {
         public var rounds: [SelfInspectionRound]
         /// The change of the average score from the previous round to the latest, in points.
         public var trendPercentPoints: Double?
+        /// The same per department (issue #18: the review reads rates and trends by department).
+        public var byDepartment: [SelfInspectionDepartment]
+    }
+
+    /// A department's self-inspection in the year (Art. 24, 11(5)(3)).
+    public struct SelfInspectionDepartment: Sendable, Hashable, Codable {
+        public var unit: String
+        public var sectionsDue: Int
+        public var sectionsCompleted: Int
+        /// Mean of score / max over the department's completed inspections of the year, in percent.
+        public var averageScorePercent: Double?
+        /// The department's mean of its latest scored round minus the one before, in points.
+        public var trendPercentPoints: Double?
     }
 
     /// Art. 11(5)(4), 25.
@@ -126,6 +139,19 @@ extension AuditSchedulerStore {
         }
         let scored = rounds.compactMap(\.averageScorePercent)
         let trend = scored.count >= 2 ? scored[scored.count - 1] - scored[scored.count - 2] : nil
+        func percent(_ row: Row) -> Double? {
+            guard let score = row.score, let maximum = row.maximum, maximum > 0 else { return nil }
+            return score / maximum * 100
+        }
+        func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
+        let inspectionsByDepartment = Dictionary(grouping: inspections.filter { $0.department != nil }) { $0.department! }
+        let selfInspectionByDepartment = inspectionsByDepartment.keys.sorted().map { code in
+            let rows = inspectionsByDepartment[code]!
+            let roundMeans = Dictionary(grouping: rows, by: \.occurrence).sorted { $0.key < $1.key }.compactMap { mean($0.value.compactMap(percent)) }
+            return EffectivenessReport.SelfInspectionDepartment(
+                unit: code, sectionsDue: rows.count, sectionsCompleted: rows.filter(\.completed).count, averageScorePercent: mean(rows.compactMap(percent)),
+                trendPercentPoints: roundMeans.count >= 2 ? roundMeans[roundMeans.count - 1] - roundMeans[roundMeans.count - 2] : nil)
+        }
 
         let sectionCount = try directory.sections(on: connection).count
         let audits = duties.filter { $0.kind == DutyKind.audit.rawValue }
@@ -151,7 +177,7 @@ extension AuditSchedulerStore {
             educationWard: education("ward", staffEducation),
             educationByDepartment: departments.map { code in education(code, staffEducation.filter { $0.department == code }) },
             educationContractors: education("contractors", educationRows.filter { $0.unitKind == DutyUnitKind.contractor.rawValue }),
-            selfInspection: .init(rounds: rounds, trendPercentPoints: trend),
+            selfInspection: .init(rounds: rounds, trendPercentPoints: trend, byDepartment: selfInspectionByDepartment),
             audit: .init(
                 sections: sectionCount, plannedThisYear: try storedAuditPlan(fiscalYear: fiscalYear, on: connection).count,
                 completedThisYear: audits.filter(\.completed).count, coveredInCycle: covered, cycleYears: calendar.auditCycleYears,

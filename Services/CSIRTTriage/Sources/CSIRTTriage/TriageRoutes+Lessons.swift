@@ -21,17 +21,4 @@ extension TriageRoutes {
             return try APIResponse.json(report)
         }
     }
-
-    /// `from` and `to` of a report's query; 400 when one is not a date or `to` is before `from`.
-    static func period(_ query: APIQuery, today: CivilDate) throws(APIProblem) -> (from: CivilDate, to: CivilDate) {
-        func date(_ name: String) throws(APIProblem) -> CivilDate? {
-            guard let text = try query.string(name) else { return nil }
-            guard let date = CivilDate(iso: text), (2000...2200).contains(date.year) else { throw .badRequest("\(name) must be a date YYYY-MM-DD.") }
-            return date
-        }
-        let to = try date("to") ?? today
-        let from = try date("from") ?? CivilDate(year: today.month >= 4 ? today.year : today.year - 1, month: 4, day: 1)
-        guard from <= to else { throw .badRequest("from must not be after to.") }
-        return (from, to)
-    }
 }

@@ -134,6 +134,7 @@ struct TriageRoutes: Sendable {
         routes.get("/v1/acknowledgements/:token", access: .open) { _, context in Self.acknowledgementPage(token: context.text("token")) }
         addDigest(to: routes)
         addLessons(to: routes)
+        addStatistics(to: routes)
     }
 
     static func acknowledgementPage(token: String) -> Response {

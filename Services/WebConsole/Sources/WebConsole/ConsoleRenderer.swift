@@ -129,6 +129,7 @@ public struct ConsoleRenderer: Sendable {
             items.append(("/cases", Labels.text("navCases", language)))
         }
         if ConsoleAccess.deciders.contains(role) || role == .departmentSecurityOfficer { items.append(("/decisions", Labels.text("navDecisions", language))) }
+        if WebConsole.reviewRoles.contains(role) { items.append(("/management-review", Labels.text("navReview", language))) }
         if ConsoleAccess.reporters.contains(role) { items.append(("/reports/new", Labels.text("navNewReport", language))) }
         if ConsoleAccess.unitReaders.contains(role) { items.append(("/reports", Labels.text("navReports", language))) }
         if ConsoleAccess.assetReaders.contains(role) { items.append(("/assets", Labels.text("navAssets", language))) }

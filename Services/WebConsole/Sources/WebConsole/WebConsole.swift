@@ -34,6 +34,7 @@ public struct WebConsole: Sendable {
         addAssetRoutes(to: router)
         addDutyRoutes(to: router)
         addRiskRoutes(to: router)
+        addReviewRoutes(to: router)
         router.get("/") { request, context in
             guard let session = context.sessions.session else { return ConsolePageMiddleware.redirect("/sign-in") }
             _ = request
