@@ -22,16 +22,19 @@ extension TriageRoutes {
         }
     }
 
-    /// `from` and `to` of a report's query; 400 when one is not a date or `to` is before `from`.
+    /// `from` and `to` of a report's query: 400 when one is not a date; 422 for a year outside
+    /// 2000-2200 or `to` before `from` (schema-valid, refused by a rule).
     static func period(_ query: APIQuery, today: CivilDate) throws(APIProblem) -> (from: CivilDate, to: CivilDate) {
         func date(_ name: String) throws(APIProblem) -> CivilDate? {
             guard let text = try query.string(name) else { return nil }
-            guard let date = CivilDate(iso: text), (2000...2200).contains(date.year) else { throw .badRequest("\(name) must be a date YYYY-MM-DD.") }
+            guard let date = CivilDate(iso: text) else { throw .badRequest("\(name) must be a date YYYY-MM-DD.") }
+            // A date, but outside the years the ward keeps: a rule, not a malformed request.
+            guard (2000...2200).contains(date.year) else { throw .unprocessable("\(name) must be in the years 2000 to 2200.") }
             return date
         }
         let to = try date("to") ?? today
         let from = try date("from") ?? CivilDate(year: today.month >= 4 ? today.year : today.year - 1, month: 4, day: 1)
-        guard from <= to else { throw .badRequest("from must not be after to.") }
+        guard from <= to else { throw .unprocessable("from must not be after to (from defaults to the start of the fiscal year).") }
         return (from, to)
     }
 }
