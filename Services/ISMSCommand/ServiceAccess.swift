@@ -74,7 +74,12 @@ enum ServiceAccess {
 
     static func report(_ problem: ServiceProblem) {
         CLIEnvironment.printError("error: \(problem.title)" + (problem.detail.map { ": \($0)" } ?? "") + " (HTTP \(problem.status))")
-        for error in problem.errors { CLIEnvironment.printError("  \(error)") }
+        // Field errors (intake's report, triage's lessons) by their JSON pointer; other services' as they come.
+        if problem.fieldErrors.isEmpty {
+            for error in problem.errors { CLIEnvironment.printError("  \(error)") }
+        } else {
+            for error in problem.fieldErrors { CLIEnvironment.printError("  \(error.field): \(error.message)") }
+        }
     }
 
     /// A JSON request body from plain values.

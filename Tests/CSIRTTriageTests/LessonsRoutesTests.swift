@@ -159,6 +159,8 @@ import WardCalendar
                 #expect(status == .forbidden)
                 (status, _) = try await call(.get, "/v1/reports/lessons?from=2026-13-01", csirt)
                 #expect(status == .badRequest)
+                (status, _) = try await call(.get, "/v1/reports/lessons?to=2000-01-01", csirt)
+                #expect(status == .unprocessableContent)
             }
         }
     }

@@ -18,13 +18,15 @@ extension AuditSchedulerRoutes {
             let query = APIQuery(request)
             func date(_ name: String) throws(APIProblem) -> CivilDate? {
                 guard let text = try query.string(name) else { return nil }
-                guard let date = CivilDate(iso: text), (2000...2200).contains(date.year) else { throw .badRequest("\(name) must be a date YYYY-MM-DD.") }
+                guard let date = CivilDate(iso: text) else { throw .badRequest("\(name) must be a date YYYY-MM-DD.") }
+                // A date, but outside the years the ward keeps: a rule, not a malformed request.
+                guard (2000...2200).contains(date.year) else { throw .unprocessable("\(name) must be in the years 2000 to 2200.") }
                 return date
             }
             let year = store.calendar.fiscalYear(of: today)
             let from = try date("from") ?? store.calendar.fiscalYearStart(year)
             let to = try date("to") ?? store.calendar.fiscalYearStart(year + 1).adding(days: -1)
-            guard from <= to else { throw APIProblem.badRequest("from must not be after to.") }
+            guard from <= to else { throw APIProblem.unprocessable("from must not be after to (both default to the current fiscal year).") }
             let scheduler = store
             let report = try await database.withConnection { connection in
                 try scheduler.recurrenceMeasures(from: from, to: to, visibleTo: actor, today: today, on: connection)
