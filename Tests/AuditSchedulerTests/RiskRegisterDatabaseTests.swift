@@ -224,8 +224,14 @@ struct RiskRegisterDatabaseTests {
                     id: id, RiskReviewRequest(notes: "部として確認", nextReviewDate: "2027-03-02"), by: DutyActor(role: .departmentSecurityOfficer, unitCode: "general-affairs-dept"),
                     now: clock.now, on: connection)
             }
+            // A review that keeps the scheduled date is an interim one: the scheduled review stays open.
+            let interim = try await pool.withTransaction { connection in
+                try store.reviewRisk(id: id, RiskReviewRequest(notes: "中間確認", nextReviewDate: "2027-03-02"), by: officer, now: clock.now, on: connection)
+            }
+            let scheduled = try #require(try await pool.withConnection { try store.duty(id: interim.risk.reviewDutyID!, visibleTo: nil, today: d("2026-12-11"), on: $0) })
+            #expect(scheduled.duty.status == .open && scheduled.duty.occurrenceDate == d("2027-03-02"))
             let history = try #require(try await pool.withConnection { try store.riskDetail(id: id, visibleTo: nil, today: d("2026-12-11"), on: $0) })
-            #expect(history.history.map(\.entryType) == ["risk.registered", "risk.reviewed", "risk.reviewed", "risk.reviewed"])
+            #expect(history.history.map(\.entryType) == ["risk.registered", "risk.reviewed", "risk.reviewed", "risk.reviewed", "risk.reviewed"])
             #expect(history.historyVerified)
         }
     }

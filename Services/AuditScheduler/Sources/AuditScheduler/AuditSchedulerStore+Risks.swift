@@ -235,13 +235,12 @@ extension AuditSchedulerStore {
             ?? today.adding(days: scale.levels[scale.levelIndex(of: current) ?? 0].reviewIntervalDays)
         guard next > today else { throw AuditSchedulerError(.invalid, "nextReviewDate must be after today", field: "/nextReviewDate") }
         let at = Self.millisecondPrecision(now)
+        // A review that leaves the next review where the scheduled one already is (reviewing
+        // early, on the registration day, say) is an interim review: it is recorded, and the
+        // scheduled review stays open and chased. Otherwise the scheduled review is done.
         if let dutyID = risk.reviewDutyID, let duty = try duties(where: "d.id = \(dutyID)", today: today, forUpdate: true, on: connection).first,
-            duty.status == .open
+            duty.status == .open, duty.occurrenceDate != next
         {
-            // The completed occurrence keeps its key: the next review is on another day.
-            guard duty.occurrenceDate != next else {
-                throw AuditSchedulerError(.invalid, "nextReviewDate \(next.iso) is the review being completed; choose a later day")
-            }
             try connection.emitting(as: .auditScheduler, schema: schema, logger: Logger(label: "audit-scheduler"), now: now) { context in
                 try record(completion: DutyCompletionRequest(evidence: [], notes: notes), of: duty, by: actor, context: &context)
             }
@@ -265,6 +264,10 @@ extension AuditSchedulerStore {
             fiscalYear: calendar.fiscalYear(of: date), owner: .sectionSecurityOfficer, reminderDays: calendar.reminderDays,
             escalateAfterDays: calendar.escalateAfterDays)
         let id = try insertOrFind(duty, riskID: risk.id, today: today, now: now, on: connection)
+        guard try duties(where: "d.id = \(id)", today: today, forUpdate: false, on: connection).first?.status != .completed else {
+            // That day's review is done and its occurrence keeps its key: the next is on another day.
+            throw AuditSchedulerError(.invalid, "a review due on \(date.iso) is already completed; choose another date", field: "/nextReviewDate")
+        }
         _ = try connection.query("UPDATE \(unescaped: table("risks")) SET review_date = \(date.iso)::date, review_duty_id = \(id) WHERE id = \(risk.id)")
         risk.reviewDate = date
         risk.reviewDutyID = id
