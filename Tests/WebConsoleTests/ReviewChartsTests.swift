@@ -109,4 +109,13 @@ import Testing
         #expect(SVG.scaleTop(41) == 50)
         #expect(SVG.scaleTop(100) == 100)
     }
+
+    @Test func aLongHeatMapLabelGoesOnMoreLinesNoneWiderThanItsColumn() {
+        let label = "重大（区民への影響・個人情報の漏えい）"
+        let lines = HeatMapChart.lines(label, width: 100)
+        #expect(lines.first == "重大")
+        #expect(lines.joined() == label.replacingOccurrences(of: " ", with: ""))
+        #expect(lines.allSatisfy { HeatMapChart.labelWidth($0) <= 100 })
+        #expect(HeatMapChart.lines("minor", width: 100) == ["minor"])
+    }
 }

@@ -142,8 +142,11 @@ struct ReviewPackView {
 
     private func risksItem(_ figures: inout [[String: String]], _ charts: inout [String]) {
         guard let risks = pack.data("risks") else { return }
-        if let map = risks["heatMap"], let likelihood = map["likelihood"]?.arrayValue?.compactMap(\.stringValue),
-            let impact = map["impact"]?.arrayValue?.compactMap(\.stringValue)
+        // The scale's labels in the page's language (the register gives both).
+        let suffix = language == .ja ? "Ja" : ""
+        if let map = risks["heatMap"],
+            let likelihood = (map["likelihood" + suffix] ?? map["likelihood"])?.arrayValue?.compactMap(\.stringValue),
+            let impact = (map["impact" + suffix] ?? map["impact"])?.arrayValue?.compactMap(\.stringValue)
         {
             for (key, title) in [("inherent", "reviewChartHeatInherent"), ("residual", "reviewChartHeatResidual")] {
                 let counts = (map[key]?.arrayValue ?? []).map { row in (row.arrayValue ?? []).map { int($0) ?? 0 } }

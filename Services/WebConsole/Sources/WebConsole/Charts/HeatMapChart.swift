@@ -15,10 +15,40 @@ struct HeatMapChart: Sendable, Hashable {
     /// counts[likelihoodIndex][impactIndex].
     var counts: [[Int]]
 
+    /// About how wide a label is drawn at font size 10: a CJK character takes about twice a Latin one.
+    static func labelWidth(_ label: String) -> Double {
+        label.unicodeScalars.reduce(0) { $0 + ($1.value > 0x2E80 ? 10 : 5.6) }
+    }
+
+    /// `label` in lines no wider than `width`: first at an opening bracket, then wherever a line is full.
+    static func lines(_ label: String, width: Double) -> [String] {
+        var pieces: [String] = []
+        var rest = Substring(label)
+        if labelWidth(label) > width, let bracket = rest.firstIndex(where: { $0 == "（" || $0 == "(" }), bracket > rest.startIndex {
+            pieces.append(String(rest[..<bracket]).trimmingCharacters(in: .whitespaces))
+            rest = rest[bracket...]
+        }
+        var line = ""
+        for character in rest {
+            if !line.isEmpty, labelWidth(line + String(character)) > width {
+                pieces.append(line)
+                line = ""
+            }
+            line.append(character)
+        }
+        if !line.isEmpty { pieces.append(line) }
+        return pieces
+    }
+
     func svg() -> String {
-        let (left, top, cell) = (110.0, 20.0, 56.0)
+        // Wide enough for the scale's labels (the ward's file may give long ones), within reason.
+        let left = min(320, max(110, (likelihood.map(Self.labelWidth).max() ?? 0) + 14))
+        let cell = min(150, max(56, (impact.map(Self.labelWidth).max() ?? 0) + 8))
+        let top = 20.0
+        // An impact label longer than its column goes on more lines (at its bracket, then by width).
+        let impactLines = impact.map { Self.lines($0, width: cell - 6) }
         let width = left + cell * Double(max(impact.count, 1)) + 20
-        let height = top + cell * Double(max(likelihood.count, 1)) + 46
+        let height = top + cell * Double(max(likelihood.count, 1)) + 32 + 13 * Double(impactLines.map(\.count).max() ?? 1)
         let ranks = max(likelihood.count + impact.count - 2, 1)
         let greys = ["#ffffff", "#e6e6e6", "#c8c8c8", "#a0a0a0", "#787878", "#505050", "#303030"]
         var body = ""
@@ -46,8 +76,12 @@ struct HeatMapChart: Sendable, Hashable {
                     content: String(count))
             }
         }
-        for (column, impactLabel) in impact.enumerated() {
-            body += SVG.text(impactLabel, x: left + cell * (Double(column) + 0.5), y: top + cell * Double(likelihood.count) + 14, anchor: "middle", size: 10)
+        for (column, lines) in impactLines.enumerated() {
+            for (index, line) in lines.enumerated() {
+                body += SVG.text(
+                    line, x: left + cell * (Double(column) + 0.5), y: top + cell * Double(likelihood.count) + 14 + 13 * Double(index), anchor: "middle",
+                    size: 10)
+            }
         }
         return SVG.document(kind: kind, title: title, description: description, width: width, height: height, body: body)
     }
