@@ -51,4 +51,28 @@ import Testing
             #expect(ended.change == .ended && ended.endDate == "2026-03-31")
         }
     }
+
+    @Test func aContractRegisteredBeforeAnnouncementsIsAnnouncedOnceAtStart() async throws {
+        try await ContractorRegistryTests.withRegistry { registry, pool in
+            let registeredAt = Fixture.day("2025-03-01")
+            let contract = try await pool.withTransaction { connection in
+                let vendor = try registry.registerContractor(ContractorRegistryTests.contractorInput("株式会社むかし"), now: registeredAt, on: connection)
+                return try registry.registerContract(
+                    ContractorRegistryTests.myNumberContract(contractorID: vendor.id), createdBy: "t", now: registeredAt, on: connection)
+            }
+            // As if registered by an older version: no announcement, no end timer.
+            _ = try await pool.query("DELETE FROM \(unescaped: registry.table("outbox"))")
+            _ = try await pool.query("DELETE FROM \(unescaped: registry.table("timers")) WHERE kind = \(ContractorRegistry.contractEndedTimerKind)")
+            let now = Fixture.day("2025-06-01")
+            #expect(try await pool.withTransaction { try registry.announceUnannounced(now: now, on: $0) } == 1)
+            #expect(try await pool.withTransaction { try registry.announceUnannounced(now: now, on: $0) } == 0)
+            let changes = try await ContractorRegistryTests.outbox(registry, pool, withContractChanges: true)
+                .filter { $0.routingKey == MessageTypes.contractorContractChanged.routingKey }
+            #expect(changes.count == 1)
+            #expect(try changes.first?.envelope.decode(as: ContractorContractChanged.self).data.contractID == contract.id)
+            // After its end it is not in force: nothing to announce at a later start.
+            _ = try await pool.query("DELETE FROM \(unescaped: registry.table("timers")) WHERE kind = \(ContractorRegistry.contractEndedTimerKind)")
+            #expect(try await pool.withTransaction { try registry.announceUnannounced(now: Fixture.day("2026-05-01"), on: $0) } == 0)
+        }
+    }
 }

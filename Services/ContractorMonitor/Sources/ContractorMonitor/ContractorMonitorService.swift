@@ -32,6 +32,12 @@ public enum ContractorMonitorService {
             timers: { _ in registry.timerHandlers },
             routes: { router, environment in
                 ContractorRoutes(registry: registry, database: environment.database, logger: environment.logger, clock: clock).add(to: router)
+            },
+            prepare: { environment in
+                // Contracts registered before they were announced (issue #18) are announced now.
+                let now = clock()
+                let announced = try await environment.database.withTransaction { connection in try registry.announceUnannounced(now: now, on: connection) }
+                if announced > 0 { environment.logger.info("contracts in force announced", metadata: ["contracts.announced": "\(announced)"]) }
             }
         )
     }

@@ -33,6 +33,27 @@ extension ContractorRegistry {
             payloadJSON: Self.timerPayload(["contractId": contract.id.lowercasedString]), on: connection, schema: schema)
     }
 
+    /// Announces, once, each contract in force that was registered before contracts were
+    /// announced (issue #18), so the audit scheduler plans its staff's education too; run at
+    /// every start. A contract whose end is scheduled to be announced was announced already; one
+    /// that has ended is not in force and needs nothing. Answers how many were announced.
+    @discardableResult
+    func announceUnannounced(now: Date, on connection: PostgresConnection) throws -> Int {
+        let ids: [UUID] = try connection.query(
+            """
+            SELECT c.id FROM \(unescaped: table("contracts")) c
+            WHERE c.ends_at > \(now) AND NOT EXISTS (
+                SELECT 1 FROM \(unescaped: table("timers")) t WHERE t.kind = \(Self.contractEndedTimerKind) AND t.key = c.id::text)
+            ORDER BY c.id FOR UPDATE OF c
+            """
+        ).rows.map { try $0.decode("id") }
+        for id in ids {
+            guard let contract = try contract(id: id, on: connection) else { continue }
+            try announceRegistration(contract, now: now, on: connection)
+        }
+        return ids.count
+    }
+
     /// The end timer: the contract is no longer in force.
     func fireContractEnded(_ payload: TimerPayload, context: inout TransactionContext) throws {
         guard let id = payload.contractId, let contract = try contract(id: id, on: context.connection) else { return }
