@@ -75,6 +75,12 @@ import Testing
                 #expect(Set(ownSections) == ["family-registry"], "\(own.output)")
                 let hidden = try await ISMSExecutable.run(["assets", "show", "personnel-records"], environment: environment(familyRegistry))
                 #expect(hidden.status == 2, "\(hidden.output)")
+                // A department's officer sees its sections' assets (family registry is in residents' affairs), no others.
+                let department = try await ISMSExecutable.issueToken(role: "departmentSecurityOfficer", unit: "residents-dept")
+                let departmentList = try await ISMSExecutable.run(["assets", "list", "--json"], environment: environment(department))
+                let departmentSections = try #require(try JSONSerialization.jsonObject(with: Data(departmentList.output.utf8)) as? [[String: Any]])
+                    .compactMap { $0["sectionCode"] as? String }
+                #expect(departmentSections.contains("family-registry") && !departmentSections.contains("personnel"), "\(departmentList.output)")
 
                 // A section's officer keeps its own assets, not another's, and cannot move one away.
                 let body = #"{"name":"区民向け通知文書","sectionCode":"family-registry","classification":{"confidentiality":"3A","integrity":"2","availability":"1"}}"#

@@ -30,7 +30,8 @@ struct AssetRoutes: Sendable {
             let section = try APIQuery(request).string("section")
             let (register, database) = (register, database)
             let assets = try await database.withConnection { connection in
-                try register.all(sectionCode: section, on: connection).filter { try Self.sees(actor, $0, register: register, on: connection) }
+                let visible = try Self.visibleSections(actor, register: register, on: connection)
+                return try register.all(sectionCode: section, on: connection).filter { visible?.contains($0.sectionCode) ?? true }
             }
             return try APIResponse.json(AssetList(assets: assets))
         }
@@ -39,7 +40,8 @@ struct AssetRoutes: Sendable {
             let id = context.parameters.get("id") ?? ""
             let (register, database) = (register, database)
             let asset = try await database.withConnection { connection in
-                try register.asset(id: id, on: connection).flatMap { try Self.sees(actor, $0, register: register, on: connection) ? $0 : nil }
+                let visible = try Self.visibleSections(actor, register: register, on: connection)
+                return try register.asset(id: id, on: connection).flatMap { visible?.contains($0.sectionCode) ?? true ? $0 : nil }
             }
             guard let asset else { throw AuditSchedulerError(.notFound, "no asset '\(id)' is visible to this token") }
             return try APIResponse.json(asset)
@@ -75,11 +77,11 @@ struct AssetRoutes: Sendable {
         }
     }
 
-    /// Ward-wide roles see the whole register; a unit its own assets (a department its sections').
-    static func sees(_ actor: DutyActor, _ asset: RegisteredAsset, register: AssetRegister, on connection: PostgresConnection) throws -> Bool {
-        guard let unit = actor.unitCode else { return true }
-        if unit == asset.sectionCode { return true }
-        return try register.directory.section(code: asset.sectionCode, on: connection)?.departmentCode == unit
+    /// The sections whose assets `actor` sees: nil (all) for ward-wide roles, a section's own, a
+    /// department's sections (read once per request, not per asset).
+    static func visibleSections(_ actor: DutyActor, register: AssetRegister, on connection: PostgresConnection) throws -> Set<String>? {
+        guard let unit = actor.unitCode else { return nil }
+        return Set(try register.directory.sections(on: connection).filter { $0.departmentCode == unit }.map(\.code)).union([unit])
     }
 }
 

@@ -100,10 +100,13 @@ extension WebConsole {
         if let nameEn = form["nameEn"] { body["nameEn"] = nameEn }
         // My Number data is declared by naming its handlers or its area; the service requires both.
         if !list("handlers").isEmpty || form["area"] != nil { body["myNumber"] = ["handlers": list("handlers"), "area": form["area"] ?? ""] }
-        let existing: AssetView? = form["isNew"] == nil ? try? await api(session).get(.audit, "/v1/assets/\(ConsoleAPI.segment(id))") : nil
+        // The stored asset, for drawing the form again after a refusal (a new one has none).
+        func existing() async -> AssetView? {
+            form["isNew"] == nil ? try? await api(session).get(.audit, "/v1/assets/\(ConsoleAPI.segment(id))") : nil
+        }
         guard RegisteredAsset.isValidID(id) else {
             return assetForm(
-                request, context, asset: existing, form: form, errors: ["id": Labels.text("assetIdInvalid", context.language)],
+                request, context, asset: await existing(), form: form, errors: ["id": Labels.text("assetIdInvalid", context.language)],
                 formError: Labels.text("assetProblems", context.language), status: .unprocessableContent)
         }
         let result = try await api(session).send(.audit, "PUT", "/v1/assets/\(ConsoleAPI.segment(id))", json: body)
@@ -118,7 +121,7 @@ extension WebConsole {
                 errors[input] = errors[input].map { $0 + " " + entry.message } ?? entry.message
             }
             let detail = problem.fieldErrors.isEmpty ? (problem.detail ?? problem.title) : Labels.text("assetProblems", context.language)
-            return assetForm(request, context, asset: existing, form: form, errors: errors, formError: detail, status: .init(code: problem.status))
+            return assetForm(request, context, asset: await existing(), form: form, errors: errors, formError: detail, status: .init(code: problem.status))
         }
     }
 }
