@@ -43,7 +43,8 @@ let services: [(library: String, executable: String, dependencies: [Target.Depen
     (
         "Notifier", "notifier",
         [
-            "Acknowledgement", "ConfigFiles", "Directory", "MyNumber", "ClientSupport", "ServiceClient", "PostgresMigrations", hummingbird, yams, crypto,
+            "Acknowledgement", "ConfigFiles", "Directory", "MyNumber", "ClientSupport", "ServiceClient", "PostgresMigrations", "WardCalendar", hummingbird, yams,
+            crypto,
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -195,7 +196,7 @@ let package = Package(
                 name: "isms-bench",
                 dependencies: [
                     "IncidentIntake", "CSIRTTriage", "Notifier", "ServiceRuntime", "ServiceClient", "Contracts", "Directory", "AMQP", "Postgres", "ClientSupport",
-                    "PostgresMigrations", "WardCalendar", logging, .product(name: "Configuration", package: "swift-configuration"),
+                    "PostgresMigrations", "WardCalendar", logging, hummingbird, .product(name: "Configuration", package: "swift-configuration"),
                     .product(name: "Prometheus", package: "swift-prometheus"),
                     // The console part: invitations as `isms user invite` makes them, TOTP codes as an authenticator app.
                     "WebConsole", .product(name: "HummingbirdOTP", package: "hummingbird-auth"),

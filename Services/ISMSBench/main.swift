@@ -204,9 +204,13 @@ func benchmark(logger: Logger) async throws {
             for queue in ["csirt-triage.events", "notifier.events"] { try await publisher.purgeQueue(queue) }
             let triage = try await ServiceHandle.start("csirt-triage", setup: setup, port: portBase + 2, binDirectory: binDirectory, logger: logger)
             services.append(triage)
-            let notifier = try await ServiceHandle.start("notifier", setup: setup, port: portBase + 5, binDirectory: binDirectory, logger: logger)
+            let hook = try await WebhookSink.start(port: ConsoleBench.freePort(from: portBase + 7), logger: logger)
+            defer { hook.stop() }
+            let notifier = try await ServiceHandle.start(
+                "notifier", setup: setup, port: portBase + 5, binDirectory: binDirectory,
+                extra: ["ISMS_NOTIFIER_ROUTES": try hook.routesFile(root: setup.root)], logger: logger)
             services.append(notifier)
-            say("csirt-triage and notifier ready")
+            say("csirt-triage and notifier ready (CSIRT's webhook answered on port \(hook.port))")
             // Each report's case reaches the notifier as its `incident.case-opened` (issue #16: the
             // chain is told per case; `incident.reported` alone is not notified).
             let pipelineSQL = "SELECT (SELECT count(*) FROM triage.cases), (SELECT count(*) FROM notifier.events WHERE event_type = '\(MessageTypes.incidentCaseOpened.wireName)')"

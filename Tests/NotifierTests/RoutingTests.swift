@@ -20,7 +20,7 @@ struct RoutingTests {
         let opened = routing.matches(["type": "incident.case-opened.v1", "source.kind": "incident-report", "sectionCode": "family-registry"])
         #expect(opened.map(\.receiver.name) == ["incident-chain", "csirt-hook"])
         #expect(opened.allSatisfy { $0.route.acknowledge == ($0.receiver.name == "incident-chain") })
-        #expect(routing.matches(["type": "incident.case-opened.v1", "source.kind": "contractor-violation"]).map(\.receiver.name) == ["csirt"])
+        #expect(routing.matches(["type": "incident.case-opened.v1", "source.kind": "contractor-violation"]).map(\.receiver.name) == ["incident-chain", "csirt-hook"])
         // An attach is grouped per case with no link or reminders; raising the case to severity 1 is not grouped.
         let attached = routing.matches(["type": "incident.report-attached.v1", "caseNumber": "INC-2026-000001", "severity": "1", "severityRaised": "false"])
         #expect(attached.map(\.receiver.name) == ["incident-chain", "csirt-hook"])
@@ -29,9 +29,17 @@ struct RoutingTests {
         #expect(raised.map(\.receiver.name) == ["incident-chain", "csirt-hook"] && raised.allSatisfy { $0.route.groupBy.isEmpty })
         #expect(templates.has("incident.report-attached.v1.group"))
         #expect(routing.matches(["type": "incident.case-merged.v1"]).isEmpty)
-        #expect(routing.matches(["type": "incident.escalated.v1", "severity": "1"]).map(\.receiver.name) == ["escalation-recipients"])
+        // A new case tells each person once: the initial escalation to a role of the chain is
+        // the case-opened notice; one above the chain (severity 1) and every later level are told.
+        for role in ["sectionSecurityStaff", "sectionSecurityOfficer", "departmentSecurityOfficer", "generalSecurityManager", "csirt"] {
+            #expect(routing.matches(["type": "incident.escalated.v1", "severity": "1", "reason": "initial", "role": role]).isEmpty, "\(role)")
+        }
+        for role in ["generalSecurityOfficer", "ciso"] {
+            let initial = routing.matches(["type": "incident.escalated.v1", "severity": "1", "reason": "initial", "role": role])
+            #expect(initial.map(\.receiver.name) == ["escalation-recipients"], "\(role)")
+        }
         // Lower severities escalate step by step; each step tells whom the event names.
-        #expect(routing.matches(["type": "incident.escalated.v1", "severity": "2"]).map(\.receiver.name) == ["escalation-recipients"])
+        #expect(routing.matches(["type": "incident.escalated.v1", "severity": "2", "reason": "timeout", "role": "departmentSecurityOfficer"]).map(\.receiver.name) == ["escalation-recipients"])
         #expect(routing.matches(["type": "directory.changed.v1"]).isEmpty)
         // A duty forced overdue reaches the department security officer (Art. 17).
         let overdue = routing.matches(["type": "duty.escalated.v1", "recipient.role": "departmentSecurityOfficer", "recipient.unitCode": "general-affairs-dept"])

@@ -47,8 +47,12 @@ public struct DeliveryWorker: Service {
         }
     }
 
-    /// Leases every row that is ready, sends them (a few at a time) and records the outcomes;
-    /// returns how many were attempted. Tests call this after `TimerRunner.fireDue()`.
+    /// Leases every row that is ready, sends them (`sendConcurrency` at a time) and records the
+    /// outcomes; returns how many were attempted. Tests call this after `TimerRunner.fireDue()`.
+    ///
+    /// The round's outcomes are recorded in two transactions, the successes and the failures,
+    /// not one per send: each appends to the delivery log, whose chain is one lock for the whole
+    /// notifier, so a commit per send made the consumer wait behind the worker at a storm.
     @discardableResult
     public func deliverPending(limit: Int = 50) async throws -> Int {
         let engine = engine
@@ -57,33 +61,38 @@ public struct DeliveryWorker: Service {
             try engine.claim(limit: limit, now: now, on: connection)
         }
         guard !claims.isEmpty else { return 0 }
+        let channels = channels
         let width = max(1, engine.settings.sendConcurrency)
-        for start in stride(from: 0, to: claims.count, by: width) {
-            let batch = Array(claims[start..<min(start + width, claims.count)])
-            let outcomes = await withTaskGroup(of: (Int, DeliveryFailure?).self) { group in
-                for (index, claim) in batch.enumerated() {
-                    let channel = channels.channel(for: claim.notification.channel.kind)
-                    group.addTask {
-                        do throws(DeliveryFailure) {
-                            try await channel.send(claim.notification)
-                            return (index, nil)
-                        } catch {
-                            return (index, error)
-                        }
+        let failures = await withTaskGroup(of: (Int, DeliveryFailure?).self) { group in
+            func send(_ index: Int) {
+                let claim = claims[index]
+                let channel = channels.channel(for: claim.notification.channel.kind)
+                group.addTask {
+                    do throws(DeliveryFailure) {
+                        try await channel.send(claim.notification)
+                        return (index, nil)
+                    } catch {
+                        return (index, error)
                     }
                 }
-                var results: [(Int, DeliveryFailure?)] = []
-                for await result in group { results.append(result) }
-                return results
             }
-            // The round's successes in one short transaction; each failure in its own (rare, and
-            // its fallback may announce).
-            let sent = outcomes.filter { $0.1 == nil }.sorted { $0.0 < $1.0 }.map { batch[$0.0] }
-            if !sent.isEmpty { try await recordSent(sent) }
-            for (index, failure) in outcomes {
-                if let failure { try await record(batch[index], failure: failure) }
+            // A window of `width` sends in flight: the next starts when one ends.
+            var next = min(width, claims.count)
+            for index in 0..<next { send(index) }
+            var failures: [(index: Int, failure: DeliveryFailure)] = []
+            for await (index, failure) in group {
+                if let failure { failures.append((index, failure)) }
+                if next < claims.count {
+                    send(next)
+                    next += 1
+                }
             }
+            return failures.sorted { $0.index < $1.index }
         }
+        let failed = Set(failures.map(\.index))
+        let sent = claims.indices.filter { !failed.contains($0) }.map { claims[$0] }
+        if !sent.isEmpty { try await recordSent(sent) }
+        if !failures.isEmpty { try await record(failures.map { (claims[$0.index], $0.failure) }) }
         return claims.count
     }
 
@@ -96,12 +105,14 @@ public struct DeliveryWorker: Service {
         }
     }
 
-    private func record(_ claim: NotifierEngine.Claim, failure: DeliveryFailure) async throws {
+    /// Records the round's failed sends in one transaction (each retries or falls back, and is
+    /// announced when it failed for good).
+    private func record(_ failures: [(claim: NotifierEngine.Claim, failure: DeliveryFailure)]) async throws {
         let engine = engine
         let logger = logger
         let now = clock()
         try await database.withTransaction(emittingAs: .notifier, schema: engine.schema, logger: logger, now: now) { context in
-            try context.announce(try engine.recordFailed(claim, failure: failure, now: now, on: context.connection, logger: logger))
+            try context.announce(try engine.recordFailed(failures, now: now, on: context.connection, logger: logger))
         }
     }
 }

@@ -31,6 +31,9 @@ extension NotifierEngine {
         /// The ledger's unique key at sequence 0, to find the id the insert gave each row.
         var ledgerKey: String { Self.ledgerKey(event.key, recipient.key, channel.kind.rawValue, channel.address) }
 
+        /// The group it joins when ``grouped``.
+        var groupKey: String { NotifierEngine.groupKey(route: route, event: event, recipient: recipient, channel: channel) }
+
         static func ledgerKey(_ parts: String...) -> String { parts.joined(separator: "\u{1F}") }
     }
 
@@ -150,8 +153,19 @@ extension NotifierEngine {
         let silence = silences.first { $0.mutes(attributes, severity1: severity1, at: now) }
         let template = route.template ?? event.typeKey
         let units = try lookups.unitNames(sectionCode: event.sectionCode, english: recipient.language == .en, engine: self, on: connection)
-        let message = try render(
-            event, template: template, recipient: recipient, sequence: 0, onBehalfOfName: nil, acknowledgementLink: route.acknowledge, units: units)
+        let message: RenderedMessage
+        if templates.rendersPersonalFieldsPlainly(template, language: recipient.language) {
+            // One rendering per event, template, language and link: an event told to twenty
+            // people was twenty renderings, a quarter of the notifier's CPU.
+            let linked = route.acknowledge && event.caseRef != nil && recipient.personID != nil
+            let draft = try lookups.draft("\(event.key)|\(template)|\(recipient.language.rawValue)|\(linked)") {
+                try self.draft(event, template: template, language: recipient.language, sequence: 0, acknowledgementLink: linked, units: units)
+            }
+            message = personalise(draft, event: event, recipient: recipient)
+        } else {
+            message = try render(
+                event, template: template, recipient: recipient, sequence: 0, onBehalfOfName: nil, acknowledgementLink: route.acknowledge, units: units)
+        }
         // Issue #5 item 5: severity-1 is never grouped away without the route's explicit flag.
         let grouped = silence == nil && !route.groupBy.isEmpty && (!severity1 || route.groupSeverity1)
         return PlannedNotification(
@@ -159,10 +173,14 @@ extension NotifierEngine {
             grouped: grouped, attemptID: silence == nil && !grouped ? UUID() : nil)
     }
 
-    /// Writes the planned rows: one insert, one delivery-log batch, the group joins in three
-    /// statements and their timers in one.
+    /// Writes the planned rows: the groups they join (two statements), one insert that already
+    /// names each row's group, the groups that start waiting and their timers, and last one
+    /// delivery-log batch. The log's chain is one lock for the whole notifier, held from the
+    /// append to the commit, so it is taken last: the send worker's transactions wait on it
+    /// only for this batch's append and commit, not for its inserts.
     private func write(_ planned: [PlannedNotification], now: Date, on connection: PostgresConnection, logger: Logger) throws {
         guard !planned.isEmpty else { return }
+        let groups = try lockGroups(of: planned, on: connection)
         let rows: [JSONValue] = planned.map { row in
             .object([
                 "event_key": .string(row.event.key), "route": .string(row.route.path), "recipient": .string(row.recipient.key),
@@ -173,13 +191,14 @@ extension NotifierEngine {
                 "repeat_interval_s": .int(row.route.repeatInterval.map { Int($0.secondsValue) }), "repeats_left": .int(row.route.maxRepeats),
                 "template": .string(row.template), "ack_link": .bool(row.route.acknowledge), "subject": .string(row.message.subject),
                 "body": .string(row.message.body), "attempt_id": .text(row.attemptID?.uuidString.lowercased()),
-                "created_at": .timestamp(now), "updated_at": .timestamp(now),
+                "group_id": .int(row.grouped ? groups[row.groupKey]?.id : nil), "created_at": .timestamp(now), "updated_at": .timestamp(now),
             ])
         }
         let table = ledger.table("notifications")
         let columns = """
             event_key, route, recipient, recipient_name, reason, channel_kind, channel_address, channel_format, channel_index, language,
-            sequence, state, silence_id, repeat_interval_s, repeats_left, template, ack_link, subject, body, attempt_id, created_at, updated_at
+            sequence, state, silence_id, repeat_interval_s, repeats_left, template, ack_link, subject, body, attempt_id, group_id, created_at,
+            updated_at
             """
         var ids: [String: Int64] = [:]
         for row in try connection.query(
@@ -196,6 +215,26 @@ extension NotifierEngine {
         }
         let written = planned.compactMap { row in ids[row.ledgerKey].map { (id: $0, row: row) } }
 
+        // A group that is not waiting starts to, with the first of these rows in it; one that
+        // is already waiting flushes with them.
+        var flushGroups: [Int64] = []
+        var flushTimes: [Date] = []
+        var starting = Set<Int64>()
+        for (_, row) in written where row.grouped {
+            guard let group = groups[row.groupKey], !group.waiting, starting.insert(group.id).inserted else { continue }
+            flushGroups.append(group.id)
+            flushTimes.append(Self.flushAt(route: row.route, lastFlush: group.lastFlush, now: now))
+        }
+        if !flushGroups.isEmpty {
+            _ = try connection.query(
+                """
+                UPDATE \(unescaped: ledger.table("groups")) g SET waiting = true, flush_at = v.flush_at
+                FROM unnest(\(flushGroups)::bigint[], \(flushTimes)::timestamptz[]) AS v (id, flush_at) WHERE g.id = v.id
+                """
+            )
+            try DurableTimers.schedule(kind: Self.groupTimer, keys: flushGroups.map(String.init), at: flushTimes, on: connection, schema: schema)
+        }
+
         var entries: [NotificationLedger.LogEntry] = []
         entries.reserveCapacity(written.count * 2)
         for (id, row) in written {
@@ -208,72 +247,59 @@ extension NotifierEngine {
                 entries.append(.init(notificationID: id, state: "sending", attempt: 1, detail: "handed to the send worker"))
             }
         }
-        try ledger.log(entries, at: now, on: connection)
         let silenced = written.filter { $0.row.silence != nil }.count
         if silenced > 0 { logger.info("notifications silenced", metadata: ["notifier.silenced": "\(silenced)"]) }
+        try ledger.log(entries, at: now, on: connection)
+    }
 
-        let joining = written.filter { $0.row.grouped }
-        guard !joining.isEmpty else { return }
-        var members: [String: [(id: Int64, row: PlannedNotification)]] = [:]
-        for item in joining {
-            members[Self.groupKey(route: item.row.route, event: item.row.event, recipient: item.row.recipient, channel: item.row.channel), default: []].append(item)
-        }
+    /// A group row as the batch found it, locked until the batch commits.
+    struct LockedGroup {
+        var id: Int64
+        var waiting: Bool
+        var lastFlush: Date?
+    }
+
+    /// Creates the groups the planned rows join and locks them, by key.
+    private func lockGroups(of planned: [PlannedNotification], on connection: PostgresConnection) throws -> [String: LockedGroup] {
         // Sorted, so two consumers joining the same groups take their locks in the same order.
-        let groupKeys = members.keys.sorted()
-        let groups = ledger.table("groups")
+        let keys = Set(planned.filter(\.grouped).map(\.groupKey)).sorted()
+        guard !keys.isEmpty else { return [:] }
+        let table = ledger.table("groups")
         _ = try connection.query(
             """
-            INSERT INTO \(unescaped: groups) (group_key, waiting)
-            SELECT key, false FROM unnest(\(groupKeys)::text[]) AS key ORDER BY key
+            INSERT INTO \(unescaped: table) (group_key, waiting)
+            SELECT key, false FROM unnest(\(keys)::text[]) AS key ORDER BY key
             ON CONFLICT DO NOTHING
             """
         )
-        let found = try connection.query(
-            "SELECT id, group_key, waiting, last_flush_at FROM \(unescaped: groups) WHERE group_key = ANY(\(groupKeys)::text[]) ORDER BY id FOR UPDATE"
-        ).rows
-        var notificationIDs: [Int64] = []
-        var groupIDs: [Int64] = []
-        var flushGroups: [Int64] = []
-        var flushTimes: [Date] = []
-        for group in found {
-            let key: String = try group.decode("group_key")
-            let id: Int64 = try group.decode("id")
-            guard let items = members[key] else { continue }
-            for item in items {
-                notificationIDs.append(item.id)
-                groupIDs.append(id)
-            }
-            // A group already waiting flushes with these rows in it; otherwise it starts waiting.
-            if try !group.decode("waiting", as: Bool.self) {
-                flushGroups.append(id)
-                flushTimes.append(Self.flushAt(route: items[0].row.route, lastFlush: try group.decode("last_flush_at", as: Date?.self), now: now))
-            }
+        var groups: [String: LockedGroup] = [:]
+        for row in try connection.query(
+            "SELECT id, group_key, waiting, last_flush_at FROM \(unescaped: table) WHERE group_key = ANY(\(keys)::text[]) ORDER BY group_key FOR UPDATE"
+        ).rows {
+            groups[try row.decode("group_key")] = LockedGroup(
+                id: try row.decode("id"), waiting: try row.decode("waiting"), lastFlush: try row.decode("last_flush_at", as: Date?.self))
         }
-        guard notificationIDs.count == joining.count else {
-            throw NotifierError(.invalidState, detail: "\(joining.count - notificationIDs.count) group(s) vanished while joining")
+        guard groups.count == keys.count else {
+            throw NotifierError(.invalidState, detail: "\(keys.count - groups.count) group(s) vanished while joining")
         }
-        _ = try connection.query(
-            """
-            UPDATE \(unescaped: ledger.table("notifications")) n SET group_id = v.group_id
-            FROM unnest(\(notificationIDs)::bigint[], \(groupIDs)::bigint[]) AS v (id, group_id) WHERE n.id = v.id
-            """
-        )
-        guard !flushGroups.isEmpty else { return }
-        _ = try connection.query(
-            """
-            UPDATE \(unescaped: groups) g SET waiting = true, flush_at = v.flush_at
-            FROM unnest(\(flushGroups)::bigint[], \(flushTimes)::timestamptz[]) AS v (id, flush_at) WHERE g.id = v.id
-            """
-        )
-        try DurableTimers.schedule(kind: Self.groupTimer, keys: flushGroups.map(String.init), at: flushTimes, on: connection, schema: schema)
+        return groups
     }
 }
 
-/// What one batch looks up in the directory, once each: whom a receiver reaches for the
-/// attributes it depends on, and the names of a section and its department.
+/// What one batch looks up or renders once each: whom a receiver reaches for the attributes it
+/// depends on, the names of a section and its department, and the draft of a message.
 struct DirectoryLookups {
     private var recipients: [String: [NotifierRecipient]] = [:]
     private var units: [String: NotifierEngine.UnitNames] = [:]
+    private var drafts: [String: RenderedMessage] = [:]
+
+    /// A message draft rendered once per key in the batch.
+    mutating func draft(_ key: String, render: () throws -> RenderedMessage) rethrows -> RenderedMessage {
+        if let known = drafts[key] { return known }
+        let made = try render()
+        drafts[key] = made
+        return made
+    }
 
     mutating func recipients(
         _ receiver: NotificationRouting.Receiver, event: NotifierEvent, resolver: NotifierRecipientResolver, on connection: PostgresConnection,

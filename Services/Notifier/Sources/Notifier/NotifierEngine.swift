@@ -6,6 +6,7 @@ public import Foundation
 import Logging
 import Postgres
 public import ServiceRuntime
+import WardCalendar
 
 /// Everything the notifier decides, as synchronous steps that run inside a caller's
 /// transaction: the consumer (route, resolve, silence, group, enqueue), the timers (claim for
@@ -158,13 +159,52 @@ public struct NotifierEngine: Sendable {
         context["reminder"] = sequence > 0
         context["reminderNumber"] = sequence
         if let onBehalfOfName { context["onBehalfOf"] = onBehalfOfName }
-        if acknowledgementLink, let caseRef = event.caseRef, let personID = recipient.personID {
-            let token = AcknowledgementToken.sign(
-                caseNumber: caseRef, personID: personID,
-                expires: Date().addingTimeInterval(settings.acknowledgementLifetime.secondsValue), secret: settings.acknowledgementSecret)
-            context["ackLink"] = settings.acknowledgementLink(token: token)
-        }
+        if acknowledgementLink, let link = self.acknowledgementLink(event, recipient: recipient) { context["ackLink"] = link }
         return try templates.render(template, language: recipient.language, context: context)
+    }
+
+    /// Stand-ins for the two values that differ between the recipients of one event, replaced
+    /// in a draft rendered once (``draft(_:template:language:sequence:acknowledgementLink:units:)``).
+    /// U+FFFF is a noncharacter: no name, template or report carries it.
+    static let recipientNameStandIn = "\u{FFFF}recipientName\u{FFFF}"
+    static let ackLinkStandIn = "\u{FFFF}ackLink\u{FFFF}"
+
+    /// Renders `template` once for every recipient of `event` in `language` who gets (or does not
+    /// get) an acknowledgement link: their name and link are stand-ins, unmasked. Only for
+    /// templates that use those plainly (``NotifierTemplates/rendersPersonalFieldsPlainly(_:language:)``).
+    func draft(
+        _ event: StoredEvent, template: String, language: Organisation.Language, sequence: Int, acknowledgementLink: Bool, units: UnitNames
+    ) throws -> RenderedMessage {
+        var context = Self.templateContext(event, recipientName: Self.recipientNameStandIn, units: units)
+        context["reminder"] = sequence > 0
+        context["reminderNumber"] = sequence
+        if acknowledgementLink { context["ackLink"] = Self.ackLinkStandIn }
+        return try templates.renderUnmasked(template, language: language, context: context)
+    }
+
+    /// A draft with one recipient's name and acknowledgement link in, masked: the same text
+    /// ``render(_:template:recipient:sequence:onBehalfOfName:acknowledgementLink:units:)`` gives.
+    func personalise(_ draft: RenderedMessage, event: StoredEvent, recipient: NotifierRecipient) -> RenderedMessage {
+        func filled(_ text: String) -> String {
+            var text = text.replacingOccurrences(of: Self.recipientNameStandIn, with: recipient.name)
+            if text.contains(Self.ackLinkStandIn), let link = acknowledgementLink(event, recipient: recipient) {
+                text = text.replacingOccurrences(of: Self.ackLinkStandIn, with: link)
+            }
+            return text
+        }
+        var body = filled(draft.body)
+        while body.hasPrefix("\n") { body.removeFirst() }
+        return NotifierTemplates.masked(RenderedMessage(subject: filled(draft.subject).trimmingCharacters(in: .whitespaces), body: body))
+    }
+
+    /// A signed link that acknowledges the event's case as the recipient; nil for a recipient
+    /// who is not a person or an event without a case.
+    func acknowledgementLink(_ event: StoredEvent, recipient: NotifierRecipient) -> String? {
+        guard let caseRef = event.caseRef, let personID = recipient.personID else { return nil }
+        let token = AcknowledgementToken.sign(
+            caseNumber: caseRef, personID: personID,
+            expires: Date().addingTimeInterval(settings.acknowledgementLifetime.secondsValue), secret: settings.acknowledgementSecret)
+        return settings.acknowledgementLink(token: token)
     }
 
     /// The names of an event's section and department, in the recipient's language.
@@ -200,12 +240,13 @@ public struct NotifierEngine: Sendable {
         return context
     }
 
+    /// "2026-12-05 09:30 JST". Computed from the ward calendar's Tokyo day, not by a
+    /// `DateFormatter`: a new formatter per message was a sixth of the notifier's CPU at a storm.
     static func localTime(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "Asia/Tokyo")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm 'JST'"
-        return formatter.string(from: date)
+        let day = CivilDate.inTokyo(date)
+        let minuteOfDay = Int(date.timeIntervalSince(day.startInTokyo()).rounded(.down)) / 60
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(day.iso) \(two(minuteOfDay / 60)):\(two(minuteOfDay % 60)) JST"
     }
 
     // MARK: Acknowledgement
@@ -482,8 +523,15 @@ public struct NotifierEngine: Sendable {
             let leader: Int64 = try follower.decode("leader_id")
             entries.append(.init(notificationID: try follower.decode("id"), state: "sent", attempt: 0, detail: "delivered inside notification \(leader)"))
         }
+        try scheduleReminders(recorded, now: now, on: connection)
+        // The delivery log last: its chain's lock is held from here to the commit.
         try ledger.log(entries, at: now, on: connection)
-        // Reminders: rows whose route repeats, while their case is not acknowledged.
+    }
+
+    /// Reminders of rows just sent whose route repeats, while their case is not acknowledged.
+    private func scheduleReminders(
+        _ recorded: [Int64: (attempts: Int, interval: Int?, repeatsLeft: Int, eventKey: String)], now: Date, on connection: PostgresConnection
+    ) throws {
         let repeating = recorded.filter { $0.value.interval != nil && $0.value.repeatsLeft > 0 }
         guard !repeating.isEmpty else { return }
         let events = ledger.table("events")
@@ -510,41 +558,65 @@ public struct NotifierEngine: Sendable {
         try DurableTimers.schedule(kind: Self.repeatTimer, keys: keys, at: dueAts, on: connection, schema: schema)
     }
 
-    /// Records a failed send: a transient failure retries with back-off and jitter; the last
-    /// retry or a permanent failure falls back (next channel, deputy, superior) and is announced
-    /// as `notification.failed.v1`. Returns the failures to announce.
-    func recordFailed(_ claim: Claim, failure: DeliveryFailure, now: Date, on connection: PostgresConnection, logger: Logger) throws -> [FailureNotice] {
-        let id = claim.notification.id
+    /// Records a round's failed sends: a transient failure retries with back-off and jitter;
+    /// the last retry or a permanent failure falls back (next channel, deputy, superior) and is
+    /// announced as `notification.failed.v1`. Returns the failures to announce. The retries,
+    /// the common case (a relay or endpoint down for a while), take a few statements however
+    /// many; a stale attempt (another worker took the lease over) changes nothing.
+    func recordFailed(_ failures: [(claim: Claim, failure: DeliveryFailure)], now: Date, on connection: PostgresConnection, logger: Logger) throws -> [FailureNotice] {
+        guard !failures.isEmpty else { return [] }
         let table = ledger.table("notifications")
-        guard
-            let row = try connection.query(
-                """
-                UPDATE \(unescaped: table) SET attempts = attempts + 1, lease_until = NULL, last_error_code = \(failure.code),
-                    last_error = \(String(failure.detail.prefix(1000))), updated_at = \(now)
-                WHERE id = \(id) AND attempt_id = \(claim.attemptID) AND state = 'sending'
-                RETURNING attempts
-                """
-            ).rows.first
-        else { return [] }
-        let attempts: Int = try row.decode("attempts")
-        if failure.isTransient, attempts < settings.maxAttempts {
-            let delay = max(1, backoff.delay(attempt: attempts - 1).secondsValue)
-            try ledger.setState(id, "queued", now: now, on: connection)
-            try ledger.log(id, state: "queued", attempt: attempts, detail: "retry in \(Int(delay)) s after \(failure.code)", at: now, on: connection)
-            try DurableTimers.schedule(kind: Self.deliverTimer, key: String(id), at: now.addingTimeInterval(delay), on: connection, schema: schema)
-            logger.warning("send failed; retrying", metadata: ["notifier.notification": "\(id)", "error.code": "\(failure.code)", "notifier.attempt": "\(attempts)"])
-            return []
+        var attemptsByID: [Int64: Int] = [:]
+        for row in try connection.query(
+            """
+            UPDATE \(unescaped: table) n SET attempts = n.attempts + 1, lease_until = NULL, last_error_code = v.code, last_error = v.detail,
+                updated_at = \(now)
+            FROM unnest(\(failures.map(\.claim.notification.id))::bigint[], \(failures.map(\.claim.attemptID))::uuid[],
+                        \(failures.map(\.failure.code))::text[], \(failures.map { String($0.failure.detail.prefix(1000)) })::text[])
+                AS v (id, attempt_id, code, detail)
+            WHERE n.id = v.id AND n.attempt_id = v.attempt_id AND n.state = 'sending'
+            RETURNING n.id, n.attempts
+            """
+        ).rows {
+            attemptsByID[try row.decode("id")] = try row.decode("attempts")
         }
-        try ledger.setState(id, "failed", now: now, on: connection)
-        try ledger.log(id, state: "failed", attempt: attempts, detail: "\(failure.code): \(failure.detail.prefix(300))", at: now, on: connection)
-        logger.error("send failed for good; falling back", metadata: ["notifier.notification": "\(id)", "error.code": "\(failure.code)", "error": "\(failure.detail)"])
-        var messages = try fallback(id: id, errorCode: failure.code, attempts: attempts, now: now, on: connection, logger: logger)
-        let followers = try connection.query(
-            "UPDATE \(unescaped: table) SET state = 'failed', updated_at = \(now), last_error_code = \(failure.code) WHERE leader_id = \(id) AND state = 'grouped' RETURNING id"
-        ).rows.map { try $0.decode("id", as: Int64.self) }
-        for follower in followers {
-            try ledger.log(follower, state: "failed", attempt: 0, detail: "its group's message \(id) failed", at: now, on: connection)
-            messages += try fallback(id: follower, errorCode: failure.code, attempts: attempts, now: now, on: connection, logger: logger)
+        var retries: [(id: Int64, attempts: Int, code: String, dueAt: Date)] = []
+        var givenUp: [(id: Int64, attempts: Int, failure: DeliveryFailure)] = []
+        for (claim, failure) in failures {
+            guard let attempts = attemptsByID[claim.notification.id] else { continue }
+            if failure.isTransient, attempts < settings.maxAttempts {
+                let delay = max(1, backoff.delay(attempt: attempts - 1).secondsValue)
+                retries.append((claim.notification.id, attempts, failure.code, now.addingTimeInterval(delay)))
+                logger.warning(
+                    "send failed; retrying", metadata: ["notifier.notification": "\(claim.notification.id)", "error.code": "\(failure.code)", "notifier.attempt": "\(attempts)"])
+            } else {
+                givenUp.append((claim.notification.id, attempts, failure))
+            }
+        }
+        if !retries.isEmpty {
+            _ = try connection.query(
+                "UPDATE \(unescaped: table) SET state = 'queued', updated_at = \(now) WHERE id = ANY(\(retries.map(\.id))::bigint[])")
+            try DurableTimers.schedule(kind: Self.deliverTimer, keys: retries.map { String($0.id) }, at: retries.map(\.dueAt), on: connection, schema: schema)
+            try ledger.log(
+                retries.map { retry in
+                    NotificationLedger.LogEntry(
+                        notificationID: retry.id, state: "queued", attempt: retry.attempts,
+                        detail: "retry in \(Int(retry.dueAt.timeIntervalSince(now))) s after \(retry.code)")
+                }, at: now, on: connection)
+        }
+        var messages: [FailureNotice] = []
+        for (id, attempts, failure) in givenUp {
+            try ledger.setState(id, "failed", now: now, on: connection)
+            try ledger.log(id, state: "failed", attempt: attempts, detail: "\(failure.code): \(failure.detail.prefix(300))", at: now, on: connection)
+            logger.error("send failed for good; falling back", metadata: ["notifier.notification": "\(id)", "error.code": "\(failure.code)", "error": "\(failure.detail)"])
+            messages += try fallback(id: id, errorCode: failure.code, attempts: attempts, now: now, on: connection, logger: logger)
+            let followers = try connection.query(
+                "UPDATE \(unescaped: table) SET state = 'failed', updated_at = \(now), last_error_code = \(failure.code) WHERE leader_id = \(id) AND state = 'grouped' RETURNING id"
+            ).rows.map { try $0.decode("id", as: Int64.self) }
+            for follower in followers {
+                try ledger.log(follower, state: "failed", attempt: 0, detail: "its group's message \(id) failed", at: now, on: connection)
+                messages += try fallback(id: follower, errorCode: failure.code, attempts: attempts, now: now, on: connection, logger: logger)
+            }
         }
         return messages
     }

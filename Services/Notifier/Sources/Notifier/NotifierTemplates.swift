@@ -26,6 +26,10 @@ public struct RenderedMessage: Sendable, Hashable, Codable {
 /// ``MyNumberMasking/mask(_:)`` before it leaves (issue #5 item 7).
 public struct NotifierTemplates: Sendable {
     private let templates: [String: MustacheTemplate]
+    /// The templates (`<name>.<lang>`) that use the recipient's name and the acknowledgement
+    /// link only as plain `{{recipientName}}` and `{{ackLink}}` (and an `{{#ackLink}}` or
+    /// `{{^ackLink}}` section): one rendering with stand-ins serves every recipient of an event.
+    private let plain: Set<String>
     public let directory: String
 
     /// Loads every `*.mustache` file of `directory`.
@@ -38,24 +42,49 @@ public struct NotifierTemplates: Sendable {
         } catch {
             throw NotifierError(.missingTemplate, detail: "cannot read the template folder \(directory): \(error)")
         }
+        var plain = Set<String>()
         var problems: [NotifierError.Problem] = []
         for name in names.sorted() where name.hasSuffix(".mustache") {
             let path = (directory as NSString).appendingPathComponent(name)
             do {
                 let text = try String(contentsOfFile: path, encoding: .utf8)
-                templates[String(name.dropLast(".mustache".count))] = try MustacheTemplate(string: "{{%CONTENT_TYPE:TEXT}}" + text)
+                let key = String(name.dropLast(".mustache".count))
+                templates[key] = try MustacheTemplate(string: "{{%CONTENT_TYPE:TEXT}}" + text)
+                if Self.usesPersonalFieldsPlainly(text) { plain.insert(key) }
             } catch {
                 problems.append(.init(file: path, line: 0, column: 0, message: "template does not parse: \(error)"))
             }
         }
         if !problems.isEmpty { throw NotifierError(.invalidTemplate, detail: "templates do not parse", problems: problems) }
         self.templates = templates
+        self.plain = plain
     }
 
     /// Templates given as text, keyed `<name>.<lang>` (tests).
     public init(texts: [String: String]) throws {
         directory = "(memory)"
         templates = try texts.mapValues { try MustacheTemplate(string: "{{%CONTENT_TYPE:TEXT}}" + $0) }
+        plain = Set(texts.filter { Self.usesPersonalFieldsPlainly($0.value) }.keys)
+    }
+
+    /// Whether every mention of `recipientName` and `ackLink` in `text` is one of the plain tags
+    /// (text templates do not escape, so a stand-in replaced afterwards reads exactly as the
+    /// value rendered in place). A transform, a section over the name or a changed delimiter
+    /// makes the template render once per recipient instead.
+    static func usesPersonalFieldsPlainly(_ text: String) -> Bool {
+        guard !text.contains("{{=") else { return false }
+        var rest = text
+        for tag in ["{{recipientName}}", "{{ackLink}}", "{{#ackLink}}", "{{/ackLink}}", "{{^ackLink}}"] {
+            rest = rest.replacingOccurrences(of: tag, with: "")
+        }
+        return !rest.contains("recipientName") && !rest.contains("ackLink")
+    }
+
+    /// Whether `name` in `language` (as ``render(_:language:context:)`` picks it) can be rendered
+    /// once for every recipient (``usesPersonalFieldsPlainly(_:)``).
+    func rendersPersonalFieldsPlainly(_ name: String, language: Organisation.Language) -> Bool {
+        let key = templates["\(name).\(language.rawValue)"] != nil ? "\(name).\(language.rawValue)" : "\(name).ja"
+        return plain.contains(key)
     }
 
     /// Checks that every template the routing tree can use exists in both languages; a missing
@@ -96,6 +125,12 @@ public struct NotifierTemplates: Sendable {
 
     /// Renders `name` in `language`, masked. Throws when the template does not exist.
     public func render(_ name: String, language: Organisation.Language, context: [String: Any]) throws(NotifierError) -> RenderedMessage {
+        Self.masked(try renderUnmasked(name, language: language, context: context))
+    }
+
+    /// Renders `name` in `language` without the final masking: a draft for many recipients,
+    /// masked by ``masked(_:)`` once their values are in.
+    func renderUnmasked(_ name: String, language: Organisation.Language, context: [String: Any]) throws(NotifierError) -> RenderedMessage {
         guard let template = templates["\(name).\(language.rawValue)"] ?? templates["\(name).ja"] else {
             throw NotifierError(.missingTemplate, detail: "no template \(name).\(language.rawValue)")
         }
@@ -104,7 +139,11 @@ public struct NotifierTemplates: Sendable {
         let subject = lines.first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         var body = lines.count > 1 ? String(lines[1]) : ""
         while body.hasPrefix("\n") { body.removeFirst() }
-        // Issue #5 item 7: the last line of defence, whatever the template or data did.
-        return RenderedMessage(subject: MyNumberMasking.mask(subject), body: MyNumberMasking.mask(body))
+        return RenderedMessage(subject: subject, body: body)
+    }
+
+    /// Issue #5 item 7: the last line of defence, whatever the template or data did.
+    static func masked(_ message: RenderedMessage) -> RenderedMessage {
+        RenderedMessage(subject: MyNumberMasking.mask(message.subject), body: MyNumberMasking.mask(message.body))
     }
 }
