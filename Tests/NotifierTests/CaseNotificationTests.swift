@@ -72,6 +72,43 @@ struct CaseNotificationTests {
         #expect(records.count == Self.chain.count + 1 && records.allSatisfy { $0.state == "sent" && $0.eventType == MessageTypes.incidentCaseOpened.wireName })
     }
 
+    @Test("a burst of new cases from one section: one message per person listing them, a row per case and person; a case alone keeps its own message")
+    func burstOfNewCasesIsOneSummary() async throws {
+        let smtp = try HelperProcess(script: "smtp_sink.py", arguments: [])
+        defer { smtp.stop() }
+        let hook = try HelperProcess(script: "webhook_receiver.py", arguments: ["--secret", Self.hookSecret])
+        defer { hook.stop() }
+        let fixture = try await Self.fixture(smtp: smtp, hook: hook)
+        defer { Task { await fixture.tearDown() } }
+
+        let numbers = (1...25).map { String(format: "INC-2026-%06d", 100 + $0) }
+        #expect(try await fixture.receiveBatch(numbers.map { TestEvents.caseOpened(caseNumber: $0) }).allSatisfy { $0 == nil })
+        // Rows that wait for the summary are written without a message of their own.
+        #expect(try await fixture.records().filter { $0.channelKind == "email" }.count == 25 * Self.chain.count)
+        fixture.clock.advance(by: 31)
+        try await fixture.drain()
+        let mails = try smtp.files().map(SunkMail.init(url:))
+        #expect(mails.count == Self.chain.count && Set(mails.map(\.recipients)) == Set(Self.chain.map(Self.mail)))
+        let staff = try #require(mails.first { $0.recipients == Self.mail("staff-a") })
+        #expect(staff.subject.contains("新規ケース 25 件") && staff.subject.contains("INC-2026-000125"))
+        // The latest 20 are listed, the other 5 counted.
+        #expect(numbers.suffix(20).allSatisfy { staff.body.contains($0) } && !staff.body.contains("INC-2026-000105"))
+        #expect(staff.body.contains("ほか 5 件"))
+        let chief = try #require(mails.first { $0.recipients == Self.mail("chief-a") })
+        #expect(chief.subject.contains("25 new cases"))
+        // CSIRT's hook is not grouped: one delivery per case.
+        #expect(hook.files().count == 25)
+        #expect(try await fixture.records().allSatisfy { $0.state == "sent" })
+
+        // A case alone in its group interval keeps its own message with its link.
+        try await fixture.receive(TestEvents.caseOpened(caseNumber: "INC-2026-000200"))
+        fixture.clock.advance(by: 301)
+        try await fixture.drain()
+        let alone = try smtp.files().map(SunkMail.init(url:)).filter { $0.subject.contains("INC-2026-000200") }
+        #expect(alone.count == Self.chain.count)
+        #expect(alone.allSatisfy { !$0.subject.contains("新規ケース") && !$0.subject.contains("new cases") && $0.body.contains("/v1/acknowledgements/") })
+    }
+
     @Test("a storm of reports joining one case: a ledger row per event and recipient, one message per person per group interval")
     func stormIsOneUpdatePerInterval() async throws {
         let smtp = try HelperProcess(script: "smtp_sink.py", arguments: [])

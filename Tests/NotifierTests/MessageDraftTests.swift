@@ -47,7 +47,7 @@ struct MessageDraftTests {
                     let units = NotifierEngine.UnitNames(section: "総務課", department: "総務部")
                     for recipient in Self.recipients where recipient.language == language {
                         let linked = event.caseRef != nil && recipient.personID != nil
-                        let draft = try engine.draft(event, template: name, language: language, sequence: 0, acknowledgementLink: linked, units: units)
+                        let draft = try #require(try engine.draft(event, template: name, language: language, sequence: 0, acknowledgementLink: linked, units: units))
                         let filled = engine.personalise(draft, event: event, recipient: recipient)
                         let alone = try engine.render(
                             event, template: name, recipient: recipient, sequence: 0, onBehalfOfName: nil, acknowledgementLink: true, units: units)
@@ -66,5 +66,17 @@ struct MessageDraftTests {
         #expect(!NotifierTemplates.usesPersonalFieldsPlainly("{{#recipientName}}{{recipientName}}{{/recipientName}}"))
         #expect(!NotifierTemplates.usesPersonalFieldsPlainly("{{uppercased(recipientName)}}"))
         #expect(!NotifierTemplates.usesPersonalFieldsPlainly("{{=<% %>=}}<% recipientName %>"))
+    }
+
+    @Test("a draft is cut at the stand-ins; text with a U+FFFF of its own is not drafted")
+    func cutting() throws {
+        let name = MessageDraft.recipientNameStandIn
+        let link = MessageDraft.ackLinkStandIn
+        let draft = try #require(MessageDraft(RenderedMessage(subject: "  \(name) ", body: "\n\(name) 様\n\(link)\n\(link)")))
+        #expect(draft.hasAckLink)
+        #expect(draft.filled(recipientName: "Ann", ackLink: "L") == RenderedMessage(subject: "Ann", body: "Ann 様\nL\nL"))
+        #expect(MessageDraft(RenderedMessage(subject: "x", body: "a\u{FFFF}b")) == nil)
+        #expect(MessageDraft(RenderedMessage(subject: "x", body: "a\u{FFFF}other\u{FFFF}b")) == nil)
+        #expect(MessageDraft(RenderedMessage(subject: "x", body: "no stand-in"))?.hasAckLink == false)
     }
 }

@@ -227,6 +227,20 @@ struct NotificationLedger: Sendable {
         ).rows.first.map(StoredEvent.init(row:))
     }
 
+    /// The template data of the events with these keys, newest first, each once.
+    func latestEventContexts(_ eventKeys: [String], on connection: PostgresConnection) throws -> [[String: Any]] {
+        guard !eventKeys.isEmpty else { return [] }
+        return try connection.query(
+            """
+            SELECT context::text AS context FROM \(unescaped: table("events"))
+            WHERE event_key = ANY(\(eventKeys)::text[]) ORDER BY event_time DESC, event_key
+            """
+        ).rows.map { row in
+            let object = try JSONValue(parsing: Array(try row.decode("context", as: String.self).utf8)).objectValue ?? [:]
+            return object.mapValues(\.mustacheValue)
+        }
+    }
+
     func isAcknowledged(caseRefs: [String], on connection: PostgresConnection) throws -> Bool {
         guard !caseRefs.isEmpty else { return false }
         return try connection.query(

@@ -163,38 +163,25 @@ public struct NotifierEngine: Sendable {
         return try templates.render(template, language: recipient.language, context: context)
     }
 
-    /// Stand-ins for the two values that differ between the recipients of one event, replaced
-    /// in a draft rendered once (``draft(_:template:language:sequence:acknowledgementLink:units:)``).
-    /// U+FFFF is a noncharacter: no name, template or report carries it.
-    static let recipientNameStandIn = "\u{FFFF}recipientName\u{FFFF}"
-    static let ackLinkStandIn = "\u{FFFF}ackLink\u{FFFF}"
-
     /// Renders `template` once for every recipient of `event` in `language` who gets (or does not
-    /// get) an acknowledgement link: their name and link are stand-ins, unmasked. Only for
-    /// templates that use those plainly (``NotifierTemplates/rendersPersonalFieldsPlainly(_:language:)``).
+    /// get) an acknowledgement link: their name and link are left as stand-ins; nil when the
+    /// rendering cannot be cut (``MessageDraft/init(_:)``). Only for templates that use those
+    /// plainly (``NotifierTemplates/rendersPersonalFieldsPlainly(_:language:)``).
     func draft(
         _ event: StoredEvent, template: String, language: Organisation.Language, sequence: Int, acknowledgementLink: Bool, units: UnitNames
-    ) throws -> RenderedMessage {
-        var context = Self.templateContext(event, recipientName: Self.recipientNameStandIn, units: units)
+    ) throws -> MessageDraft? {
+        var context = Self.templateContext(event, recipientName: MessageDraft.recipientNameStandIn, units: units)
         context["reminder"] = sequence > 0
         context["reminderNumber"] = sequence
-        if acknowledgementLink { context["ackLink"] = Self.ackLinkStandIn }
-        return try templates.renderUnmasked(template, language: language, context: context)
+        if acknowledgementLink { context["ackLink"] = MessageDraft.ackLinkStandIn }
+        return MessageDraft(try templates.renderUnmasked(template, language: language, context: context))
     }
 
     /// A draft with one recipient's name and acknowledgement link in, masked: the same text
     /// ``render(_:template:recipient:sequence:onBehalfOfName:acknowledgementLink:units:)`` gives.
-    func personalise(_ draft: RenderedMessage, event: StoredEvent, recipient: NotifierRecipient) -> RenderedMessage {
-        func filled(_ text: String) -> String {
-            var text = text.replacingOccurrences(of: Self.recipientNameStandIn, with: recipient.name)
-            if text.contains(Self.ackLinkStandIn), let link = acknowledgementLink(event, recipient: recipient) {
-                text = text.replacingOccurrences(of: Self.ackLinkStandIn, with: link)
-            }
-            return text
-        }
-        var body = filled(draft.body)
-        while body.hasPrefix("\n") { body.removeFirst() }
-        return NotifierTemplates.masked(RenderedMessage(subject: filled(draft.subject).trimmingCharacters(in: .whitespaces), body: body))
+    func personalise(_ draft: MessageDraft, event: StoredEvent, recipient: NotifierRecipient) -> RenderedMessage {
+        let link = draft.hasAckLink ? acknowledgementLink(event, recipient: recipient) : nil
+        return NotifierTemplates.masked(draft.filled(recipientName: recipient.name, ackLink: link ?? ""))
     }
 
     /// A signed link that acknowledges the event's case as the recipient; nil for a recipient
@@ -351,6 +338,9 @@ public struct NotifierEngine: Sendable {
         try ledger.log(id, state: "sending", attempt: attempt, detail: "handed to the send worker", at: now, on: connection)
     }
 
+    /// How many of a group's latest events a summary lists (`items`); `more` counts the rest.
+    static let summaryItems = 20
+
     /// `notifier.group`: the group's queued rows go out as one message.
     func fireGroup(_ timer: DurableTimer, context: inout TransactionContext) throws {
         guard let groupID = Int64(timer.key) else { return }
@@ -367,20 +357,40 @@ public struct NotifierEngine: Sendable {
         )
         guard let leader = rows.first else { return }
         let leaderID: Int64 = try leader.decode("id")
-        if rows.count > 1 {
+        let template: String = try leader.decode("template")
+        let summarised = templates.has("\(template).group")
+        if rows.count == 1, summarised, try leader.decode("body", as: String.self).isEmpty {
+            // Alone in its group, a row written without a message of its own (``plan``) goes out
+            // with the message it would have had: one new case with its acknowledgement link.
+            if let record = try ledger.record(id: leaderID, on: connection), let recipient = try recipientOf(record, on: connection),
+                let event = try ledger.eventContext(record.eventKey, on: connection)
+            {
+                let acknowledge = try connection.query("SELECT ack_link FROM \(unescaped: ledger.table("notifications")) WHERE id = \(leaderID)").rows.first?
+                    .decode("ack_link", as: Bool.self) ?? false
+                let message = try render(
+                    event, template: template, recipient: recipient, sequence: 0, onBehalfOfName: nil, acknowledgementLink: acknowledge, on: connection)
+                _ = try connection.query(
+                    "UPDATE \(unescaped: ledger.table("notifications")) SET subject = \(message.subject), body = \(message.body) WHERE id = \(leaderID)")
+                try markSending(leaderID, attempt: try leader.decode("attempts", as: Int.self) + 1, now: now, on: connection)
+                return
+            }
+        }
+        // A summary template stands for the whole group (and for a row alone whose recipient
+        // left the directory): its rows were written without a message of their own.
+        if rows.count > 1 || summarised {
             let language = Organisation.Language(rawValue: try leader.decode("language")) ?? .ja
             let recipientName: String = try leader.decode("recipient_name")
-            let template: String = try leader.decode("template")
             let message: RenderedMessage
-            if templates.has("\(template).group"), let last = rows.last,
-                let event = try ledger.eventContext(try last.decode("event_key"), on: connection)
-            {
+            if summarised, let last = rows.last, let event = try ledger.eventContext(try last.decode("event_key"), on: connection) {
                 // Issue #16: a storm of updates to one case is one short summary drawn from the
                 // latest event (the case's count, first and last seen, severity now) and the
-                // number of events it stands for, not every body one after the other.
+                // number of events it stands for, not every body one after the other; a burst
+                // of new cases lists the latest of them (`items`).
                 var context = Self.templateContext(
                     event, recipientName: recipientName, units: try unitNames(sectionCode: event.sectionCode, english: language == .en, on: connection))
                 context["count"] = rows.count
+                context["items"] = try ledger.latestEventContexts(Array(rows.suffix(Self.summaryItems)).map { try $0.decode("event_key") }, on: connection)
+                context["more"] = max(0, rows.count - Self.summaryItems)
                 message = try templates.render("\(template).group", language: language, context: context)
             } else {
                 let items: [[String: Any]] = try rows.map { ["subject": try $0.decode("subject", as: String.self), "body": try $0.decode("body", as: String.self)] }
@@ -389,12 +399,19 @@ public struct NotifierEngine: Sendable {
             _ = try connection.query(
                 "UPDATE \(unescaped: ledger.table("notifications")) SET subject = \(message.subject), body = \(message.body) WHERE id = \(leaderID)"
             )
-            // One statement and one log batch for the followers, however big the storm was.
+            // One statement and one log batch for the followers, however big the storm was. A
+            // follower written without a message of its own takes the group's subject.
             let followers: [Int64] = try rows.dropFirst().map { try $0.decode("id") }
-            _ = try connection.query(
-                "UPDATE \(unescaped: ledger.table("notifications")) SET state = 'grouped', leader_id = \(leaderID), updated_at = \(now) WHERE id = ANY(\(followers)::bigint[])"
-            )
-            try ledger.log(followers, state: "grouped", attempt: 0, detail: "goes out with notification \(leaderID)", at: now, on: connection)
+            if !followers.isEmpty {
+                _ = try connection.query(
+                    """
+                    UPDATE \(unescaped: ledger.table("notifications")) SET state = 'grouped', leader_id = \(leaderID), updated_at = \(now),
+                        subject = CASE WHEN subject = '' THEN \(message.subject) ELSE subject END
+                    WHERE id = ANY(\(followers)::bigint[])
+                    """
+                )
+                try ledger.log(followers, state: "grouped", attempt: 0, detail: "goes out with notification \(leaderID)", at: now, on: connection)
+            }
         }
         try markSending(leaderID, attempt: try leader.decode("attempts", as: Int.self) + 1, now: now, on: connection)
     }
