@@ -78,7 +78,8 @@ struct StormBench: Sendable {
         // event (opened or attached) held by the notifier.
         let samples = try await Progress.wait(
             pool: pool, sql: counterSQL, targets: before.map { $0 + reports }, from: start,
-            timeout: .seconds(Int64(Double(reports) / (rate ?? 500) + drainBound + 60)), interval: .milliseconds(200))
+            timeout: .seconds(Int64(Double(reports) / (rate ?? 500) + drainBound + 60)),
+            interval: reports >= 50_000 ? Progress.stormInterval : Progress.pipelineInterval)
         let (sent, publishSeconds) = try await publishing
         let lastPublish = publishSeconds
         // Then every queue and outbox empty.

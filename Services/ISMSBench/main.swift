@@ -225,7 +225,9 @@ func benchmark(logger: Logger) async throws {
             let pacedCPU = CPUAccount.now()
             let paced = try await load.paced(rate: rate, seconds: seconds, on: publisher)
             let pacedCores = CPUAccount.now().cores(since: pacedCPU)
-            _ = try await Progress.wait(pool: pool, sql: pipelineSQL, targets: [pipelineBase[0] + paced.count, pipelineBase[1] + paced.count], from: .now, timeout: .seconds(120))
+            _ = try await Progress.wait(
+                pool: pool, sql: pipelineSQL, targets: [pipelineBase[0] + paced.count, pipelineBase[1] + paced.count], from: .now, timeout: .seconds(120),
+                interval: Progress.pipelineInterval)
             var fixedPipeline = HopResult(name: "pipeline (\(Int(rate))/s)", reports: paced.count)
             fixedPipeline.offeredPerSecond = rate
             fixedPipeline.cpuCores = pacedCores
@@ -251,7 +253,7 @@ func benchmark(logger: Logger) async throws {
                 targets: [intakeBase.reports + pipelineReports, pipelineBase[0] + pipelineReports, pipelineBase[1] + pipelineReports],
                 from: pipelineStart,
                 timeout: .seconds(Int64(120 + pipelineReports / 50)),
-                interval: .milliseconds(100)
+                interval: Progress.pipelineInterval
             )
             let (pipelineSent, pipelinePublishSeconds) = try await pipelinePublishing
             var pipeline = HopResult(name: "pipeline (saturation)", reports: pipelineSent.count)

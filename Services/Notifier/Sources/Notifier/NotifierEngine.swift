@@ -53,12 +53,13 @@ public struct NotifierEngine: Sendable {
         if let failure = try handleBatch([envelope], context: &context)[0] { throw failure }
     }
 
-    /// Writes one ledger row and schedules what comes next; returns its id, or nil when the row
+    /// Writes one ledger row of a reminder or a fallback (never grouped: the consumer's rows take
+    /// the batch path) and hands it to the send worker; returns its id, or nil when the row
     /// already existed.
     @discardableResult
     func enqueue(
         _ event: StoredEvent, route: NotificationRouting.Route, recipient: NotifierRecipient, channelIndex: Int, reason: String,
-        onBehalfOf: String?, sequence: Int, silences: [NotifierSilence], grouping: Bool, now: Date, on connection: PostgresConnection,
+        onBehalfOf: String?, sequence: Int, silences: [NotifierSilence], now: Date, on connection: PostgresConnection,
         logger: Logger
     ) throws -> Int64? {
         let channel = recipient.channels[channelIndex]
@@ -96,31 +97,8 @@ public struct NotifierEngine: Sendable {
             return id
         }
         try ledger.log(id, state: "queued", attempt: 0, detail: "\(reason) via \(route.path)", at: now, on: connection)
-        // Issue #5 item 5: severity-1 is never grouped away without the route's explicit flag.
-        if grouping, !route.groupBy.isEmpty, !severity1 || route.groupSeverity1 {
-            try joinGroup(id, event: event, route: route, recipient: recipient, channel: channel, now: now, on: connection)
-        } else {
-            try DurableTimers.schedule(kind: Self.deliverTimer, key: String(id), at: now, on: connection, schema: schema)
-        }
+        try DurableTimers.schedule(kind: Self.deliverTimer, key: String(id), at: now, on: connection, schema: schema)
         return id
-    }
-
-    private func joinGroup(
-        _ id: Int64, event: StoredEvent, route: NotificationRouting.Route, recipient: NotifierRecipient, channel: Organisation.Channel,
-        now: Date, on connection: PostgresConnection
-    ) throws {
-        let key = Self.groupKey(route: route, event: event, recipient: recipient, channel: channel)
-        let groups = ledger.table("groups")
-        _ = try connection.query("INSERT INTO \(unescaped: groups) (group_key, waiting) VALUES (\(key), false) ON CONFLICT DO NOTHING")
-        guard let row = try connection.query("SELECT id, waiting, last_flush_at FROM \(unescaped: groups) WHERE group_key = \(key) FOR UPDATE").rows.first else {
-            throw NotifierError(.invalidState, detail: "group \(key) vanished")
-        }
-        let groupID: Int64 = try row.decode("id")
-        _ = try connection.query("UPDATE \(unescaped: ledger.table("notifications")) SET group_id = \(groupID) WHERE id = \(id)")
-        if try row.decode("waiting", as: Bool.self) { return }
-        let flushAt = Self.flushAt(route: route, lastFlush: try row.decode("last_flush_at", as: Date?.self), now: now)
-        _ = try connection.query("UPDATE \(unescaped: groups) SET waiting = true, flush_at = \(flushAt) WHERE id = \(groupID)")
-        try DurableTimers.schedule(kind: Self.groupTimer, key: String(groupID), at: flushAt, on: connection, schema: schema)
     }
 
     /// A group is one route's events with equal `groupBy` labels, for one recipient on one channel.
@@ -438,7 +416,7 @@ public struct NotifierEngine: Sendable {
         pinned.channels = [recipient.channels[max(0, index)]]
         try enqueue(
             event, route: route, recipient: pinned, channelIndex: 0, reason: "reminder", onBehalfOf: record.onBehalfOf,
-            sequence: record.sequence + 1, silences: try ledger.activeSilences(now: context.now, on: connection), grouping: false,
+            sequence: record.sequence + 1, silences: try ledger.activeSilences(now: context.now, on: connection),
             now: context.now, on: connection, logger: context.logger)
     }
 
@@ -652,7 +630,7 @@ public struct NotifierEngine: Sendable {
             if channelIndex + 1 < recipient.channels.count {
                 if try enqueue(
                     event, route: route, recipient: recipient, channelIndex: channelIndex + 1, reason: "next-channel",
-                    onBehalfOf: record.onBehalfOf, sequence: record.sequence, silences: [], grouping: false, now: now, on: connection, logger: logger)
+                    onBehalfOf: record.onBehalfOf, sequence: record.sequence, silences: [], now: now, on: connection, logger: logger)
                     != nil
                 {
                     kind = .nextChannel
@@ -688,14 +666,14 @@ public struct NotifierEngine: Sendable {
         {
             try enqueue(
                 event, route: route, recipient: NotifierRecipient(person: deputy), channelIndex: 0, reason: "deputy", onBehalfOf: onBehalfOf,
-                sequence: record.sequence, silences: [], grouping: false, now: now, on: connection, logger: logger)
+                sequence: record.sequence, silences: [], now: now, on: connection, logger: logger)
             return (.deputy, deputy.id)
         }
         let superiors = try resolver.superiors(of: onBehalfOf, sectionCode: event.sectionCode, on: connection).filter { !$0.deliveryChannels.isEmpty }
         for superior in superiors {
             try enqueue(
                 event, route: route, recipient: NotifierRecipient(person: superior), channelIndex: 0, reason: "superior", onBehalfOf: onBehalfOf,
-                sequence: record.sequence, silences: [], grouping: false, now: now, on: connection, logger: logger)
+                sequence: record.sequence, silences: [], now: now, on: connection, logger: logger)
         }
         return superiors.isEmpty ? (.none, nil) : (.superior, superiors[0].id)
     }
