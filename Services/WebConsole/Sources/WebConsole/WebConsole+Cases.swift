@@ -314,7 +314,8 @@ extension WebConsole {
             "notifications": notifications.map { n in
                 [
                     "recipient": n.recipientName ?? n.recipient, "channel": n.channelKind, "state": n.state,
-                    "event": n.subject ?? String(n.eventType.dropFirst(n.eventType.hasPrefix("jp.ward.isms.") ? 13 : 0)),
+                    // A row waiting for its group's summary has no subject of its own yet.
+                    "event": n.subject.flatMap { $0.isEmpty ? nil : $0 } ?? String(n.eventType.dropFirst(n.eventType.hasPrefix("jp.ward.isms.") ? 13 : 0)),
                     "at": ConsoleFormat.date(n.sentAt ?? n.createdAt),
                 ]
             },
