@@ -191,30 +191,29 @@ extension NotifierEngine {
     private func write(_ planned: [PlannedNotification], now: Date, on connection: PostgresConnection, logger: Logger) throws {
         guard !planned.isEmpty else { return }
         let groups = try lockGroups(of: planned, on: connection)
-        let rows: [JSONValue] = planned.map { row in
-            .object([
-                "event_key": .string(row.event.key), "route": .string(row.route.path), "recipient": .string(row.recipient.key),
-                "recipient_name": .string(row.recipient.name), "reason": "route", "channel_kind": .string(row.channel.kind.rawValue),
-                "channel_address": .string(row.channel.address), "channel_format": .text(row.channel.format?.rawValue), "channel_index": 0,
-                "language": .string(row.recipient.language.rawValue), "sequence": 0, "state": .string(row.state),
-                "silence_id": .text(row.silence?.id.uuidString.lowercased()),
-                "repeat_interval_s": .int(row.route.repeatInterval.map { Int($0.secondsValue) }), "repeats_left": .int(row.route.maxRepeats),
-                "template": .string(row.template), "ack_link": .bool(row.route.acknowledge), "subject": .string(row.message.subject),
-                "body": .string(row.message.body), "attempt_id": .text(row.attemptID?.uuidString.lowercased()),
-                "group_id": .int(row.grouped ? groups[row.groupKey]?.id : nil), "created_at": .timestamp(now), "updated_at": .timestamp(now),
-            ])
-        }
+        // One typed array per column, unnested: PostgreSQL reads array literals at a fraction of
+        // what `json_populate_recordset` costs per row (measured: 80,000 rows, 1.9 s against 2.6–3.0 s).
         let table = ledger.table("notifications")
-        let columns = """
-            event_key, route, recipient, recipient_name, reason, channel_kind, channel_address, channel_format, channel_index, language,
-            sequence, state, silence_id, repeat_interval_s, repeats_left, template, ack_link, subject, body, attempt_id, group_id, created_at,
-            updated_at
-            """
         var ids: [String: Int64] = [:]
         for row in try connection.query(
             """
-            INSERT INTO \(unescaped: table) (\(unescaped: columns))
-            SELECT \(unescaped: columns) FROM json_populate_recordset(NULL::\(unescaped: table), \(JSONValue.array(rows).jsonString(pretty: false))::json)
+            INSERT INTO \(unescaped: table)
+                (event_key, route, recipient, recipient_name, reason, channel_kind, channel_address, channel_format, channel_index, language,
+                 sequence, state, silence_id, repeat_interval_s, repeats_left, template, ack_link, subject, body, attempt_id, group_id, created_at,
+                 updated_at)
+            SELECT v.event_key, v.route, v.recipient, v.recipient_name, 'route', v.channel_kind, v.channel_address, v.channel_format, 0, v.language,
+                   0, v.state, v.silence_id, v.repeat_interval_s, v.repeats_left, v.template, v.ack_link, v.subject, v.body, v.attempt_id, v.group_id,
+                   \(now), \(now)
+            FROM unnest(
+                \(planned.map(\.event.key))::text[], \(planned.map(\.route.path))::text[], \(planned.map(\.recipient.key))::text[],
+                \(planned.map(\.recipient.name))::text[], \(planned.map(\.channel.kind.rawValue))::text[], \(planned.map(\.channel.address))::text[],
+                \(planned.map(\.channel.format?.rawValue))::text[], \(planned.map(\.recipient.language.rawValue))::text[], \(planned.map(\.state))::text[],
+                \(planned.map(\.silence?.id))::uuid[], \(planned.map { $0.route.repeatInterval.map { Int($0.secondsValue) } })::integer[],
+                \(planned.map(\.route.maxRepeats))::integer[], \(planned.map(\.template))::text[], \(planned.map(\.route.acknowledge))::boolean[],
+                \(planned.map(\.message.subject))::text[], \(planned.map(\.message.body))::text[], \(planned.map(\.attemptID))::uuid[],
+                \(planned.map { $0.grouped ? groups[$0.groupKey]?.id : nil })::bigint[])
+            AS v (event_key, route, recipient, recipient_name, channel_kind, channel_address, channel_format, language, state, silence_id,
+                  repeat_interval_s, repeats_left, template, ack_link, subject, body, attempt_id, group_id)
             ON CONFLICT DO NOTHING
             RETURNING id, event_key, recipient, channel_kind, channel_address
             """
