@@ -140,9 +140,14 @@ public struct HashChainLedger: Sendable, Hashable {
         var seq: Int64 = try head?.decode("seq", as: Int64.self) ?? 0
         var prevHash: String = try head?.decode("hash", as: String.self) ?? Self.genesisHash
         var links: [Link] = []
-        var stored: [JSONValue] = []
         links.reserveCapacity(rows.count)
-        stored.reserveCapacity(rows.count)
+        // Each column's values as the text PostgreSQL reads into the column's type, one array per
+        // column: an `unnest` of typed arrays costs the database a fraction of what
+        // `json_populate_recordset` of the same rows does (the notifier appends ~8 rows per report).
+        var values = [[String?]](repeating: [], count: columns.count)
+        var seqs: [Int64] = []
+        var prevHashes: [String] = []
+        var hashes: [String] = []
         for row in rows {
             seq += 1
             var document = Dictionary(uniqueKeysWithValues: columns.map { ($0.name, row[$0.name] ?? .null) })
@@ -151,20 +156,28 @@ public struct HashChainLedger: Sendable, Hashable {
             document["hash_version"] = .integer(Int64(Self.hashVersion))
             let hash = Self.hash(of: document)
             links.append(Link(seq: seq, prevHash: prevHash, hash: hash))
-            document["hash"] = .string(hash)
-            stored.append(.object(document))
+            for (index, column) in columns.enumerated() { values[index].append(Self.storedText(row[column.name] ?? .null, kind: column.kind)) }
+            seqs.append(seq)
+            prevHashes.append(prevHash)
+            hashes.append(hash)
             prevHash = hash
         }
-        // One statement for the batch: json_populate_recordset turns each member into the
-        // column's own type (text into timestamptz, uuid, jsonb...), so one shape of statement
-        // serves every table.
+        var query = PostgresQuery(stringLiteral: "")
         let names = (columns.map(\.name) + ["seq", "prev_hash", "hash", "hash_version"]).map(Migrator.quoted).joined(separator: ", ")
-        _ = try connection.query(
-            """
-            INSERT INTO \(unescaped: qualifiedTable) (\(unescaped: names))
-            SELECT \(unescaped: names) FROM json_populate_recordset(NULL::\(unescaped: qualifiedTable), \(JSONValue.array(stored).canonicalText)::json)
-            """
-        )
+        query.append(unescaped: "INSERT INTO \(qualifiedTable) (\(names)) SELECT ")
+        query.append(unescaped: columns.indices.map { "v.c\($0)\(Self.cast(columns[$0].kind))" }.joined(separator: ", "))
+        query.append(unescaped: ", v.seq, v.prev_hash, v.hash, \(Self.hashVersion) FROM unnest(")
+        for index in columns.indices {
+            query.append(bind: values[index])
+            query.append(unescaped: "::text[], ")
+        }
+        query.append(bind: seqs)
+        query.append(unescaped: "::bigint[], ")
+        query.append(bind: prevHashes)
+        query.append(unescaped: "::text[], ")
+        query.append(bind: hashes)
+        query.append(unescaped: "::text[]) AS v (\(columns.indices.map { "c\($0)" }.joined(separator: ", ")), seq, prev_hash, hash)")
+        _ = try connection.query(query)
         return links
     }
 
@@ -172,6 +185,32 @@ public struct HashChainLedger: Sendable, Hashable {
     @discardableResult
     public func append(_ row: [String: JSONValue], on connection: PostgresConnection) throws -> Link {
         try append([row], on: connection)[0]
+    }
+
+    /// A hashed value as the text its column's type reads (the same input functions
+    /// `json_populate_recordset` used): a `jsonb` column's document as its canonical text,
+    /// other values as they are, null as NULL.
+    static func storedText(_ value: JSONValue, kind: ColumnKind) -> String? {
+        switch (kind, value) {
+        case (_, .null): nil
+        case (.json, _): value.canonicalText
+        case (_, .string(let text)): text
+        case (_, .integer(let number)): String(number)
+        case (_, .bool(let flag)): flag ? "true" : "false"
+        default: value.canonicalText
+        }
+    }
+
+    /// The cast from text to a column of `kind`.
+    static func cast(_ kind: ColumnKind) -> String {
+        switch kind {
+        case .text: ""
+        case .integer: "::bigint"
+        case .boolean: "::boolean"
+        case .uuid: "::uuid"
+        case .timestamp: "::timestamptz"
+        case .json: "::jsonb"
+        }
     }
 
     /// Whether `value` reads back from a `kind` column exactly as it is (see ``ColumnKind``):
