@@ -113,7 +113,8 @@ public struct HashChainLedger: Sendable, Hashable {
     // MARK: Appending
 
     /// Appends `rows` in order, inside the caller's transaction, in three statements however
-    /// many rows: take the chain's lock, read the head, insert every row at once.
+    /// many rows: take the chain's lock, read the head, insert every row at once. The lock is
+    /// held to the commit, so a caller appends last in its transaction.
     ///
     /// Each row maps content column names to their values; a column left out is null.
     ///

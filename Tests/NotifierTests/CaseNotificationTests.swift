@@ -109,6 +109,46 @@ struct CaseNotificationTests {
         #expect(alone.allSatisfy { !$0.subject.contains("新規ケース") && !$0.subject.contains("new cases") && $0.body.contains("/v1/acknowledgements/") })
     }
 
+    @Test("a group flushing while a consumer joins rows to it sends those rows too: none is left queued in a group that no longer waits")
+    func flushWaitsForAJoiningConsumer() async throws {
+        let smtp = try HelperProcess(script: "smtp_sink.py", arguments: [])
+        defer { smtp.stop() }
+        let hook = try HelperProcess(script: "webhook_receiver.py", arguments: ["--secret", Self.hookSecret])
+        defer { hook.stop() }
+        let fixture = try await Self.fixture(smtp: smtp, hook: hook)
+        defer { Task { await fixture.tearDown() } }
+
+        try await fixture.receive(TestEvents.caseOpened(caseNumber: "INC-2026-000301"))
+        fixture.clock.advance(by: 31)
+        // A consumer joins a second case's rows to the same groups and holds its transaction
+        // open while the groups' timers fire.
+        let joined = DispatchSemaphore(value: 0)
+        let commit = DispatchSemaphore(value: 0)
+        let engine = fixture.engine
+        let (schema, logger, now) = (fixture.schema, fixture.logger, fixture.clock.now)
+        let consumer = Task {
+            try await fixture.pool.withTransaction { connection in
+                var context = TransactionContext(connection: connection, schema: schema, service: .notifier, logger: logger, now: now)
+                try engine.handle(TestEvents.caseOpened(caseNumber: "INC-2026-000302"), context: &context)
+                joined.signal()
+                commit.wait()
+            }
+        }
+        await Task.detached { joined.wait() }.value
+        let flush = Task { try await fixture.timers.fireDue() }
+        try await Task.sleep(for: .milliseconds(500))  // the flush now waits for the consumer's group rows
+        commit.signal()
+        try await consumer.value
+        _ = try await flush.value
+        try await fixture.drain()
+        let records = try await fixture.records()
+        #expect(records.count == 2 * (Self.chain.count + 1))
+        #expect(records.filter { $0.state == "queued" }.isEmpty)
+        let mails = try smtp.files().map(SunkMail.init(url:))
+        #expect(mails.count == Self.chain.count)
+        #expect(mails.allSatisfy { $0.subject.contains("新規ケース 2 件") || $0.subject.contains("2 new cases") })
+    }
+
     @Test("a storm of reports joining one case: a ledger row per event and recipient, one message per person per group interval")
     func stormIsOneUpdatePerInterval() async throws {
         let smtp = try HelperProcess(script: "smtp_sink.py", arguments: [])

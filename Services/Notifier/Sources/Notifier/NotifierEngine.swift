@@ -324,15 +324,19 @@ public struct NotifierEngine: Sendable {
         guard let groupID = Int64(timer.key) else { return }
         let connection = context.connection
         let now = context.now
+        // The group row first: a consumer joining rows to the group holds it until it commits,
+        // so the rows read next include every row joined before the flush. Read the other way
+        // round, a consumer's rows committed between the read and this update were left queued
+        // in a group no longer waiting, with no timer (the consumer saw it waiting).
+        _ = try connection.query(
+            "UPDATE \(unescaped: ledger.table("groups")) SET waiting = false, flush_at = NULL, last_flush_at = \(now) WHERE id = \(groupID)"
+        )
         let rows = try connection.query(
             """
             SELECT id, event_key, template, subject, body, language, recipient_name, attempts FROM \(unescaped: ledger.table("notifications"))
             WHERE group_id = \(groupID) AND state = 'queued' ORDER BY id FOR UPDATE
             """
         ).rows
-        _ = try connection.query(
-            "UPDATE \(unescaped: ledger.table("groups")) SET waiting = false, flush_at = NULL, last_flush_at = \(now) WHERE id = \(groupID)"
-        )
         guard let leader = rows.first else { return }
         let leaderID: Int64 = try leader.decode("id")
         let template: String = try leader.decode("template")
