@@ -53,6 +53,13 @@ func benchmark(logger: Logger) async throws {
     let setup = try BenchSetup.fromEnvironment()
     // The services' HTTP ports: intake +1, triage +2, notifier +5, triage replicas +10...
     let portBase = setting("ISMS_BENCH_HTTP_PORT_BASE", 48_180)
+    /// `ISMS_BENCH_<SERVICE>_WORKERS` and `..._DB_POOL_SIZE` set one service's consumers and
+    /// connections in the pipeline parts (to measure other settings than the defaults).
+    func overrides(_ service: String) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: ["WORKERS", "DB_POOL_SIZE"].compactMap { key in
+            environment["ISMS_BENCH_\(service)_\(key)"].map { ("ISMS_\(key)", $0) }
+        })
+    }
     let binDirectory = environment["ISMS_BENCH_BIN"] ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
     var results = BenchResults(machine: MachineDescription.current(), startedAt: Date())
 
@@ -202,13 +209,15 @@ func benchmark(logger: Logger) async throws {
         if !skip.contains("pipeline") {
             // The events so far waited in triage's and the notifier's queues: start them empty.
             for queue in ["csirt-triage.events", "notifier.events"] { try await publisher.purgeQueue(queue) }
-            let triage = try await ServiceHandle.start("csirt-triage", setup: setup, port: portBase + 2, binDirectory: binDirectory, logger: logger)
+            let triage = try await ServiceHandle.start(
+                "csirt-triage", setup: setup, port: portBase + 2, binDirectory: binDirectory, extra: overrides("TRIAGE"), logger: logger)
             services.append(triage)
             let hook = try await WebhookSink.start(port: ConsoleBench.freePort(from: portBase + 7), logger: logger)
             defer { hook.stop() }
             let notifier = try await ServiceHandle.start(
                 "notifier", setup: setup, port: portBase + 5, binDirectory: binDirectory,
-                extra: ["ISMS_NOTIFIER_ROUTES": try hook.routesFile(root: setup.root)], logger: logger)
+                extra: overrides("NOTIFIER").merging(["ISMS_NOTIFIER_ROUTES": try hook.routesFile(root: setup.root)], uniquingKeysWith: { $1 }),
+                logger: logger)
             services.append(notifier)
             say("csirt-triage and notifier ready (CSIRT's webhook answered on port \(hook.port))")
             // Each report's case reaches the notifier as its `incident.case-opened` (issue #16: the

@@ -56,8 +56,9 @@ public struct ServiceConfiguration: Sendable {
         prefetch = max(1, min(reader.int(forKey: "prefetch", default: 200), Int(UInt16.max)))
         batchSize = max(1, reader.int(forKey: "batch.size", default: 100))
         workers = max(1, reader.int(forKey: "workers", default: defaultWorkers))
-        // Each consumer holds a connection for its batch; the relay, timers and HTTP share the rest.
-        databasePoolSize = max(2, reader.int(forKey: "db.pool.size", default: max(4, workers + 2)))
+        // Each consumer holds a connection for its batch; the relay, the timers, HTTP and a
+        // service's own loop (the notifier's send worker) share four more.
+        databasePoolSize = max(2, reader.int(forKey: "db.pool.size", default: workers + 4))
         outboxBatchSize = max(1, reader.int(forKey: "outbox.batch.size", default: 500))
         outboxPollInterval = .milliseconds(max(10, reader.int(forKey: "outbox.poll.ms", default: 1000)))
         timerPollInterval = .milliseconds(max(10, reader.int(forKey: "timer.poll.ms", default: 1000)))
