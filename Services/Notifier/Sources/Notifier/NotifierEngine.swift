@@ -333,7 +333,7 @@ public struct NotifierEngine: Sendable {
         )
         let rows = try connection.query(
             """
-            SELECT id, event_key, template, subject, body, language, recipient_name, attempts FROM \(unescaped: ledger.table("notifications"))
+            SELECT id, event_key, template, subject, body, language, recipient_name, attempts, ack_link FROM \(unescaped: ledger.table("notifications"))
             WHERE group_id = \(groupID) AND state = 'queued' ORDER BY id FOR UPDATE
             """
         ).rows
@@ -347,10 +347,9 @@ public struct NotifierEngine: Sendable {
             if let record = try ledger.record(id: leaderID, on: connection), let recipient = try recipientOf(record, on: connection),
                 let event = try ledger.eventContext(record.eventKey, on: connection)
             {
-                let acknowledge = try connection.query("SELECT ack_link FROM \(unescaped: ledger.table("notifications")) WHERE id = \(leaderID)").rows.first?
-                    .decode("ack_link", as: Bool.self) ?? false
                 let message = try render(
-                    event, template: template, recipient: recipient, sequence: 0, onBehalfOfName: nil, acknowledgementLink: acknowledge, on: connection)
+                    event, template: template, recipient: recipient, sequence: 0, onBehalfOfName: nil,
+                    acknowledgementLink: try leader.decode("ack_link", as: Bool.self), on: connection)
                 _ = try connection.query(
                     "UPDATE \(unescaped: ledger.table("notifications")) SET subject = \(message.subject), body = \(message.body) WHERE id = \(leaderID)")
                 try markSending(leaderID, attempt: try leader.decode("attempts", as: Int.self) + 1, now: now, on: connection)
