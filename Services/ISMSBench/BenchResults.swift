@@ -208,12 +208,12 @@ struct BenchResults: Codable, Sendable {
             lines.append("")
             lines.append("Targets for the storm: ≤ 10 cases, ≤ 1 message per recipient per group interval (5 min) after the first, everything stored once, queues and outboxes empty within 120 s of the last publish.")
             lines.append("")
-            lines.append("| run | reports | offered/s | stored/s | in cases/s | notifier/s | cases | drained after last publish | ledger rows | messages out (rows waiting in groups) | most per recipient | left in queues / outboxes |")
+            lines.append("| run | reports | offered/s | stored/s | in cases/s | notifier/s | cases | drained after last publish | case events (ledger rows) | messages out (rows waiting in groups) | most per recipient | left in queues / outboxes |")
             lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
             for storm in storms {
                 let left = storm.leftInQueues.values.reduce(0, +)
                 lines.append(
-                    "| \(storm.name) | \(storm.reports) (stored \(storm.stored), in cases \(storm.inCases)) | \(rate(storm.offeredPerSecond)) | \(rate(storm.storedPerSecond)) | \(rate(storm.joinedPerSecond)) | \(rate(storm.notifiedPerSecond)) | \(storm.cases) | \(storm.drainedAfterLastPublish.map { String(format: "%.1f s", $0) } ?? "**not within \(Int(storm.drainBound)) s**") | \(storm.ledgerRows) | \(storm.messages) (\(storm.waitingInGroups)) | \(storm.mostMessagesPerRecipient) (\(storm.recipients) recipients) | \(left) / \(storm.leftInOutboxes) |"
+                    "| \(storm.name) | \(storm.reports) (stored \(storm.stored), in cases \(storm.inCases)) | \(rate(storm.offeredPerSecond)) | \(rate(storm.storedPerSecond)) | \(rate(storm.joinedPerSecond)) | \(rate(storm.notifiedPerSecond)) | \(storm.cases) | \(storm.drainedAfterLastPublish.map { String(format: "%.1f s", $0) } ?? "**not within \(Int(storm.drainBound)) s**") | \(storm.notifierEvents) (\(storm.ledgerRows)) | \(storm.messages) (\(storm.waitingInGroups)) | \(storm.mostMessagesPerRecipient) (\(storm.recipients) recipients) | \(left) / \(storm.leftInOutboxes) |"
                 )
             }
             lines.append("")

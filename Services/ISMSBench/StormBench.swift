@@ -29,6 +29,7 @@ struct StormBench: Sendable {
         var stored: Int
         var inCases: Int
         var cases: Int
+        /// The `incident.case-opened` and `incident.report-attached` events that told the notifier.
         var notifierEvents: Int
         /// Ledger rows of the storm's cases, and messages (rows not folded into another's group message).
         var ledgerRows: Int
@@ -48,7 +49,7 @@ struct StormBench: Sendable {
             func rate(_ value: Double?) -> String { value.map { String(format: "%.0f", $0) } ?? "–" }
             return "  \(name): \(reports) reports over \(assets) assets; stored \(rate(storedPerSecond))/s, in cases \(rate(joinedPerSecond))/s, "
                 + "notifier \(rate(notifiedPerSecond))/s; \(cases) cases; drained \(drainedAfterLastPublish.map { String(format: "%.1f s", $0) } ?? "NOT within \(Int(drainBound)) s") after the last publish; "
-                + "\(ledgerRows) ledger rows, \(messages) messages out, \(waitingInGroups) rows waiting in groups, at most \(mostMessagesPerRecipient) messages per recipient"
+                + "\(notifierEvents) case events, \(ledgerRows) ledger rows, \(messages) messages out, \(waitingInGroups) rows waiting in groups, at most \(mostMessagesPerRecipient) messages per recipient"
         }
     }
 
@@ -56,10 +57,14 @@ struct StormBench: Sendable {
     /// assets in turn, and follows them to the end.
     func run(name: String, reports: Int, assets: Int, rate: Double?, drainBound: Double, on publisher: AMQPConnection, say: (String) -> Void) async throws -> Result {
         let load = ReportLoad(setup: setup, logger: logger, correlatedAssets: assets)
+        // The notifier's count is of reports: a case-opened stands for one, a report-attached for
+        // as many as joined with it (one event per case per triage batch).
+        let caseEvents = "event_type IN ('\(MessageTypes.incidentReportAttached.wireName)', '\(MessageTypes.incidentCaseOpened.wireName)')"
         let counterSQL = """
             SELECT (SELECT count(*) FROM intake.reports), (SELECT count(*) FROM triage.case_reports),
-                   (SELECT count(*) FROM notifier.events WHERE event_type IN ('\(MessageTypes.incidentReportAttached.wireName)', '\(MessageTypes.incidentCaseOpened.wireName)'))
+                   (SELECT coalesce(sum(coalesce((attributes->>'reportsJoined')::integer, 1)), 0)::bigint FROM notifier.events WHERE \(caseEvents))
             """
+        let eventsBefore = try await scalar("SELECT count(*) FROM notifier.events WHERE \(caseEvents)")
         let before = try await counts(counterSQL)
         let casesBefore = try await scalar("SELECT coalesce(max(number), 0) FROM triage.cases WHERE year = extract(year FROM now() AT TIME ZONE 'Asia/Tokyo')")
         let since = try await scalar("SELECT (extract(epoch FROM now()) * 1000)::bigint")
@@ -136,7 +141,7 @@ struct StormBench: Sendable {
             name: name, reports: sent.count, assets: assets, offeredPerSecond: rate, publishSeconds: publishSeconds,
             storedPerSecond: perSecond(0), joinedPerSecond: perSecond(1), notifiedPerSecond: perSecond(2),
             drainedAfterLastPublish: drained, drainBound: drainBound, stored: final[0] - before[0], inCases: final[1] - before[1], cases: cases,
-            notifierEvents: final[2] - before[2], ledgerRows: ledgerRows, messages: messages, waitingInGroups: waiting,
+            notifierEvents: try await scalar("SELECT count(*) FROM notifier.events WHERE \(caseEvents)") - eventsBefore, ledgerRows: ledgerRows, messages: messages, waitingInGroups: waiting,
             mostMessagesPerRecipient: most, recipients: try perRecipient.rows.first?.decode(0, as: Int.self) ?? 0, cpuCores: cores,
             cpuMillisecondsPerReport: cores.mapValues { ($0 * wall * 1000 / Double(max(1, sent.count)) * 100).rounded() / 100 },
             leftInQueues: left, leftInOutboxes: outboxes)

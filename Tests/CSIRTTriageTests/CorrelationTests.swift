@@ -314,6 +314,26 @@ import WardCalendar
         }
     }
 
+    @Test func aBatchJoiningACaseIsOneEventWithAHistoryRowPerReport() async throws {
+        try await TriageFixture.with(correlation: try TriageConfigFiles.correlation()) { fixture in
+            // One opens the case and five follow it in the same batch; four more join it later.
+            let first = (0..<6).map { (new: report(minutes: Double($0), key: "storm", asset: "A\($0)"), cause: Causation?.none) }
+            let opened = try await fixture.transaction(now: now) { engine, context in try engine.receive(first, context: &context) }
+            let later = (6..<10).map { (new: report(minutes: Double($0), key: "storm", asset: "A\($0)"), cause: Causation?.none) }
+            _ = try await fixture.transaction(now: now) { engine, context in try engine.receive(later, context: &context) }
+
+            let attached = try await fixture.outbox().filter { $0.routingKey == MessageTypes.incidentReportAttached.routingKey }
+                .map { try $0.envelope.decode(as: IncidentReportAttached.self).data }
+            #expect(attached.map(\.reportsJoined) == [5, 4])
+            #expect(attached.map(\.reportCount) == [6, 10])
+            #expect(attached.map(\.source.id) == [first[5].new.source.id, later[3].new.source.id])
+            #expect(attached.last?.firstSeenAt == first[0].new.recordedAt && attached.last?.lastSeenAt == later[3].new.recordedAt)
+            let history = try await fixture.pool.withConnection { try fixture.engine.store.history(caseID: opened[0].record.id, on: $0) }
+            #expect(history.filter { $0.action == "attach" }.count == 9)
+            #expect(try await fixture.pool.withConnection { try fixture.engine.store.verifyChain(on: $0) }.isIntact)
+        }
+    }
+
     @Test func twoTransactionsWithRelatedReportsNeverOpenTwoCases() async throws {
         try await TriageFixture.with(correlation: try TriageConfigFiles.correlation()) { fixture in
             // Two triage processes' batches at the same moment, on two connections: the

@@ -112,6 +112,7 @@ extension Samples {
         caseId: caseID,
         source: .init(kind: "incident-report", id: "c7f1e5b2-3d4a-4f6e-9b0c-1d2e3f4a5b6c"),
         rule: "producer-key",
+        reportsJoined: 2,
         reportCount: 3,
         firstSeenAt: date("2025-04-01T01:30:00.000Z"),
         lastSeenAt: date("2025-04-01T01:42:10.000Z"),

@@ -159,17 +159,20 @@ struct CaseNotificationTests {
         defer { Task { await fixture.tearDown() } }
         let recipients = Self.chain.count + 1
 
-        // 30 attaches in three consumer batches, within the 1 minute group wait.
+        // 30 reports joining in three consumer batches, within the 1 minute group wait: two of ten
+        // events of one report each, then one event for ten reports (triage's batch path).
         for batch in 0..<3 {
-            let events = (1...10).map { TestEvents.reportAttached(reportCount: 1 + batch * 10 + $0) }
+            let events =
+                batch < 2
+                ? (1...10).map { TestEvents.reportAttached(reportCount: 1 + batch * 10 + $0) } : [TestEvents.reportAttached(reportCount: 31, reportsJoined: 10)]
             #expect(try await fixture.receiveBatch(events).allSatisfy { $0 == nil })
             fixture.clock.advance(by: 10)
             try await fixture.drain()
         }
         #expect(smtp.files().isEmpty && hook.files().isEmpty)
         var records = try await fixture.records()
-        #expect(records.count == 30 * recipients)
-        #expect(Set(records.map { "\($0.eventKey)|\($0.recipient)|\($0.channelKind)" }).count == 30 * recipients)
+        #expect(records.count == 21 * recipients)
+        #expect(Set(records.map { "\($0.eventKey)|\($0.recipient)|\($0.channelKind)" }).count == 21 * recipients)
 
         fixture.clock.advance(by: 31)  // 61 s after the first
         try await fixture.drain()
@@ -186,7 +189,7 @@ struct CaseNotificationTests {
         #expect(records.filter { $0.leaderID == nil }.count == recipients)
 
         // More attaches within the group interval wait for it: nothing at the group wait.
-        #expect(try await fixture.receiveBatch((32...36).map { TestEvents.reportAttached(reportCount: $0) }).allSatisfy { $0 == nil })
+        #expect(try await fixture.receiveBatch([TestEvents.reportAttached(reportCount: 36, reportsJoined: 5)]).allSatisfy { $0 == nil })
         fixture.clock.advance(by: 61)
         try await fixture.drain()
         #expect(smtp.files().count == Self.chain.count)
@@ -194,8 +197,10 @@ struct CaseNotificationTests {
         try await fixture.drain()
         mails = try smtp.files().map(SunkMail.init(url:))
         #expect(mails.count == 2 * Self.chain.count && hook.files().count == 2)
-        #expect(mails.filter { $0.recipients == Self.mail("staff-a") }.last?.subject.contains("報告 5 件追加") == true)
-        #expect(try await fixture.records().count == 35 * recipients)
+        // One event for five reports, alone in its group: the update's own message, counting them.
+        let update = try #require(mails.filter { $0.recipients == Self.mail("staff-a") }.last)
+        #expect(update.subject.contains("計36件") && update.body.contains("関連する報告が 5 件追加されました"))
+        #expect(try await fixture.records().count == 22 * recipients)
     }
 
     @Test("a report that raises the case to severity 1 goes out at once; other attaches to it stay grouped")
@@ -219,6 +224,7 @@ struct CaseNotificationTests {
         #expect(mails.allSatisfy { $0.subject.contains("INC-2026-000001") })
         let staff = try #require(mails.first { $0.recipients == Self.mail("staff-a") })
         #expect(staff.subject.hasPrefix("【重大度引き上げ】") && staff.subject.contains("計3件") && staff.body.contains("2 から引き上げ"))
+        #expect(staff.body.contains("関連する報告が 1 件追加されました"))
         // The two others (one of them on a case already at severity 1) wait for the group.
         fixture.clock.advance(by: 61)
         try await fixture.drain()

@@ -286,12 +286,13 @@ enum TestEvents {
 
     /// A report joined an open case (issue #16).
     static func reportAttached(
-        caseNumber: String = "INC-2026-000001", reportCount: Int, severity: Int = 2, previousSeverity: Int = 2, myNumberDetected: Bool = false
+        caseNumber: String = "INC-2026-000001", reportCount: Int, reportsJoined: Int = 1, severity: Int = 2, previousSeverity: Int = 2,
+        myNumberDetected: Bool = false
     ) -> RawEnvelope {
         let data: JSONValue = [
             "caseNumber": .string(caseNumber), "caseId": .string(UUID().uuidString.lowercased()),
             "source": ["kind": "incident-report", "id": .string(UUID().uuidString.lowercased())], "rule": "same-host-same-category",
-            "reportCount": .integer(Int64(reportCount)), "firstSeenAt": "2026-12-01T09:00:00.000+09:00",
+            "reportsJoined": .integer(Int64(reportsJoined)), "reportCount": .integer(Int64(reportCount)), "firstSeenAt": "2026-12-01T09:00:00.000+09:00",
             "lastSeenAt": .string("2026-12-01T09:\(String(format: "%02d", reportCount % 60)):00.000+09:00"),
             "severity": .integer(Int64(severity)), "previousSeverity": .integer(Int64(previousSeverity)), "severityRaised": .bool(severity < previousSeverity),
             "severityRule": "default", "sectionCode": "sec-a", "departmentCode": "dept-a", "category": "malware", "title": "不審なプログラムの検知",

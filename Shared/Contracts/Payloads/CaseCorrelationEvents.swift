@@ -1,27 +1,30 @@
 public import Foundation
 
-/// `jp.ward.isms.incident.report-attached.v1`: a report joined an open case instead of opening
-/// one (issue #16; Art. 27): a correlation rule named it related, or CSIRT moved it by hand.
+/// `jp.ward.isms.incident.report-attached.v1`: reports joined an open case instead of opening
+/// one (issue #16; Art. 27): a correlation rule named them related.
 ///
-/// The notifier tells the case's chain at most once per group interval about these, never a new
+/// One event per case per transaction, not per report: a storm's batch of 200 related reports
+/// for one case is one event saying how many joined (`reportsJoined`), while the case's history
+/// keeps a row per report. The notifier tells the case's chain at most once per group interval about these, never a new
 /// escalation. Masked text only; restricted when any report of the case carried a My Number.
 public struct IncidentReportAttached: MessagePayload {
     public static var messageType: MessageType { MessageTypes.incidentReportAttached }
 
     public var caseNumber: String
     public var caseId: UUID
-    /// The report (or violation) that joined.
+    /// The report (or violation) that joined; the last of them when several did.
     public var source: IncidentCaseOpened.Source
-    /// The id of the rule in deploy/config/correlation-rules.yaml that joined it, or `merge` when
-    /// CSIRT merged cases by hand.
+    /// The id of the rule in deploy/config/correlation-rules.yaml that joined `source`.
     public var rule: String
+    /// How many reports joined the case with this event, `source` the last of them.
+    public var reportsJoined: Int
     /// How many reports the case holds now, the first included.
     public var reportCount: Int
     public var firstSeenAt: Date
     public var lastSeenAt: Date
-    /// The case's severity after the report was counted, 1 (critical) to 4.
+    /// The case's severity after the reports were counted, 1 (critical) to 4.
     public var severity: Int
-    /// The severity before; `severityRaised` is true when the report made the case more severe.
+    /// The severity before; `severityRaised` is true when the reports made the case more severe.
     public var previousSeverity: Int
     public var severityRaised: Bool
     public var severityRule: String
@@ -35,7 +38,8 @@ public struct IncidentReportAttached: MessagePayload {
     public var attachedAt: Date
 
     public init(
-        caseNumber: String, caseId: UUID, source: IncidentCaseOpened.Source, rule: String, reportCount: Int, firstSeenAt: Date, lastSeenAt: Date,
+        caseNumber: String, caseId: UUID, source: IncidentCaseOpened.Source, rule: String, reportsJoined: Int, reportCount: Int, firstSeenAt: Date,
+        lastSeenAt: Date,
         severity: Int, previousSeverity: Int, severityRule: String, sectionCode: String, departmentCode: String, category: IncidentCategory,
         title: String, myNumberDetected: Bool, attachedAt: Date
     ) {
@@ -43,6 +47,7 @@ public struct IncidentReportAttached: MessagePayload {
         self.caseId = caseId
         self.source = source
         self.rule = rule
+        self.reportsJoined = reportsJoined
         self.reportCount = reportCount
         self.firstSeenAt = firstSeenAt
         self.lastSeenAt = lastSeenAt

@@ -40,8 +40,9 @@ extension TriageEngine {
     }
 
     /// Adds reports to the open case `caseID` at once (a storm's batch joins one case with
-    /// hundreds): one history row and one `incident.report-attached` per report, the case
-    /// written once. Nil when the case is final by now (the caller opens cases instead).
+    /// hundreds): one history row per report, the case written once, and one
+    /// `incident.report-attached` for them all. Nil when the case is final by now (the caller
+    /// opens cases instead).
     func attach(_ joinings: [Joining], caseID: UUID, context: inout TransactionContext) throws -> CaseRecord? {
         let connection = context.connection
         guard var record = try store.find(id: caseID, forUpdate: true, on: connection), !record.state.isFinal else { return nil }
@@ -57,18 +58,17 @@ extension TriageEngine {
                     detail: ["rule": joining.rule, "source": "\(joining.new.source.kind):\(joining.new.source.id)"])
             },
             actor: .system, cause: joinings.last?.cause, context: &context)
-        // Each report's event tells the count as it stood once that report was in.
-        var count = before.reportCount
-        for joining in joinings {
-            count += 1
-            try context.emit(IncidentReportAttached(
-                    caseNumber: record.caseNumber, caseId: record.id, source: .init(kind: joining.new.source.kind, id: joining.new.source.id),
-                    rule: joining.rule, reportCount: count, firstSeenAt: min(record.firstSeenAt, joining.new.recordedAt),
-                    lastSeenAt: max(before.lastSeenAt, joining.new.recordedAt), severity: record.severity.severity,
-                    previousSeverity: before.severity.severity, severityRule: record.severity.rule, sectionCode: record.sectionCode,
-                    departmentCode: record.departmentCode, category: record.category, title: String(record.title.prefix(200)),
-                    myNumberDetected: record.myNumberDetected, attachedAt: context.now), causedBy: joining.cause)
-        }
+        // One event for the lot, not one per report: a storm's batch joining one case is one
+        // message for the notifier instead of hundreds (each fanned out to the whole chain).
+        // The history above keeps a row per report.
+        guard let last = joinings.last else { return record }
+        try context.emit(IncidentReportAttached(
+                caseNumber: record.caseNumber, caseId: record.id, source: .init(kind: last.new.source.kind, id: last.new.source.id),
+                rule: last.rule, reportsJoined: joinings.count, reportCount: record.reportCount, firstSeenAt: record.firstSeenAt,
+                lastSeenAt: record.lastSeenAt, severity: record.severity.severity, previousSeverity: before.severity.severity,
+                severityRule: record.severity.rule, sectionCode: record.sectionCode, departmentCode: record.departmentCode,
+                category: record.category, title: String(record.title.prefix(200)), myNumberDetected: record.myNumberDetected,
+                attachedAt: context.now), causedBy: last.cause)
         context.logger.info(
             "reports joined a case",
             metadata: ["case.number": "\(record.caseNumber)", "case.joined": "\(joinings.count)", "case.reports": "\(record.reportCount)"])

@@ -241,6 +241,18 @@ struct NotificationLedger: Sendable {
         }
     }
 
+    /// How many things the events of these rows stand for: one each, except an
+    /// `incident.report-attached` for a batch of reports (issue #16), which says how many joined.
+    func occurrences(rows ids: [Int64], on connection: PostgresConnection) throws -> Int {
+        try connection.query(
+            """
+            SELECT coalesce(sum(coalesce((e.attributes->>'reportsJoined')::integer, 1)), 0)::bigint
+            FROM \(unescaped: table("notifications")) n JOIN \(unescaped: table("events")) e ON e.event_key = n.event_key
+            WHERE n.id = ANY(\(ids)::bigint[])
+            """
+        ).rows.first?.decode(0, as: Int.self) ?? ids.count
+    }
+
     func isAcknowledged(caseRefs: [String], on connection: PostgresConnection) throws -> Bool {
         guard !caseRefs.isEmpty else { return false }
         return try connection.query(

@@ -365,11 +365,11 @@ public struct NotifierEngine: Sendable {
             if summarised, let last = rows.last, let event = try ledger.eventContext(try last.decode("event_key"), on: connection) {
                 // Issue #16: a storm of updates to one case is one short summary drawn from the
                 // latest event (the case's count, first and last seen, severity now) and the
-                // number of events it stands for, not every body one after the other; a burst
+                // number of things it stands for, not every body one after the other; a burst
                 // of new cases lists the latest of them (`items`).
                 var context = Self.templateContext(
                     event, recipientName: recipientName, units: try unitNames(sectionCode: event.sectionCode, english: language == .en, on: connection))
-                context["count"] = rows.count
+                context["count"] = try ledger.occurrences(rows: rows.map { try $0.decode("id") }, on: connection)
                 context["items"] = try ledger.latestEventContexts(Array(rows.suffix(Self.summaryItems)).map { try $0.decode("event_key") }, on: connection)
                 context["more"] = max(0, rows.count - Self.summaryItems)
                 message = try templates.render("\(template).group", language: language, context: context)
