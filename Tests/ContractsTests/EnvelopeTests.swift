@@ -251,6 +251,16 @@ import Testing
             #expect(throws: ContractError.self, "\(text.prefix(20)) should not parse") { try JSONValue(parsing: text) }
         }
         #expect(throws: ContractError.self) { try JSONValue(parsing: [0x22, 0xFF, 0x22]) }
+        // Invalid UTF-8 after an escape, and before one.
+        #expect(throws: ContractError.self) { try JSONValue(parsing: [0x22, 0x5C, 0x6E, 0xFF, 0x22]) }
+        #expect(throws: ContractError.self) { try JSONValue(parsing: [0x22, 0xFF, 0x5C, 0x6E, 0x22]) }
+    }
+
+    @Test func stringsStartingOrEndingWithAnEscapeKeepEveryScalar() throws {
+        #expect(try JSONValue(parsing: #""\u00e9x""#) == "éx")
+        #expect(try JSONValue(parsing: #""x\t""#) == "x\t")
+        #expect(try JSONValue(parsing: #""\ud83d\ude00""#) == "😀")
+        #expect(try JSONValue(parsing: #""""#) == "")
     }
 
     @Test func isCodable() throws {
