@@ -132,6 +132,7 @@ struct StormBench: Sendable {
         let out = "\(storm) AND n.leader_id IS NULL AND n.state IN ('sending', 'sent', 'failed', 'acknowledged')"
         let messages = try await scalar("SELECT count(*) \(out)")
         let waiting = try await scalar("SELECT count(*) \(storm) AND n.state = 'queued' AND n.group_id IS NOT NULL")
+        let events = try await scalar("SELECT count(*) FROM notifier.events WHERE \(caseEvents)") - eventsBefore
         let perRecipient = try await pool.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM (SELECT n.recipient, n.channel_kind, count(*) AS c \(out) GROUP BY 1, 2) x"))
         let most = try await scalar("SELECT coalesce(max(c), 0) FROM (SELECT n.recipient, n.channel_kind, count(*) AS c \(out) GROUP BY 1, 2) x")
         func perSecond(_ index: Int) -> Double? {
@@ -141,7 +142,7 @@ struct StormBench: Sendable {
             name: name, reports: sent.count, assets: assets, offeredPerSecond: rate, publishSeconds: publishSeconds,
             storedPerSecond: perSecond(0), joinedPerSecond: perSecond(1), notifiedPerSecond: perSecond(2),
             drainedAfterLastPublish: drained, drainBound: drainBound, stored: final[0] - before[0], inCases: final[1] - before[1], cases: cases,
-            notifierEvents: try await scalar("SELECT count(*) FROM notifier.events WHERE \(caseEvents)") - eventsBefore, ledgerRows: ledgerRows, messages: messages, waitingInGroups: waiting,
+            notifierEvents: events, ledgerRows: ledgerRows, messages: messages, waitingInGroups: waiting,
             mostMessagesPerRecipient: most, recipients: try perRecipient.rows.first?.decode(0, as: Int.self) ?? 0, cpuCores: cores,
             cpuMillisecondsPerReport: cores.mapValues { ($0 * wall * 1000 / Double(max(1, sent.count)) * 100).rounded() / 100 },
             leftInQueues: left, leftInOutboxes: outboxes)

@@ -5,8 +5,9 @@ public import Foundation
 ///
 /// One event per case per transaction, not per report: a storm's batch of 200 related reports
 /// for one case is one event saying how many joined (`reportsJoined`), while the case's history
-/// keeps a row per report. The notifier tells the case's chain at most once per group interval about these, never a new
-/// escalation. Masked text only; restricted when any report of the case carried a My Number.
+/// keeps a row per report. The notifier tells the case's chain at most once per group interval
+/// about these, never a new escalation. Masked text only; restricted when any report of the
+/// case carried a My Number.
 public struct IncidentReportAttached: MessagePayload {
     public static var messageType: MessageType { MessageTypes.incidentReportAttached }
 
@@ -38,10 +39,9 @@ public struct IncidentReportAttached: MessagePayload {
     public var attachedAt: Date
 
     public init(
-        caseNumber: String, caseId: UUID, source: IncidentCaseOpened.Source, rule: String, reportsJoined: Int, reportCount: Int, firstSeenAt: Date,
-        lastSeenAt: Date,
-        severity: Int, previousSeverity: Int, severityRule: String, sectionCode: String, departmentCode: String, category: IncidentCategory,
-        title: String, myNumberDetected: Bool, attachedAt: Date
+        caseNumber: String, caseId: UUID, source: IncidentCaseOpened.Source, rule: String, reportsJoined: Int, reportCount: Int,
+        firstSeenAt: Date, lastSeenAt: Date, severity: Int, previousSeverity: Int, severityRule: String, sectionCode: String,
+        departmentCode: String, category: IncidentCategory, title: String, myNumberDetected: Bool, attachedAt: Date
     ) {
         self.caseNumber = caseNumber
         self.caseId = caseId
