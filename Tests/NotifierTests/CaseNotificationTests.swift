@@ -149,6 +149,62 @@ struct CaseNotificationTests {
         #expect(mails.allSatisfy { $0.subject.contains("新規ケース 2 件") || $0.subject.contains("2 new cases") })
     }
 
+    @Test("a group flushing between a consumer's insert and its lock on the group: the consumer starts the group again and nothing is left queued")
+    func aFlushBeforeAJoiningConsumersLockLeavesNothingQueued() async throws {
+        let smtp = try HelperProcess(script: "smtp_sink.py", arguments: [])
+        defer { smtp.stop() }
+        let hook = try HelperProcess(script: "webhook_receiver.py", arguments: ["--secret", Self.hookSecret])
+        defer { hook.stop() }
+        let fixture = try await Self.fixture(smtp: smtp, hook: hook)
+        defer { Task { await fixture.tearDown() } }
+
+        try await fixture.receive(TestEvents.caseOpened(caseNumber: "INC-2026-000401"))
+        fixture.clock.advance(by: 31)
+        // Something holds the groups, so the due flush queues on them first and a consumer with
+        // a second case second: the consumer inserts its rows (a foreign-key check does not wait
+        // for the lock), then waits; the flush runs first and cannot see those rows.
+        let holding = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let groups = "\(Migrator.quoted(fixture.schema)).groups"
+        let holder = Task {
+            try await fixture.pool.withTransaction { connection in
+                _ = try connection.query("SELECT id FROM \(unescaped: groups) ORDER BY id FOR NO KEY UPDATE")
+                holding.signal()
+                release.wait()
+            }
+        }
+        await Task.detached { holding.wait() }.value
+        let flush = Task { try await fixture.timers.fireDue() }
+        try await Task.sleep(for: .milliseconds(300))
+        let consumer = Task { try await fixture.receive(TestEvents.caseOpened(caseNumber: "INC-2026-000402")) }
+        try await Task.sleep(for: .milliseconds(300))
+        // The consumer's rows are in; it waits at the group lock, after its insert.
+        let atTheLock = try await fixture.pool.query(
+            """
+            SELECT count(*) AS n FROM pg_stat_activity
+            WHERE wait_event_type = 'Lock' AND query LIKE '%FOR NO KEY UPDATE%' AND query LIKE '%id = ANY%'
+            """
+        ).rows.first?.decode("n", as: Int.self)
+        #expect(atTheLock == 1)
+        release.signal()
+        try await holder.value
+        _ = try await flush.value
+        _ = try await consumer.value
+        try await fixture.drain()
+        var mails = try smtp.files().map(SunkMail.init(url:))
+        #expect(mails.count == Self.chain.count && mails.allSatisfy { $0.subject.contains("INC-2026-000401") })
+        // The consumer found the group no longer waiting and started it again: its rows go out
+        // at the group's next flush, one group interval after the first.
+        fixture.clock.advance(by: 301)
+        try await fixture.drain()
+        mails = try smtp.files().map(SunkMail.init(url:))
+        #expect(mails.count == 2 * Self.chain.count)
+        #expect(mails.filter { $0.subject.contains("INC-2026-000402") }.count == Self.chain.count)
+        let records = try await fixture.records()
+        #expect(records.count == 2 * (Self.chain.count + 1))
+        #expect(records.filter { $0.state == "queued" }.isEmpty)
+    }
+
     @Test("a storm of reports joining one case: a ledger row per event and recipient, one message per person per group interval")
     func stormIsOneUpdatePerInterval() async throws {
         let smtp = try HelperProcess(script: "smtp_sink.py", arguments: [])
