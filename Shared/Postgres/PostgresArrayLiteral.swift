@@ -8,15 +8,22 @@ enum PostgresArrayLiteral {
         bytes.append(UInt8(ascii: "{"))
         for (index, element) in elements.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            guard let element else {
+            guard var text = element else {
                 bytes.append(contentsOf: "NULL".utf8)
                 continue
             }
             bytes.append(UInt8(ascii: "\""))
-            for byte in element.utf8 {
-                // In UTF-8 these two bytes never occur inside a multi-byte character.
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
-                bytes.append(byte)
+            text.withUTF8 { utf8 in
+                // In UTF-8 these two bytes never occur inside a multi-byte character. Most
+                // elements have neither and are copied in one go.
+                guard utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+                    bytes.append(contentsOf: utf8)
+                    return
+                }
+                for byte in utf8 {
+                    if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+                    bytes.append(byte)
+                }
             }
             bytes.append(UInt8(ascii: "\""))
         }

@@ -146,6 +146,22 @@ import Testing
         }
     }
 
+    @Test func arraysOfDocumentsAndOfByteStringsRoundTripAndANULIsRefused() async throws {
+        try await TestDatabase.withSchema { pool, _ in
+            try await pool.withConnection { connection in
+                // The outbox's shape: bodies as bytea[], documents with and without quotes.
+                let bodies: [[UInt8]] = [Array(#"{"a":"b\\c"}"#.utf8), [0, 255, 0], []]
+                let unnested = try connection.query("SELECT b FROM unnest(\(bodies)::bytea[]) WITH ORDINALITY AS u (b, n) ORDER BY n")
+                    .map { try $0.decode("b", as: [UInt8].self) }
+                #expect(unnested == bodies)
+                let texts: [String?] = [#"{"k":"say \"hi\""}"#, "plain", nil, ""]
+                let back = try connection.query("SELECT \(texts)::text[] AS t").first?.decode("t", as: [String?].self)
+                #expect(back == texts)
+                #expect(throws: PostgresError.self) { try connection.query("SELECT \("a\u{0}b")::text") }
+            }
+        }
+    }
+
     @Test func serverErrorsCarrySQLState() async throws {
         try await TestDatabase.withSchema { pool, schema in
             try await pool.withConnection { try $0.execute("CREATE TABLE \(schema).k (id int CONSTRAINT k_pkey PRIMARY KEY)") }
