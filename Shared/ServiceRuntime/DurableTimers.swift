@@ -74,9 +74,17 @@ public enum DurableTimers {
 /// Fires the timers of one kind.
 public protocol TimerHandler: Sendable {
     var kind: String { get }
+    /// Timers of this kind fire one per transaction instead of in the shared batch: a handler
+    /// that locks rows consumers lock too (in another order) must not hold one timer's locks
+    /// while it waits for the next timer's, or the two deadlock.
+    var firesAlone: Bool { get }
     /// Runs in the transaction that deletes the timer; may schedule new timers and emit messages.
     /// A thrown error keeps the timer and retries it later with back-off.
     func fire(_ timer: DurableTimer, context: inout TransactionContext) throws
+}
+
+extension TimerHandler {
+    public var firesAlone: Bool { false }
 }
 
 /// Claims due timers and fires them.
@@ -133,25 +141,51 @@ public struct TimerRunner: Service {
         }
     }
 
-    /// Fires every timer due now (by the injected clock); returns how many were claimed.
+    /// Fires every timer due now (by the injected clock); returns how many were claimed. Up to
+    /// a batch of them share a transaction; those whose handler ``TimerHandler/firesAlone`` get
+    /// one each.
     @discardableResult
     public func fireDue() async throws -> Int {
+        let alone = handlers.values.filter(\.firesAlone).map(\.kind).sorted()
+        var fired = try await fire(limit: batchSize, kinds: .except(alone))
+        guard !alone.isEmpty else { return fired }
+        for _ in 0..<batchSize {
+            guard try await fire(limit: 1, kinds: .only(alone)) == 1 else { break }
+            fired += 1
+        }
+        return fired
+    }
+
+    private enum KindFilter: Sendable {
+        case only([String])
+        case except([String])
+    }
+
+    private func fire(limit: Int, kinds: KindFilter) async throws -> Int {
         let now = clock()
         let schema = schema
         let handlers = handlers
         let logger = logger
-        let batchSize = batchSize
         let backoff = backoff
         return try await database.withTransaction { connection in
             let table = "\(quoted(schema)).timers"
             let due = try connection.query(
-                """
-                SELECT id, kind, key, due_at, payload::text AS payload, attempts FROM \(unescaped: table)
-                WHERE due_at <= \(now)
-                ORDER BY due_at
-                LIMIT \(batchSize)
-                FOR UPDATE SKIP LOCKED
-                """
+                {
+                    switch kinds {
+                    case .only(let names):
+                        """
+                        SELECT id, kind, key, due_at, payload::text AS payload, attempts FROM \(unescaped: table)
+                        WHERE due_at <= \(now) AND kind = ANY(\(names)::text[])
+                        ORDER BY due_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                        """
+                    case .except(let names):
+                        """
+                        SELECT id, kind, key, due_at, payload::text AS payload, attempts FROM \(unescaped: table)
+                        WHERE due_at <= \(now) AND NOT (kind = ANY(\(names)::text[]))
+                        ORDER BY due_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                        """
+                    }
+                }()
             ).map { row in
                 DurableTimer(
                     id: try row.decode("id"),
