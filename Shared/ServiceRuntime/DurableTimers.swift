@@ -147,21 +147,17 @@ public struct TimerRunner: Service {
     @discardableResult
     public func fireDue() async throws -> Int {
         let alone = handlers.values.filter(\.firesAlone).map(\.kind).sorted()
-        var fired = try await fire(limit: batchSize, kinds: .except(alone))
+        var fired = try await fire(limit: batchSize, kinds: alone, only: false)
         guard !alone.isEmpty else { return fired }
         for _ in 0..<batchSize {
-            guard try await fire(limit: 1, kinds: .only(alone)) == 1 else { break }
+            guard try await fire(limit: 1, kinds: alone, only: true) == 1 else { break }
             fired += 1
         }
         return fired
     }
 
-    private enum KindFilter: Sendable {
-        case only([String])
-        case except([String])
-    }
-
-    private func fire(limit: Int, kinds: KindFilter) async throws -> Int {
+    /// Claims and fires up to `limit` due timers of `kinds` (`only`) or of every other kind.
+    private func fire(limit: Int, kinds: [String], only: Bool) async throws -> Int {
         let now = clock()
         let schema = schema
         let handlers = handlers
@@ -170,22 +166,13 @@ public struct TimerRunner: Service {
         return try await database.withTransaction { connection in
             let table = "\(quoted(schema)).timers"
             let due = try connection.query(
-                {
-                    switch kinds {
-                    case .only(let names):
-                        """
-                        SELECT id, kind, key, due_at, payload::text AS payload, attempts FROM \(unescaped: table)
-                        WHERE due_at <= \(now) AND kind = ANY(\(names)::text[])
-                        ORDER BY due_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
-                        """
-                    case .except(let names):
-                        """
-                        SELECT id, kind, key, due_at, payload::text AS payload, attempts FROM \(unescaped: table)
-                        WHERE due_at <= \(now) AND NOT (kind = ANY(\(names)::text[]))
-                        ORDER BY due_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
-                        """
-                    }
-                }()
+                """
+                SELECT id, kind, key, due_at, payload::text AS payload, attempts FROM \(unescaped: table)
+                WHERE due_at <= \(now) AND (kind = ANY(\(kinds)::text[])) = \(only)
+                ORDER BY due_at
+                LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED
+                """
             ).map { row in
                 DurableTimer(
                     id: try row.decode("id"),

@@ -183,9 +183,9 @@ extension NotifierEngine {
             grouped: grouped, attemptID: attemptID)
     }
 
-    /// Writes the planned rows: the groups they join (two statements), one insert that already
-    /// names each row's group, the groups that start waiting and their timers, and last one
-    /// delivery-log batch. The log's chain is one lock for the whole notifier, held from the
+    /// Writes the planned rows: the ids of the groups they join (a look-up, and an insert of new
+    /// keys), one insert that already names each row's group, the groups' lock, the groups that
+    /// start waiting and their timers, and last one delivery-log batch. The log's chain is one lock for the whole notifier, held from the
     /// append to the commit, so it is taken last: the send worker's transactions wait on it
     /// only for this batch's append and commit, not for its inserts.
     private func write(_ planned: [PlannedNotification], now: Date, on connection: PostgresConnection, logger: Logger) throws {

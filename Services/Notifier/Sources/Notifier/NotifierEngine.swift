@@ -324,10 +324,11 @@ public struct NotifierEngine: Sendable {
         guard let groupID = Int64(timer.key) else { return }
         let connection = context.connection
         let now = context.now
-        // The group row first: a consumer joining rows to the group holds it until it commits,
-        // so the rows read next include every row joined before the flush. Read the other way
-        // round, a consumer's rows committed between the read and this update were left queued
-        // in a group no longer waiting, with no timer (the consumer saw it waiting).
+        // The group row first: a consumer that has locked the group (after inserting its rows)
+        // holds it until it commits, so the rows read next include its rows. One that has
+        // inserted but not yet locked finds the group no longer waiting once this commits, and
+        // starts it again. Read the other way round, rows committed between the read and this
+        // update were left queued in a group no longer waiting, with no timer.
         _ = try connection.query(
             "UPDATE \(unescaped: ledger.table("groups")) SET waiting = false, flush_at = NULL, last_flush_at = \(now) WHERE id = \(groupID)"
         )
